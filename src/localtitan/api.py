@@ -1,0 +1,241 @@
+"""The door: every API request passes here before any handler runs.
+
+Order: route -> token (401) -> app key, tenant, scope (403) -> rate limit (429) -> body size
+(413) -> validation (400) -> handler (or 501). Each failure is ServiceTitan's error shape.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from typing import Any
+from urllib.parse import parse_qsl
+
+from localtitan.auth.tokens import TokenError
+from localtitan.engine.call import Call, Result
+from localtitan.engine.dispatch import Handler, handler_for
+from localtitan.errors import ApiError, error_body, new_trace_id
+from localtitan.platform.environments import Environment
+from localtitan.runtime import Runtime
+from localtitan.spec import Operation, RequestValidationError, validate_request
+
+__all__ = ["MAX_BODY_BYTES", "handle_api"]
+
+log = logging.getLogger("localtitan.api")
+
+MAX_BODY_BYTES = 25 * 1024 * 1024
+_JSON = b"application/json"
+_MISSING = object()
+
+
+class _Door:
+    """Per-runtime caches the door needs (handler lookups)."""
+
+    def __init__(self) -> None:
+        self.handlers: dict[str, tuple[Handler, str] | None] = {}
+
+    def handler(self, op: Operation) -> tuple[Handler, str] | None:
+        found = self.handlers.get(op.id, _MISSING)
+        if found is _MISSING:
+            found = handler_for(op)
+            self.handlers[op.id] = found
+        return found  # type: ignore[return-value]
+
+
+_doors: dict[int, _Door] = {}
+
+
+def _door(runtime: Runtime) -> _Door:
+    door = _doors.get(id(runtime))
+    if door is None:
+        door = _doors[id(runtime)] = _Door()
+    return door
+
+
+async def _send(
+    send: Any, status: int, body: bytes, content_type: bytes, headers: dict[str, str]
+) -> None:
+    raw = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+    raw.extend((k.lower().encode(), v.encode()) for k, v in headers.items())
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _send_error(send: Any, err: ApiError, trace_id: str) -> None:
+    await _send(send, err.status, err.body(trace_id), _JSON, err.headers)
+
+
+def _header(scope: dict[str, Any], name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+async def _read_body(receive: Any, limit: int) -> bytes | None:
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return b""
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+async def handle_api(
+    scope: dict[str, Any],
+    receive: Any,
+    send: Any,
+    runtime: Runtime,
+    env: Environment,
+    path: str,
+) -> None:
+    trace_id = new_trace_id()
+    try:
+        result = await _handle(scope, receive, runtime, env, path, trace_id)
+    except ApiError as err:
+        await _send_error(send, err, trace_id)
+        return
+    except Exception:
+        log.exception("Unhandled error in %s %s (trace %s)", scope["method"], path, trace_id)
+        await _send(
+            send,
+            500,
+            error_body(500, "An unexpected error occurred.", trace_id=trace_id),
+            _JSON,
+            {},
+        )
+        return
+    await _send(
+        send,
+        result.status,
+        result.body if result.body is not None else b"",
+        result.content_type.encode(),
+        result.headers,
+    )
+
+
+def _unauthorized(description: str) -> ApiError:
+    return ApiError(
+        401,
+        description,
+        headers={
+            "WWW-Authenticate": f'Bearer error="invalid_token", error_description="{description}"'
+        },
+    )
+
+
+async def _handle(
+    scope: dict[str, Any],
+    receive: Any,
+    runtime: Runtime,
+    env: Environment,
+    path: str,
+    trace_id: str,
+) -> Result:
+    method = scope["method"]
+    match = runtime.router.match(method, path)
+    if match is None:
+        allowed = runtime.router.allowed_methods(path)
+        if allowed:
+            raise ApiError(
+                405,
+                f"The method {method} is not allowed here; use {', '.join(allowed)}.",
+                headers={"Allow": ", ".join(allowed)},
+            )
+        raise ApiError(404, "There is no API operation at this path.")
+    op = match.operation
+
+    authorization = _header(scope, b"authorization")
+    if not authorization or not authorization.strip():
+        raise ApiError(
+            401,
+            "An access token is required in the Authorization header.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    raw_token = authorization.strip()
+    if raw_token[:7].lower() == "bearer ":
+        raw_token = raw_token[7:].strip()
+    try:
+        token = await runtime.tokens.verify(raw_token, env)
+    except TokenError as exc:
+        raise _unauthorized(str(exc)) from None
+    client = await runtime.client(token.client_id)
+    if client is None or not client.active:
+        raise _unauthorized("The client of this access token is no longer active.")
+
+    query_string = scope.get("query_string", b"").decode("latin-1")
+    query = parse_qsl(query_string, keep_blank_values=True)
+    app_key = _header(scope, b"st-app-key")
+    if app_key is None:
+        for name, value in query:
+            if name.lower() == "servicetitanapplicationkey":
+                app_key = value
+                break
+    if not app_key:
+        raise ApiError(403, "The ST-App-Key header is required: send your app key in it.")
+    if not hmac.compare_digest(app_key.encode(), client.app_key.encode()):
+        raise ApiError(403, "The app key does not belong to the app of this access token.")
+
+    tenant_raw = match.path_params.get("tenant", "")
+    if tenant_raw != str(token.tenant_id):
+        raise ApiError(403, f"The access token is not valid for tenant {tenant_raw[:40]}.")
+    if op.scope not in token.scopes:
+        raise ApiError(
+            403,
+            f"The access token lacks the scope {op.scope} that this operation needs.",
+            data={"requiredScope": op.scope},
+        )
+
+    limit = runtime.settings.rate_limit
+    if limit:
+        wait = await runtime.limiter.hit(f"{client.app_id}:{token.tenant_id}:{env.value}", limit, 1)
+        if wait is not None:
+            raise ApiError(
+                429,
+                f"Rate limit is exceeded. Try again in {wait} seconds.",
+                headers={"Retry-After": str(wait)},
+            )
+
+    body = await _read_body(receive, MAX_BODY_BYTES)
+    if body is None:
+        raise ApiError(
+            413, f"The request body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB."
+        )
+    content_type = _header(scope, b"content-type")
+    try:
+        validated = validate_request(
+            runtime.manifest, op, match.path_params, query, body or None, content_type
+        )
+    except RequestValidationError as exc:
+        raise ApiError(400, "One or more validation errors occurred.", errors=exc.errors) from None
+
+    found = _door(runtime).handler(op)
+    if found is None:
+        raise ApiError(
+            501,
+            f"The operation {op.operation_id} is not implemented in localtitan yet.",
+            data={"operationId": op.operation_id, "module": op.module},
+        )
+    call = Call(
+        runtime=runtime,
+        operation=op,
+        environment=env,
+        tenant_id=token.tenant_id,
+        app_id=client.app_id,
+        client_id=client.client_id,
+        path=validated.path,
+        query=validated.query,
+        body=validated.body,
+        raw_body=body,
+        content_type=content_type,
+        trace_id=trace_id,
+    )
+    return await found[0](call)

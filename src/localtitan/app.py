@@ -1,0 +1,137 @@
+"""The ASGI application: the portal at ``/`` and both environments' auth and API.
+
+Environments are reached by path prefix (``/auth-integration``, ``/api-integration``,
+``/auth``, ``/api``) or, without a prefix, through the real host names.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from localtitan.api import handle_api
+from localtitan.auth import token_endpoint
+from localtitan.engine import implemented_operations
+from localtitan.errors import error_body
+from localtitan.platform.environments import API_HOSTS, AUTH_HOSTS, Environment
+from localtitan.portal import home
+from localtitan.runtime import Runtime
+from localtitan.settings import Settings
+
+__all__ = ["LocalTitan", "create_app"]
+
+_PREFIXES: tuple[tuple[str, str, Environment], ...] = (
+    ("/auth-integration", "auth", Environment.INTEGRATION),
+    ("/api-integration", "api", Environment.INTEGRATION),
+    ("/auth", "auth", Environment.PRODUCTION),
+    ("/api", "api", Environment.PRODUCTION),
+)
+
+_AUTH_ROUTES = {
+    "/connect/token": token_endpoint.token,
+    "/.well-known/jwks": token_endpoint.jwks,
+    "/.well-known/openid-configuration/jwks": token_endpoint.jwks,
+    "/.well-known/openid-configuration": token_endpoint.discovery,
+}
+
+
+class LocalTitan:
+    """One process's application; ``runtime`` is started by the ASGI lifespan."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._started = False
+
+    async def startup(self) -> None:
+        if not self._started:
+            await self.runtime.start()
+            self._started = True
+
+    async def shutdown(self) -> None:
+        if self._started:
+            await self.runtime.close()
+            self._started = False
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        kind = scope["type"]
+        if kind == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if kind != "http":
+            return
+        path: str = scope["path"]
+        host = _host(scope)
+        if host in API_HOSTS:
+            await handle_api(scope, receive, send, self.runtime, API_HOSTS[host], path)
+            return
+        if host in AUTH_HOSTS:
+            await self._auth(scope, receive, send, AUTH_HOSTS[host], "", path)
+            return
+        for prefix, part, env in _PREFIXES:
+            if path == prefix or path.startswith(prefix + "/"):
+                rest = path[len(prefix) :] or "/"
+                if part == "api":
+                    await handle_api(scope, receive, send, self.runtime, env, rest)
+                else:
+                    await self._auth(scope, receive, send, env, prefix, rest)
+                return
+        await self._portal(scope, receive, send, path)
+
+    async def _auth(
+        self, scope: Any, receive: Any, send: Any, env: Environment, prefix: str, rest: str
+    ) -> None:
+        endpoint = _AUTH_ROUTES.get(rest.rstrip("/") or "/")
+        request = Request(scope, receive)
+        if endpoint is None:
+            response: Response = Response(
+                error_body(404, "There is no authorization endpoint at this path."),
+                status_code=404,
+                media_type="application/json",
+            )
+        else:
+            response = await endpoint(request, self.runtime, env, prefix)
+        await response(scope, receive, send)
+
+    async def _portal(self, scope: Any, receive: Any, send: Any, path: str) -> None:
+        request = Request(scope, receive)
+        response: Response
+        if path == "/":
+            ops = self.runtime.manifest.operations
+            response = home(request, len(implemented_operations(ops)), len(ops))
+        elif path == "/healthz":
+            response = JSONResponse({"status": "ok"})
+        else:
+            response = Response(
+                error_body(404, "Nothing here. The portal is at /."),
+                status_code=404,
+                media_type="application/json",
+            )
+        await response(scope, receive, send)
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as exc:
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    raise
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def _host(scope: dict[str, Any]) -> str:
+    for key, value in scope["headers"]:
+        if key == b"host":
+            return str(value.decode("latin-1")).split(":")[0].lower()
+    return ""
+
+
+def create_app(settings: Settings | None = None) -> LocalTitan:
+    return LocalTitan(Runtime(settings or Settings.from_env()))

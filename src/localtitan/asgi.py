@@ -1,0 +1,7 @@
+"""The ASGI entry point uvicorn workers import: settings come from ``LOCALTITAN_*``."""
+
+from localtitan.app import create_app
+
+__all__ = ["application"]
+
+application = create_app()

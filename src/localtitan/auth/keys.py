@@ -1,0 +1,146 @@
+"""RS256 signing keys per environment, rotated by ``kid`` and published as a JWKS.
+
+A rotated-out key stays published for a day so tokens it signed keep verifying until they
+expire; each environment signs with its own keys, so a token of one never verifies in the other.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import select
+
+from localtitan.platform.environments import Environment
+from localtitan.platform.server_key import ServerKey
+from localtitan.store.database import Database
+from localtitan.store.tables import signing_keys
+
+__all__ = ["KeyRing", "SigningKey"]
+
+RETIRED_KEY_GRACE = timedelta(days=1)
+# How often a worker looks for keys another worker rotated in.
+_REFRESH_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    environment: Environment
+    private_key: rsa.RSAPrivateKey
+    public_jwk: dict[str, Any]
+    created_on: datetime
+    retired_on: datetime | None
+
+
+class KeyRing:
+    """Keys of both environments, loaded from the database and cached in memory."""
+
+    def __init__(self, db: Database, server_key: ServerKey) -> None:
+        self._db = db
+        self._fernet = Fernet(server_key.fernet_key())
+        self._keys: dict[str, SigningKey] = {}
+        self._loaded_at = 0.0
+
+    async def load(self) -> None:
+        async with self._db.read() as conn:
+            rows = (await conn.execute(select(signing_keys))).mappings().all()
+        keys: dict[str, SigningKey] = {}
+        for r in rows:
+            pem = self._fernet.decrypt(r["private_key"].encode())
+            private = serialization.load_pem_private_key(pem, password=None)
+            assert isinstance(private, rsa.RSAPrivateKey)
+            keys[r["kid"]] = SigningKey(
+                r["kid"],
+                Environment(r["environment"]),
+                private,
+                json.loads(r["public_jwk"]),
+                _aware(r["created_on"]),
+                _aware(r["retired_on"]) if r["retired_on"] else None,
+            )
+        self._keys = keys
+        self._loaded_at = time.monotonic()
+
+    async def ensure(self) -> None:
+        """Load keys, creating one per environment that has none."""
+        await self.load()
+        for env in Environment:
+            if self._current(env) is None:
+                await self.rotate(env)
+
+    async def rotate(self, env: Environment) -> SigningKey:
+        """Make a new signing key for ``env``; the previous one is retired but still published."""
+        private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        kid = secrets.token_hex(16).upper() + "RS256"
+        jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private.public_key()))
+        jwk.update({"kid": kid, "use": "sig", "alg": "RS256"})
+        pem = private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        now = datetime.now(UTC)
+        async with self._db.begin() as conn:
+            await conn.execute(
+                signing_keys.update()
+                .where(signing_keys.c.environment == env.value, signing_keys.c.retired_on.is_(None))
+                .values(retired_on=now)
+            )
+            await conn.execute(
+                signing_keys.insert().values(
+                    kid=kid,
+                    environment=env.value,
+                    private_key=self._fernet.encrypt(pem).decode(),
+                    public_jwk=json.dumps(jwk, sort_keys=True),
+                    created_on=now,
+                    retired_on=None,
+                )
+            )
+        await self.load()
+        return self._keys[kid]
+
+    def _current(self, env: Environment) -> SigningKey | None:
+        live = [k for k in self._keys.values() if k.environment is env and k.retired_on is None]
+        return max(live, key=lambda k: k.created_on) if live else None
+
+    async def signing_key(self, env: Environment) -> SigningKey:
+        if time.monotonic() - self._loaded_at > _REFRESH_SECONDS:
+            await self.load()
+        key = self._current(env)
+        if key is None:
+            key = await self.rotate(env)
+        return key
+
+    async def verification_key(self, env: Environment, kid: str) -> SigningKey | None:
+        key = self._keys.get(kid)
+        if key is None and time.monotonic() - self._loaded_at > 1.0:
+            await self.load()
+            key = self._keys.get(kid)
+        if key is None or key.environment is not env:
+            return None
+        if key.retired_on is not None and datetime.now(UTC) - key.retired_on > RETIRED_KEY_GRACE:
+            return None
+        return key
+
+    def jwks(self, env: Environment) -> dict[str, Any]:
+        now = datetime.now(UTC)
+        published = [
+            k.public_jwk
+            for k in sorted(self._keys.values(), key=lambda k: k.created_on, reverse=True)
+            if k.environment is env
+            and (k.retired_on is None or now - k.retired_on <= RETIRED_KEY_GRACE)
+        ]
+        return {"keys": published}
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes even for timezone-aware columns.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -1,0 +1,215 @@
+"""The token endpoint (RFC 6749 section 4.4) and its discovery documents.
+
+Errors follow RFC 6749 section 5.2: a JSON body ``{error, error_description}``, 400 in general
+and 401 with ``WWW-Authenticate`` when the client authenticated with HTTP Basic.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+from urllib.parse import parse_qsl, unquote_plus
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+
+from localtitan.auth.tokens import TOKEN_LIFETIME
+from localtitan.platform.apps import scopes_of
+from localtitan.platform.credentials import authenticate_client
+from localtitan.platform.environments import Environment
+from localtitan.runtime import Runtime
+
+__all__ = ["discovery", "jwks", "token"]
+
+MAX_FORM_BYTES = 8192
+# Failed attempts allowed per client id per minute before the endpoint answers 429.
+FAILED_ATTEMPTS_PER_MINUTE = 10
+
+_json = msgspec.json.Encoder()
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _issuer(request: Request, prefix: str) -> str:
+    return f"{request.url.scheme}://{request.url.netloc}{prefix}"
+
+
+def _error(
+    status: int, error: str, description: str, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(
+        _json.encode({"error": error, "error_description": description}),
+        status_code=status,
+        media_type="application/json",
+        headers={**_NO_STORE, **(headers or {})},
+    )
+
+
+def _basic_credentials(header: str) -> tuple[str, str] | None:
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic" or not value.strip():
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    client_id, sep, secret = decoded.partition(":")
+    if not sep:
+        return None
+    # RFC 6749 section 2.3.1: both parts are form-urlencoded before Basic encoding.
+    return unquote_plus(client_id), unquote_plus(secret)
+
+
+async def token(request: Request, runtime: Runtime, env: Environment, prefix: str) -> Response:
+    if request.method != "POST":
+        return _error(405, "invalid_request", "Use POST to request a token.", {"Allow": "POST"})
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype != "application/x-www-form-urlencoded":
+        return _error(
+            400,
+            "invalid_request",
+            "Send the request as application/x-www-form-urlencoded form fields.",
+        )
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            return _error(400, "invalid_request", "The request body is too large.")
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+    except UnicodeDecodeError:
+        return _error(400, "invalid_request", "The form is not valid UTF-8.")
+    form: dict[str, str] = {}
+    for name, value in pairs:
+        if name in form:
+            return _error(400, "invalid_request", f"The parameter '{name}' is repeated.")
+        form[name] = value
+
+    grant_type = form.get("grant_type")
+    if not grant_type:
+        return _error(400, "invalid_request", "The grant_type parameter is required.")
+    if grant_type != "client_credentials":
+        return _error(
+            400, "unsupported_grant_type", "Only the client_credentials grant is supported."
+        )
+
+    basic_header = request.headers.get("authorization")
+    used_basic = basic_header is not None
+    if used_basic:
+        creds = _basic_credentials(basic_header or "")
+        if creds is None:
+            return _error(
+                401,
+                "invalid_client",
+                "The Authorization header is not valid HTTP Basic client authentication.",
+                {"WWW-Authenticate": 'Basic realm="localtitan"'},
+            )
+        if "client_secret" in form:
+            return _error(
+                400, "invalid_request", "Use one client authentication method, not two."
+            )
+        if "client_id" in form and form["client_id"] != creds[0]:
+            return _error(400, "invalid_request", "The client_id does not match the header.")
+        client_id, client_secret = creds
+    else:
+        client_id = form.get("client_id", "")
+        client_secret = form.get("client_secret", "")
+        if not client_id:
+            return _error(400, "invalid_request", "The client_id parameter is required.")
+        if not client_secret:
+            return _error(400, "invalid_request", "The client_secret parameter is required.")
+    if len(client_id) > 100 or len(client_secret) > 200:
+        return _bad_client(used_basic)
+
+    throttle_key = f"token-fail:{env.value}:{client_id}"
+    wait = await runtime.limiter.exceeded(throttle_key, FAILED_ATTEMPTS_PER_MINUTE, 60)
+    if wait is not None:
+        return _throttled(wait)
+
+    async with runtime.db.read() as conn:
+        identity = await authenticate_client(
+            conn, runtime.server_key, env, client_id, client_secret
+        )
+    if identity is None:
+        wait = await runtime.limiter.hit(throttle_key, FAILED_ATTEMPTS_PER_MINUTE, 60)
+        if wait is not None:
+            return _throttled(wait)
+        return _bad_client(used_basic)
+
+    async with runtime.db.read() as conn:
+        granted = await scopes_of(conn, identity.app_id, identity.scope_version)
+    requested = form.get("scope")
+    scopes = granted
+    if requested is not None and requested.strip():
+        asked = frozenset(requested.split())
+        missing = asked - granted
+        if missing:
+            return _error(
+                400,
+                "invalid_scope",
+                "The app was not granted: " + " ".join(sorted(missing)) + ".",
+            )
+        scopes = asked
+
+    access_token, lifetime = await runtime.tokens.issue(
+        environment=env,
+        issuer=_issuer(request, prefix),
+        client_id=identity.client_id,
+        tenant_id=identity.tenant_id,
+        scopes=scopes,
+    )
+    payload: dict[str, Any] = {
+        "access_token": access_token,
+        "expires_in": lifetime,
+        "token_type": "Bearer",
+        "scope": " ".join(sorted(scopes)),
+    }
+    assert lifetime == TOKEN_LIFETIME
+    return Response(
+        _json.encode(payload), media_type="application/json", headers=dict(_NO_STORE)
+    )
+
+
+def _bad_client(used_basic: bool) -> Response:
+    description = "The client id or client secret is wrong, or the client is not active."
+    if used_basic:
+        return _error(
+            401,
+            "invalid_client",
+            description,
+            {"WWW-Authenticate": 'Basic realm="localtitan"'},
+        )
+    return _error(400, "invalid_client", description)
+
+
+def _throttled(wait: int) -> Response:
+    return _error(
+        429,
+        "invalid_client",
+        f"Too many failed attempts for this client. Try again in {wait} seconds.",
+        {"Retry-After": str(wait)},
+    )
+
+
+async def jwks(request: Request, runtime: Runtime, env: Environment, prefix: str) -> Response:
+    await runtime.keys.signing_key(env)  # reloads keys another worker may have rotated
+    return Response(_json.encode(runtime.keys.jwks(env)), media_type="application/json")
+
+
+async def discovery(
+    request: Request, runtime: Runtime, env: Environment, prefix: str
+) -> Response:
+    issuer = _issuer(request, prefix)
+    doc = {
+        "issuer": issuer,
+        "jwks_uri": f"{issuer}/.well-known/jwks",
+        "token_endpoint": f"{issuer}/connect/token",
+        "grant_types_supported": ["client_credentials"],
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+        "response_types_supported": ["token"],
+        "scopes_supported": sorted(runtime.manifest.scopes),
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "subject_types_supported": ["public"],
+    }
+    return Response(_json.encode(doc), media_type="application/json")

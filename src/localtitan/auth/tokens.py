@@ -1,0 +1,121 @@
+"""Access tokens: RS256 JWTs of type ``at+jwt`` that live 900 seconds.
+
+Claims mirror ServiceTitan's sample token: ``iss, nbf, iat, exp = nbf + 900, client_id,
+tenant`` (a string), ``scope`` (an array) and ``jti``, plus ``environment``.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import jwt
+
+from localtitan.auth.keys import KeyRing
+from localtitan.platform.environments import Environment
+
+__all__ = ["TOKEN_LIFETIME", "AccessToken", "TokenError", "TokenService"]
+
+TOKEN_LIFETIME = 900
+# Clock skew allowed between workers or machines when checking nbf and exp.
+_LEEWAY = 5
+_CACHE_SIZE = 20_000
+
+
+class TokenError(Exception):
+    """The presented token cannot be used; the message is safe to show the client."""
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    raw: str
+    client_id: str
+    tenant_id: int
+    environment: Environment
+    scopes: frozenset[str]
+    expires_at: float
+
+
+class TokenService:
+    def __init__(self, keys: KeyRing) -> None:
+        self._keys = keys
+        # Verified tokens, so the hot path skips RSA; an entry is still checked for expiry.
+        self._verified: OrderedDict[str, AccessToken] = OrderedDict()
+
+    async def issue(
+        self,
+        *,
+        environment: Environment,
+        issuer: str,
+        client_id: str,
+        tenant_id: int,
+        scopes: frozenset[str],
+    ) -> tuple[str, int]:
+        key = await self._keys.signing_key(environment)
+        now = int(time.time())
+        claims = {
+            "iss": issuer,
+            "nbf": now,
+            "iat": now,
+            "exp": now + TOKEN_LIFETIME,
+            "client_id": client_id,
+            "tenant": str(tenant_id),
+            "scope": sorted(scopes),
+            "jti": secrets.token_hex(16).upper(),
+            "environment": environment.value,
+        }
+        token = jwt.encode(
+            claims, key.private_key, algorithm="RS256", headers={"kid": key.kid, "typ": "at+jwt"}
+        )
+        return token, TOKEN_LIFETIME
+
+    async def verify(self, raw: str, environment: Environment) -> AccessToken:
+        now = time.time()
+        cached = self._verified.get(raw)
+        if cached is not None:
+            if cached.environment is not environment:
+                raise TokenError("The access token was issued for another environment.")
+            if cached.expires_at + _LEEWAY < now:
+                self._verified.pop(raw, None)
+                raise TokenError("The access token has expired.")
+            return cached
+        try:
+            header = jwt.get_unverified_header(raw)
+        except jwt.PyJWTError:
+            raise TokenError("The access token is malformed.") from None
+        if header.get("alg") != "RS256" or not isinstance(header.get("kid"), str):
+            raise TokenError("The access token is malformed.")
+        key = await self._keys.verification_key(environment, header["kid"])
+        if key is None:
+            raise TokenError("The access token was not issued by this environment.")
+        try:
+            claims = jwt.decode(
+                raw,
+                key.private_key.public_key(),
+                algorithms=["RS256"],
+                leeway=_LEEWAY,
+                options={"require": ["exp", "nbf", "client_id", "tenant", "scope"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise TokenError("The access token has expired.") from None
+        except jwt.PyJWTError:
+            raise TokenError("The access token is invalid.") from None
+        if claims.get("environment") != environment.value:
+            raise TokenError("The access token was issued for another environment.")
+        try:
+            token = AccessToken(
+                raw,
+                str(claims["client_id"]),
+                int(claims["tenant"]),
+                environment,
+                frozenset(claims["scope"]),
+                float(claims["exp"]),
+            )
+        except (TypeError, ValueError):
+            raise TokenError("The access token is invalid.") from None
+        self._verified[raw] = token
+        if len(self._verified) > _CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return token

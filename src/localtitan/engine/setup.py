@@ -1,0 +1,14 @@
+"""Import every behaviour module so its handlers register themselves."""
+
+from __future__ import annotations
+
+__all__ = ["load_behaviours"]
+
+_loaded = False
+
+
+def load_behaviours() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True

@@ -1,0 +1,113 @@
+"""The first-start bundle: a demo tenant, an app holding every scope, one connection per
+environment, written to ``<data-dir>/quickstart.json`` (mode 0600) so a newcomer can call
+the API at once."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from localtitan.platform.apps import create_app
+from localtitan.platform.credentials import connect_app
+from localtitan.platform.environments import ENVIRONMENTS, api_prefix, auth_prefix
+from localtitan.platform.server_key import ServerKey
+from localtitan.platform.tenants import create_tenant, get_tenant
+
+__all__ = [
+    "QUICKSTART_FILE",
+    "create_quickstart",
+    "curl_example",
+    "quickstart_is_current",
+    "quickstart_path",
+    "read_quickstart",
+    "with_base_url",
+    "write_quickstart",
+]
+
+QUICKSTART_FILE = "quickstart.json"
+
+
+def quickstart_path(data_dir: Path) -> Path:
+    return data_dir / QUICKSTART_FILE
+
+
+def read_quickstart(data_dir: Path) -> dict[str, Any] | None:
+    path = quickstart_path(data_dir)
+    if not path.exists():
+        return None
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+async def quickstart_is_current(conn: AsyncConnection, data_dir: Path) -> bool:
+    """True when the file exists and names a tenant this database still has."""
+    data = read_quickstart(data_dir)
+    return data is not None and await get_tenant(conn, int(data["tenantId"])) is not None
+
+
+def with_base_url(data: dict[str, Any], base_url: str) -> dict[str, Any]:
+    """Fill in the URLs for the address the server listens on now."""
+    out = json.loads(json.dumps(data))
+    for env in ENVIRONMENTS:
+        entry = out["environments"][env.value]
+        entry["tokenUrl"] = f"{base_url}{auth_prefix(env)}/connect/token"
+        entry["apiBaseUrl"] = f"{base_url}{api_prefix(env)}"
+    return out
+
+
+async def create_quickstart(
+    conn: AsyncConnection,
+    server_key: ServerKey,
+    data_dir: Path,
+    base_url: str,
+    scopes: frozenset[str],
+) -> dict[str, Any]:
+    tenant = await create_tenant(conn, name="Demo Heating & Air")
+    app = await create_app(
+        conn,
+        name="localtitan quickstart",
+        organization="localtitan",
+        scopes=scopes,
+        tenant_ids=[tenant.id],
+    )
+    envs: dict[str, Any] = {}
+    for env in ENVIRONMENTS:
+        connection, issued = await connect_app(
+            conn, server_key, app_id=app.id, tenant_id=tenant.id, environment=env
+        )
+        envs[env.value] = {"clientId": connection.client_id, "clientSecret": issued.secret}
+    data = with_base_url(
+        {"tenantId": tenant.id, "appId": app.id, "appKey": app.app_key, "environments": envs},
+        base_url,
+    )
+    write_quickstart(data_dir, data)
+    return data
+
+
+def write_quickstart(data_dir: Path, data: dict[str, Any]) -> None:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = quickstart_path(data_dir)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(data, fh, indent=2)
+        fh.write("\n")
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)
+
+
+def curl_example(data: dict[str, Any], env: str = "integration") -> str:
+    e = data["environments"][env]
+    return (
+        f"TOKEN=$(curl -s -X POST {e['tokenUrl']} \\\n"
+        f"  -d grant_type=client_credentials \\\n"
+        f"  -d client_id={e['clientId']} \\\n"
+        f"  -d client_secret={e['clientSecret']} | python3 -c "
+        "'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')\n"
+        f'curl -s "{e["apiBaseUrl"]}/crm/v2/tenant/{data["tenantId"]}/customers?pageSize=5" \\\n'
+        f'  -H "Authorization: $TOKEN" -H "ST-App-Key: {data["appKey"]}"'
+    )

@@ -1,0 +1,93 @@
+"""Everything one server process shares: settings, database, keys, tokens, limits, manifest."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from localtitan.auth.keys import KeyRing
+from localtitan.auth.tokens import TokenService
+from localtitan.engine.setup import load_behaviours
+from localtitan.limits import Limiter, open_limiter
+from localtitan.platform.server_key import ServerKey, load_server_key
+from localtitan.settings import Settings
+from localtitan.spec import Manifest, Router, load_manifest
+from localtitan.store import Database, migrate, open_database
+from localtitan.store.tables import apps, connections
+
+__all__ = ["ClientInfo", "Runtime"]
+
+# How long a worker trusts what it knows of a client id: a deactivated connection or app stops
+# working within this many seconds.
+_CLIENT_TTL = 5.0
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    client_id: str
+    app_id: int
+    app_key: str
+    tenant_id: int
+    environment: str
+    active: bool
+
+
+class Runtime:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.server_key: ServerKey = load_server_key(settings.data_dir)
+        self.db: Database = open_database(settings.resolved_database_url)
+        self.keys = KeyRing(self.db, self.server_key)
+        self.tokens = TokenService(self.keys)
+        self.limiter: Limiter = open_limiter(settings.redis_url)
+        self.manifest: Manifest = load_manifest()
+        self.router = Router(self.manifest.operations)
+        self._clients: dict[str, tuple[float, ClientInfo | None]] = {}
+        load_behaviours()
+
+    async def start(self) -> None:
+        await migrate(self.db)
+        await self.keys.ensure()
+
+    async def close(self) -> None:
+        await self.limiter.close()
+        await self.db.close()
+
+    async def client(self, client_id: str) -> ClientInfo | None:
+        now = time.monotonic()
+        hit = self._clients.get(client_id)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        async with self.db.read() as conn:
+            row = (
+                await conn.execute(
+                    select(
+                        connections.c.app_id,
+                        connections.c.tenant_id,
+                        connections.c.environment,
+                        connections.c.active,
+                        apps.c.app_key,
+                        apps.c.active.label("app_active"),
+                    )
+                    .join(apps, apps.c.id == connections.c.app_id)
+                    .where(connections.c.client_id == client_id)
+                )
+            ).first()
+        info = (
+            ClientInfo(
+                client_id,
+                row.app_id,
+                row.app_key,
+                row.tenant_id,
+                row.environment,
+                bool(row.active and row.app_active),
+            )
+            if row
+            else None
+        )
+        if len(self._clients) > 50_000:
+            self._clients.clear()
+        self._clients[client_id] = (now + _CLIENT_TTL, info)
+        return info

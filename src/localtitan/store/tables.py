@@ -1,0 +1,187 @@
+"""Table definitions shared by SQLite and PostgreSQL.
+
+Every row of tenant data leads with ``environment`` and ``tenant_id``: the key a distributed
+PostgreSQL would shard by, and the first filter of every query, which is how tenants stay apart.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+__all__ = [
+    "app_scope_sets",
+    "app_tenants",
+    "apps",
+    "blobs",
+    "client_secrets",
+    "connections",
+    "metadata",
+    "record_counters",
+    "records",
+    "signing_keys",
+    "tenants",
+]
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a real int64.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData()
+
+tenants = Table(
+    "tenants",
+    metadata,
+    Column("environment", String(16), primary_key=True),
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("name", String(200), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_on", DateTime(timezone=True), nullable=False),
+)
+
+apps = Table(
+    "apps",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("organization", String(200), nullable=False),
+    Column("app_key", String(100), nullable=False, unique=True),
+    Column("scope_version", Integer, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_on", DateTime(timezone=True), nullable=False),
+)
+
+# Scopes are chosen when an app is made; a change makes a new version rather than editing the
+# old one, so a connection keeps the set its tenant admin approved.
+app_scope_sets = Table(
+    "app_scope_sets",
+    metadata,
+    Column("app_id", BigId, ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("scopes", Text, nullable=False),
+    Column("created_on", DateTime(timezone=True), nullable=False),
+)
+
+app_tenants = Table(
+    "app_tenants",
+    metadata,
+    Column("app_id", BigId, ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True),
+    Column("tenant_id", BigInteger, primary_key=True, autoincrement=False),
+)
+
+connections = Table(
+    "connections",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("environment", String(16), nullable=False),
+    Column("tenant_id", BigInteger, nullable=False),
+    Column("app_id", BigId, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("client_id", String(64), nullable=False, unique=True),
+    Column("scope_version", Integer, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_on", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("environment", "tenant_id", "app_id", name="uq_connections_env_tenant_app"),
+)
+
+client_secrets = Table(
+    "client_secrets",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column(
+        "connection_id",
+        BigId,
+        ForeignKey("connections.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    # HMAC-SHA256 of the secret under the server key; the secret itself is never stored.
+    Column("secret_hash", String(64), nullable=False, unique=True),
+    Column("hint", String(16), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_on", DateTime(timezone=True), nullable=False),
+    Column("deactivated_on", DateTime(timezone=True), nullable=True),
+    Index("ix_client_secrets_connection", "connection_id"),
+)
+
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    Column("kid", String(64), primary_key=True),
+    Column("environment", String(16), nullable=False),
+    # The private key is encrypted with a key derived from the server key.
+    Column("private_key", Text, nullable=False),
+    Column("public_jwk", Text, nullable=False),
+    Column("created_on", DateTime(timezone=True), nullable=False),
+    Column("retired_on", DateTime(timezone=True), nullable=True),
+    Index("ix_signing_keys_env", "environment", "created_on"),
+)
+
+# One table holds every API record, as the JSON the API returns, with the columns that
+# filters, sorting and the export feed need promoted beside it (docs/decisions/0001).
+records = Table(
+    "records",
+    metadata,
+    Column("environment", String(16), primary_key=True),
+    Column("tenant_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(120), primary_key=True),
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("parent_id", BigInteger, nullable=True),
+    Column("guid", String(64), nullable=True),
+    Column("active", Boolean, nullable=False),
+    Column("deleted", Boolean, nullable=False),
+    Column("created_on", DateTime(timezone=True), nullable=False),
+    Column("modified_on", DateTime(timezone=True), nullable=False),
+    Column("row_version", BigInteger, nullable=False),
+    Column("customer_id", BigInteger, nullable=True),
+    Column("location_id", BigInteger, nullable=True),
+    Column("job_id", BigInteger, nullable=True),
+    Column("number", String(100), nullable=True),
+    Column("name", String(400), nullable=True),
+    Column("status", String(100), nullable=True),
+    Column("data", Text, nullable=False),
+    Index("ix_records_version", "environment", "tenant_id", "kind", "row_version", unique=True),
+    Index("ix_records_modified", "environment", "tenant_id", "kind", "modified_on"),
+    Index("ix_records_created", "environment", "tenant_id", "kind", "created_on"),
+    Index("ix_records_parent", "environment", "tenant_id", "kind", "parent_id"),
+    Index("ix_records_customer", "environment", "tenant_id", "kind", "customer_id"),
+    Index("ix_records_location", "environment", "tenant_id", "kind", "location_id"),
+    Index("ix_records_job", "environment", "tenant_id", "kind", "job_id"),
+    Index("ix_records_number", "environment", "tenant_id", "kind", "number"),
+    Index("ix_records_guid", "environment", "tenant_id", "kind", "guid"),
+)
+
+# Per tenant and environment: the next record id and the last row version handed out. A writer
+# locks this row until it commits, so row versions become visible in the order they were given:
+# an export reader that has seen version v has seen every version below it.
+record_counters = Table(
+    "record_counters",
+    metadata,
+    Column("environment", String(16), primary_key=True),
+    Column("tenant_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("next_id", BigInteger, nullable=False),
+    Column("row_version", BigInteger, nullable=False),
+)
+
+# Bytes of attachments, images and recordings, served back by their download operations.
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("environment", String(16), primary_key=True),
+    Column("tenant_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("content_type", String(200), nullable=False),
+    Column("file_name", String(400), nullable=True),
+    Column("data", LargeBinary, nullable=False),
+    Column("created_on", DateTime(timezone=True), nullable=False),
+)
