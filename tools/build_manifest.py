@@ -22,7 +22,8 @@ Operation ``kind`` rules, applied in this order:
 
 ``resource`` is the collection path relative to ``/tenant/{tenant}/`` with parameters
 written ``{}``: a trailing parameter is dropped; for actions the trailing operation
-literal(s) and the item parameter are dropped too (``jobs/{id}/cancel`` -> ``jobs``). ``parent`` is the resource up to its last ``{}`` segment.
+literal(s) and the item parameter are dropped too (``jobs/{id}/cancel`` -> ``jobs``).
+``parent`` is the resource up to its last ``{}`` segment.
 """
 
 from __future__ import annotations
@@ -259,7 +260,9 @@ def build_manifest(source_dir: Path) -> dict[str, Any]:
             raise ValueError(f"module {module!r} defined by two documents")
         norm = _Normalizer(module)
         comps = doc.get("components", {})
-        file_scopes = sorted(comps["securitySchemes"]["oauth"]["flows"]["clientCredentials"]["scopes"])
+        file_scopes = sorted(
+            comps["securitySchemes"]["oauth"]["flows"]["clientCredentials"]["scopes"]
+        )
         scopes.update(file_scopes)
         prefixes = {".".join(s.split(".")[:2]) for s in file_scopes}
         modules[module] = {

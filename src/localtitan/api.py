@@ -17,7 +17,12 @@ from localtitan.engine.dispatch import Handler, handler_for
 from localtitan.errors import ApiError, error_body, new_trace_id
 from localtitan.platform.environments import Environment
 from localtitan.runtime import Runtime
-from localtitan.spec import Operation, RequestValidationError, validate_request
+from localtitan.spec import (
+    Operation,
+    RequestValidationError,
+    UnsupportedMediaTypeError,
+    validate_request,
+)
 
 __all__ = ["MAX_BODY_BYTES", "handle_api"]
 
@@ -216,6 +221,8 @@ async def _handle(
         )
     except RequestValidationError as exc:
         raise ApiError(400, "One or more validation errors occurred.", errors=exc.errors) from None
+    except UnsupportedMediaTypeError as exc:
+        raise ApiError(415, str(exc) or "Send the request body as application/json.") from None
 
     found = _door(runtime).handler(op)
     if found is None:

@@ -12,3 +12,5 @@ def load_behaviours() -> None:
     if _loaded:
         return
     _loaded = True
+    # Importing a module registers its handlers.
+    from localtitan.engine import generic  # noqa: F401

@@ -45,17 +45,18 @@ _ISO = (
     r"(?:[T{sep}](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,16}))?)?)?"
     r"(Z|[+-]\d{2}(?::?\d{2})?)?"
 )
-_ISO_STRICT = re.compile(_ISO.replace("{sep}", ""), re.IGNORECASE)
-_ISO_LOOSE = re.compile(_ISO.replace("{sep}", " "), re.IGNORECASE)
+_ISO_STRICT = re.compile(_ISO.replace("{sep}", ""), re.IGNORECASE | re.ASCII)
+_ISO_LOOSE = re.compile(_ISO.replace("{sep}", " "), re.IGNORECASE | re.ASCII)
 _US = re.compile(
     r"(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AP]M)?)?",
-    re.IGNORECASE,
+    re.IGNORECASE | re.ASCII,
 )
-_DURATION = re.compile(r"(-)?(?:(\d+)\.)?(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?")
-_INT_TEXT = re.compile(r"\s*[+-]?\d+\s*")
-_JSON_INT_TEXT = re.compile(r"-?\d+")
-_DECIMAL_TEXT = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*")
-_JSON_NUMBER_TEXT = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
+_DURATION = re.compile(r"(-)?(?:(\d+)\.)?(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?", re.ASCII)
+_DAYS = re.compile(r"-?\d+", re.ASCII)
+_INT_TEXT = re.compile(r"\s*[+-]?\d+\s*", re.ASCII)
+_JSON_INT_TEXT = re.compile(r"-?\d+", re.ASCII)
+_DECIMAL_TEXT = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*", re.ASCII)
+_JSON_NUMBER_TEXT = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?", re.ASCII)
 _GUID = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32}", re.IGNORECASE
 )
@@ -143,7 +144,7 @@ def parse_date(text: str, *, loose: bool = False) -> date:
 def parse_duration(text: str) -> timedelta:
     """``TimeSpan`` constant format ``[-][d.]hh:mm[:ss[.fffffff]]`` or a bare day count."""
     candidate = text.strip()
-    if candidate.lstrip("-").isdigit():
+    if _DAYS.fullmatch(candidate):
         return timedelta(days=int(candidate))
     match = _DURATION.fullmatch(candidate)
     if not match:

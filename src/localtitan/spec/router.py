@@ -83,7 +83,7 @@ class Router:
             return []
         found: set[str] = set()
         _collect(self._root, segments, [s.lower() for s in segments], 0, found)
-        return sorted(found, key=lambda m: (_METHOD_ORDER + (m,)).index(m))
+        return sorted(found, key=lambda m: (_METHOD_ORDER.index(m) if m in _METHOD_ORDER else 9, m))
 
 
 def _find(

@@ -1,0 +1,449 @@
+"""Generic handlers: list, get, create, update, replace, delete and export, for any collection.
+
+Each is built from the operation's manifest entry alone; a module's behaviour can replace one
+by registering a handler for that operation id.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from localtitan.engine.call import Call, Result
+from localtitan.engine.catalog import Catalog, Collection, catalog_for, response_schema
+from localtitan.engine.continuation import decode_token, encode_token
+from localtitan.engine.dispatch import Handler, register_generic
+from localtitan.engine.query import build_filters, sort_clause
+from localtitan.engine.references import check_references
+from localtitan.engine.shaping import object_properties, shape
+from localtitan.errors import ApiError
+from localtitan.spec import Operation
+from localtitan.store.records import (
+    Stored,
+    allocate,
+    decode,
+    encode,
+    format_time,
+    get_record,
+    key_filter,
+    parse_time,
+    put_record,
+)
+from localtitan.store.tables import records
+
+__all__ = ["DEFAULT_PAGE_SIZE", "EXPORT_PAGE_SIZE", "MAX_PAGE_SIZE", "generic_handler"]
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 5000
+EXPORT_PAGE_SIZE = 1000
+_PARAM = re.compile(r"{(\w+)}")
+_SYSTEM_FIELDS = ("id", "createdOn", "modifiedOn", "createdById", "modifiedById")
+
+
+def _path_params(op: Operation) -> list[str]:
+    return [p for p in _PARAM.findall(op.path) if p != "tenant"]
+
+
+def _ids_from_path(op: Operation, coll: Collection, call: Call) -> tuple[Any, Any]:
+    """(parent id, record id) named by the path; either may be None."""
+    names = _path_params(op)
+    values = [call.path.get(n) for n in names]
+    item = op.path.endswith("}")
+    record_id = values[-1] if item and values else None
+    if item:
+        values = values[:-1]
+    parent_id = values[-1] if coll.has_parent and values else None
+    return parent_id, record_id
+
+
+def _not_found(what: str, ident: Any) -> ApiError:
+    return ApiError(404, f"{what} with ID {ident} was not found.", data={"id": str(ident)})
+
+
+def _label(coll: Collection) -> str:
+    last = coll.resource.split("/")[-1].replace("-", " ")
+    return last[:1].upper() + last[1:]
+
+
+async def _find(call: Call, coll: Collection, record_id: Any, parent_id: Any) -> Stored:
+    async with call.runtime.db.read() as conn:
+        found = await _lookup(conn, call, coll, record_id)
+    if found is None or (parent_id is not None and found.parent_id != _int(parent_id)):
+        raise _not_found(_label(coll), record_id)
+    return found
+
+
+async def _lookup(conn: Any, call: Call, coll: Collection, record_id: Any) -> Stored | None:
+    env = call.environment.value
+    if coll.id_is_guid:
+        row = (
+            await conn.execute(
+                select(records.c.id).where(
+                    key_filter(env, call.tenant_id, coll.kind),
+                    records.c.guid == str(record_id).lower(),
+                    records.c.deleted.is_(False),
+                )
+            )
+        ).first()
+        if row is None:
+            return None
+        record_id = row.id
+    rid = _int(record_id)
+    if rid is None:
+        return None
+    return await get_record(conn, env, call.tenant_id, coll.kind, rid)
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _parent_collection(catalog: Catalog, coll: Collection) -> Collection | None:
+    head = coll.resource.rsplit("/{}/", 1)[0]
+    return catalog.collections.get(f"{coll.module}:{head}")
+
+
+async def _check_parent(call: Call, catalog: Catalog, coll: Collection, parent_id: Any) -> None:
+    if parent_id is None:
+        return
+    parent = _parent_collection(catalog, coll)
+    if parent is None:
+        return
+    async with call.runtime.db.read() as conn:
+        found = await _lookup(conn, call, parent, parent_id)
+    if found is None:
+        raise _not_found(_label(parent), parent_id)
+
+
+def _json(data: Any, status: int = 200) -> Result:
+    return Result(status=status, body=encode(data))
+
+
+def _success_status(op: Operation) -> int:
+    for code in ("200", "201", "204"):
+        if code in op.responses:
+            return int(code)
+    return 200
+
+
+def _respond(catalog: Catalog, op: Operation, record: Mapping[str, Any]) -> Result:
+    status = _success_status(op)
+    schema = response_schema(op)
+    if schema is None or status == 204:
+        return Result(status=status, body=b"", content_type="application/json")
+    concrete = catalog.manifest.resolve(schema) if "$ref" in schema else schema
+    types = concrete.get("type") or []
+    if isinstance(types, str):
+        types = [types]
+    if "object" in types or "properties" in concrete:
+        return _json(shape(catalog.manifest, schema, record), status)
+    if "integer" in types or "string" in types:
+        return _json(record.get("id"), status)
+    return _json(shape(catalog.manifest, schema, record), status)
+
+
+def _fill(catalog: Catalog, coll: Collection, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored shape: every property any read operation of the collection declares."""
+    schema = {"type": ["object"], "properties": coll.properties}
+    return shape(catalog.manifest, schema, data)  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------- list
+
+
+def _list_handler(op: Operation) -> Handler:
+    async def handle(call: Call) -> Result:
+        catalog = catalog_for(call.runtime.manifest)
+        coll = catalog.collection(op)
+        parent_id, _ = _ids_from_path(op, coll, call)
+        await _check_parent(call, catalog, coll, parent_id)
+        page = call.query.get("page") or 1
+        size = call.query.get("pageSize") or DEFAULT_PAGE_SIZE
+        errors: dict[str, list[str]] = {}
+        if page < 1:
+            errors["page"] = ["The page must be 1 or more."]
+        if size < 1 or size > MAX_PAGE_SIZE:
+            errors["pageSize"] = [f"The page size must be between 1 and {MAX_PAGE_SIZE}."]
+        if errors:
+            raise ApiError(400, "One or more validation errors occurred.", errors=errors)
+        db = call.runtime.db
+        has_active = any(p.name == "active" for p in op.parameters)
+        conds = [
+            key_filter(call.environment.value, call.tenant_id, coll.kind),
+            records.c.deleted.is_(False),
+            *build_filters(db.dialect, call.query, coll.properties, has_active=has_active),
+        ]
+        if parent_id is not None:
+            conds.append(records.c.parent_id == _int(parent_id))
+        order = sort_clause(db.dialect, call.query.get("sort"), coll.properties)
+        stmt = (
+            select(records.c.data)
+            .where(*conds)
+            .order_by(*order)
+            .limit(size + 1)
+            .offset((page - 1) * size)
+        )
+        total = None
+        async with db.read() as conn:
+            rows = (await conn.execute(stmt)).scalars().all()
+            if call.query.get("includeTotal"):
+                total = (
+                    await conn.execute(select(func.count()).select_from(records).where(*conds))
+                ).scalar_one()
+        has_more = len(rows) > size
+        rows = rows[:size]
+        items = _project(catalog, op, coll, rows)
+        return Result(body=_envelope(catalog, op, page, size, has_more, total, items))
+
+    return handle
+
+
+def _project(catalog: Catalog, op: Operation, coll: Collection, rows: Any) -> list[bytes]:
+    item = catalog.item_schema(op)
+    if item is None:
+        return [r.encode() if isinstance(r, str) else bytes(r) for r in rows]
+    props = object_properties(catalog.manifest, item)
+    if props and list(props) == list(coll.properties):
+        return [r.encode() if isinstance(r, str) else bytes(r) for r in rows]
+    return [encode(shape(catalog.manifest, item, decode(r))) for r in rows]
+
+
+def _envelope(
+    catalog: Catalog,
+    op: Operation,
+    page: int,
+    size: int,
+    has_more: bool,
+    total: int | None,
+    items: list[bytes],
+) -> bytes:
+    schema = response_schema(op)
+    data = b"[" + b",".join(items) + b"]"
+    if schema is not None:
+        concrete = catalog.manifest.resolve(schema) if "$ref" in schema else schema
+        if concrete.get("items") is not None and "properties" not in concrete:
+            return data
+    head = encode({"page": page, "pageSize": size, "hasMore": has_more, "totalCount": total})
+    return head[:-1] + b',"data":' + data + b"}"
+
+
+# ---------------------------------------------------------------- get
+
+
+def _get_handler(op: Operation) -> Handler:
+    async def handle(call: Call) -> Result:
+        catalog = catalog_for(call.runtime.manifest)
+        coll = catalog.collection(op)
+        parent_id, record_id = _ids_from_path(op, coll, call)
+        found = await _find(call, coll, record_id, parent_id)
+        schema = response_schema(op)
+        if schema is not None:
+            props = object_properties(catalog.manifest, schema)
+            if "data" in props and len(props) == 1:
+                return _json({"data": shape(catalog.manifest, props["data"], found.data)})
+        return _respond(catalog, op, found.data)
+
+    return handle
+
+
+# ---------------------------------------------------------------- create
+
+
+def _create_handler(op: Operation) -> Handler:
+    async def handle(call: Call) -> Result:
+        catalog = catalog_for(call.runtime.manifest)
+        coll = catalog.collection(op)
+        parent_id, _ = _ids_from_path(op, coll, call)
+        await _check_parent(call, catalog, coll, parent_id)
+        body = call.body if isinstance(call.body, Mapping) else {}
+        await check_references(call, catalog, body)
+        now = datetime.now(UTC)
+        env = call.environment.value
+        async with call.runtime.db.begin() as conn:
+            alloc = await allocate(conn, env, call.tenant_id, ids=1, versions=1)
+            guid = str(uuid.uuid4()) if coll.id_is_guid else None
+            data = {
+                **body,
+                "id": guid or alloc.first_id,
+                "active": body.get("active", True) if isinstance(body.get("active"), bool) else True,
+                "createdOn": format_time(now),
+                "modifiedOn": format_time(now),
+                "createdById": call.app_id,
+                "modifiedById": call.app_id,
+            }
+            stored = Stored(
+                coll.kind,
+                alloc.first_id,
+                _fill(catalog, coll, data),
+                parent_id=_int(parent_id),
+                guid=guid,
+                active=bool(data["active"]),
+                created_on=now,
+                modified_on=now,
+            )
+            await put_record(conn, env, call.tenant_id, stored, version=alloc.first_version, new=True)
+        return _respond(catalog, op, stored.data)
+
+    return handle
+
+
+# ---------------------------------------------------------------- update / replace
+
+
+def _merge(current: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(current)
+    for key, value in patch.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _update_handler(op: Operation, *, replace: bool) -> Handler:
+    async def handle(call: Call) -> Result:
+        catalog = catalog_for(call.runtime.manifest)
+        coll = catalog.collection(op)
+        parent_id, record_id = _ids_from_path(op, coll, call)
+        body = call.body if isinstance(call.body, Mapping) else {}
+        body = {k: v for k, v in body.items() if k not in _SYSTEM_FIELDS}
+        await check_references(call, catalog, body)
+        now = datetime.now(UTC)
+        env = call.environment.value
+        async with call.runtime.db.begin() as conn:
+            alloc = await allocate(conn, env, call.tenant_id, versions=1)
+            found = await _lookup(conn, call, coll, record_id)
+            if found is None or (parent_id is not None and found.parent_id != _int(parent_id)):
+                raise _not_found(_label(coll), record_id)
+            if replace:
+                kept = {k: found.data[k] for k in _SYSTEM_FIELDS if k in found.data}
+                data = {**body, **kept}
+            else:
+                data = _merge(found.data, body)
+            data["modifiedOn"] = format_time(now)
+            if "modifiedById" in coll.properties:
+                data["modifiedById"] = call.app_id
+            found.data = _fill(catalog, coll, data)
+            found.active = bool(found.data.get("active", found.active))
+            found.modified_on = now
+            await put_record(conn, env, call.tenant_id, found, version=alloc.first_version, new=False)
+        return _respond(catalog, op, found.data)
+
+    return handle
+
+
+# ---------------------------------------------------------------- delete
+
+
+def _delete_handler(op: Operation) -> Handler:
+    async def handle(call: Call) -> Result:
+        catalog = catalog_for(call.runtime.manifest)
+        coll = catalog.collection(op)
+        parent_id, record_id = _ids_from_path(op, coll, call)
+        now = datetime.now(UTC)
+        env = call.environment.value
+        async with call.runtime.db.begin() as conn:
+            alloc = await allocate(conn, env, call.tenant_id, versions=1)
+            found = await _lookup(conn, call, coll, record_id)
+            if found is None or (parent_id is not None and found.parent_id != _int(parent_id)):
+                raise _not_found(_label(coll), record_id)
+            # Deleted records stay in the table: export feeds must still report them.
+            found.deleted = True
+            found.active = False
+            if "active" in found.data:
+                found.data["active"] = False
+            found.data["modifiedOn"] = format_time(now)
+            found.modified_on = now
+            await put_record(conn, env, call.tenant_id, found, version=alloc.first_version, new=False)
+        status = _success_status(op)
+        return Result(status=status, body=b"")
+
+    return handle
+
+
+# ---------------------------------------------------------------- export
+
+
+def _export_handler(op: Operation) -> Handler:
+    async def handle(call: Call) -> Result:
+        catalog = catalog_for(call.runtime.manifest)
+        coll = catalog.collection(op)
+        env = call.environment.value
+        start = call.query.get("from")
+        conds = [key_filter(env, call.tenant_id, coll.kind)]
+        after = 0
+        if start:
+            version = decode_token(call.runtime.server_key, coll.kind, str(start))
+            if version is not None:
+                after = version
+            else:
+                try:
+                    since = parse_time(str(start))
+                except ValueError:
+                    raise ApiError(
+                        400,
+                        "One or more validation errors occurred.",
+                        errors={
+                            "from": [
+                                "Use the continueFrom token of a previous export, or a date "
+                                "such as 2024-01-01."
+                            ]
+                        },
+                    ) from None
+                conds.append(records.c.modified_on >= since)
+        conds.append(records.c.row_version > after)
+        has_active = any(p.name == "active" for p in op.parameters)
+        if has_active and call.query.get("active") is not None:
+            conds.extend(build_filters(call.runtime.db.dialect, {"active": call.query["active"]}, {}, has_active=True))
+        stmt = (
+            select(records.c.row_version, records.c.data)
+            .where(*conds)
+            .order_by(records.c.row_version)
+            .limit(EXPORT_PAGE_SIZE + 1)
+        )
+        async with call.runtime.db.read() as conn:
+            rows = (await conn.execute(stmt)).all()
+        has_more = len(rows) > EXPORT_PAGE_SIZE
+        rows = rows[:EXPORT_PAGE_SIZE]
+        last = rows[-1].row_version if rows else after
+        token = encode_token(call.runtime.server_key, coll.kind, last)
+        items = _project(catalog, op, coll, [r.data for r in rows])
+        head = encode({"hasMore": has_more, "continueFrom": token})
+        body = head[:-1] + b',"data":[' + b",".join(items) + b"]}"
+        return Result(body=body)
+
+    return handle
+
+
+# ---------------------------------------------------------------- registration
+
+
+def generic_handler(op: Operation) -> Handler | None:
+    if op.kind == "list" and not op.path.endswith("}"):
+        return _list_handler(op)
+    if op.kind == "get":
+        return _get_handler(op)
+    if op.kind == "create" and op.request_body is not None:
+        return _create_handler(op)
+    if op.kind == "update":
+        return _update_handler(op, replace=False)
+    if op.kind == "replace":
+        return _update_handler(op, replace=True)
+    if op.kind == "delete":
+        return _delete_handler(op)
+    if op.kind == "export":
+        return _export_handler(op)
+    return None
+
+
+register_generic(generic_handler)

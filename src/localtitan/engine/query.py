@@ -1,0 +1,221 @@
+"""List filters and sorting: ServiceTitan query parameters -> SQL over the records table.
+
+The common filters (ids, created/modified ranges, active, sort) and the promoted reference
+columns are index scans; any other parameter that names a record field is compared inside the
+stored JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, String, cast, func, literal
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql.elements import ColumnElement as Col
+
+from localtitan.errors import ApiError
+from localtitan.store.records import PROMOTED, format_time
+from localtitan.store.tables import records
+
+__all__ = ["MAX_IDS", "build_filters", "json_field", "sort_clause"]
+
+MAX_IDS = 50
+
+# Parameters every list shares, handled before the resource-specific ones.
+_PAGING = {"page", "pagesize", "includetotal", "sort", "tenant"}
+_IGNORED = {
+    "externaldataapplicationguid",
+    "externaldatakey",
+    "externaldatavalues",
+    "excludeaccountingchangesfrommodifieddaterange",
+    "includerecentchanges",
+    "from",
+    "orderby",
+    "orderbydirection",
+    "searchtext",
+}
+_COLUMNS = {
+    "id": records.c.id,
+    "createdon": records.c.created_on,
+    "modifiedon": records.c.modified_on,
+    "name": records.c.name,
+    "number": records.c.number,
+}
+
+
+def json_field(dialect: str, field: str) -> ColumnElement[Any]:
+    if dialect == "postgresql":
+        return cast(records.c.data, JSONB).op("->>")(literal(field))  # type: ignore[no-any-return]
+    return func.json_extract(records.c.data, f"$.{field}")
+
+
+def _json_value(dialect: str, value: Any) -> Any:
+    # PostgreSQL's ->> yields text; SQLite's json_extract yields the JSON scalar itself.
+    if dialect == "postgresql":
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, datetime):
+            return format_time(value)
+        return str(value)
+    if isinstance(value, bool):
+        return 1 if value else 0
+    if isinstance(value, datetime):
+        return format_time(value)
+    return value
+
+
+def _as_list(value: Any) -> list[Any]:
+    if isinstance(value, list | tuple):
+        out: list[Any] = []
+        for v in value:
+            out.extend(_as_list(v))
+        return out
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [value]
+
+
+def _ids(name: str, value: Any) -> list[int]:
+    raw = _as_list(value)
+    if len(raw) > MAX_IDS:
+        raise ApiError(
+            400,
+            "One or more validation errors occurred.",
+            errors={name: [f"At most {MAX_IDS} ids can be requested at once."]},
+        )
+    out = []
+    for v in raw:
+        try:
+            out.append(int(v))
+        except (TypeError, ValueError):
+            raise ApiError(
+                400,
+                "One or more validation errors occurred.",
+                errors={name: [f"The value '{v}' is not a valid id."]},
+            ) from None
+    return out
+
+
+def _field_for(name: str, properties: Mapping[str, Any]) -> str | None:
+    lower = {p.lower(): p for p in properties}
+    return lower.get(name.lower())
+
+
+def build_filters(
+    dialect: str, query: Mapping[str, Any], properties: Mapping[str, Any], *, has_active: bool
+) -> list[ColumnElement[bool]]:
+    """SQL conditions for the query parameters a list operation received."""
+    conds: list[ColumnElement[bool]] = []
+    active = query.get("active")
+    if has_active:
+        choice = str(active if active is not None else "True").lower()
+        if choice == "true":
+            conds.append(records.c.active.is_(True))
+        elif choice == "false":
+            conds.append(records.c.active.is_(False))
+    for name, value in query.items():
+        if value is None or value == "" or value == []:
+            continue
+        key = name.lower()
+        if key in _PAGING or key in _IGNORED or key == "active":
+            continue
+        cond = _condition(dialect, name, key, value, properties)
+        if cond is not None:
+            conds.append(cond)
+    return conds
+
+
+def _condition(
+    dialect: str, name: str, key: str, value: Any, properties: Mapping[str, Any]
+) -> ColumnElement[bool] | None:
+    if key == "ids":
+        return records.c.id.in_(_ids(name, value))
+    if key == "createdbefore":
+        return records.c.created_on < value
+    if key in ("createdonorafter", "createdafter"):
+        return records.c.created_on >= value
+    if key == "modifiedbefore":
+        return records.c.modified_on < value
+    if key in ("modifiedonorafter", "modifiedafter"):
+        return records.c.modified_on >= value
+    column = PROMOTED.get(_field_for(name, PROMOTED) or "")
+    if column is not None and _field_for(name, properties):
+        col = records.c[column]
+        if column == "name":
+            return func.lower(col).contains(str(value).lower(), autoescape=True)
+        return col == (str(value) if column == "number" else value)
+    field = _field_for(name, properties)
+    if field is not None:
+        return _equals(dialect, field, value, properties[field])
+    if key.endswith("ids") and len(key) > 3:
+        singular = _field_for(name[:-1], properties)
+        if singular:
+            if singular in PROMOTED:
+                return records.c[PROMOTED[singular]].in_(_ids(name, value))
+            expr = json_field(dialect, singular)
+            return expr.in_([_json_value(dialect, v) for v in _ids(name, value)])
+    if key.endswith("s") and len(key) > 1:
+        singular = _field_for(name[:-1], properties)
+        if singular:
+            expr = json_field(dialect, singular)
+            return expr.in_([_json_value(dialect, v) for v in _as_list(value)])
+    for suffix, op in (
+        ("onorafter", ">="),
+        ("after", ">"),
+        ("onorbefore", "<="),
+        ("before", "<"),
+    ):
+        if key.endswith(suffix) and len(key) > len(suffix):
+            stem = name[: -len(suffix)]
+            field = _field_for(stem, properties) or _field_for(stem + "On", properties)
+            if field is None:
+                return None
+            if field.lower() == "createdon":
+                expr: Col[Any] = records.c.created_on
+                v: Any = value
+            elif field.lower() == "modifiedon":
+                expr, v = records.c.modified_on, value
+            else:
+                expr, v = json_field(dialect, field), _json_value(dialect, value)
+            return expr.op(op)(v)  # type: ignore[no-any-return]
+    return None
+
+
+def _equals(dialect: str, field: str, value: Any, schema: Any) -> ColumnElement[bool]:
+    expr = json_field(dialect, field)
+    if isinstance(value, list):
+        return expr.in_([_json_value(dialect, v) for v in value])
+    if isinstance(value, str):
+        # Enum and text filters match regardless of case, as ServiceTitan's do.
+        return func.lower(cast(expr, String)) == value.lower()
+    return expr == _json_value(dialect, value)
+
+
+def sort_clause(
+    dialect: str, sort: str | None, properties: Mapping[str, Any]
+) -> Sequence[ColumnElement[Any]]:
+    """``+Field`` / ``-Field`` (or plain ``Field``) -> ORDER BY, always ending with the id."""
+    if not sort:
+        return [records.c.id.asc()]
+    text = sort.strip()
+    descending = text.startswith("-")
+    name = text.lstrip("+- ")
+    column = _COLUMNS.get(name.lower())
+    if column is None:
+        field = _field_for(name, properties)
+        if field is None:
+            raise ApiError(
+                400,
+                "One or more validation errors occurred.",
+                errors={"sort": [f"Sorting by '{name}' is not supported here."]},
+            )
+        expr: ColumnElement[Any] = json_field(dialect, field)
+    else:
+        expr = column
+    ordered = expr.desc() if descending else expr.asc()
+    tie = records.c.id.desc() if descending else records.c.id.asc()
+    return [ordered] if column is records.c.id else [ordered, tie]
+
+

@@ -1,0 +1,157 @@
+"""Response shaping: every field a reference schema declares is present, with its JSON type.
+
+A client generated from ServiceTitan's documents must never meet a missing key, so records are
+filled from the schema when written: a missing nullable field becomes null, a missing required
+one gets its type's empty value, and numbers the schema types as strings (accounting amounts)
+become decimal strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from localtitan.spec import Manifest
+
+__all__ = ["object_properties", "shape", "skeleton"]
+
+_MAX_DEPTH = 12
+
+
+def _types(schema: Mapping[str, Any]) -> list[str]:
+    t = schema.get("type")
+    if t is None:
+        return []
+    return [t] if isinstance(t, str) else list(t)
+
+
+def _resolved(manifest: Manifest, schema: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+    """The concrete schema and whether null is allowed."""
+    nullable = bool(schema.get("nullable"))
+    for key in ("oneOf", "anyOf", "allOf"):
+        options = schema.get(key)
+        if options:
+            concrete = [o for o in options if _types(o) != ["null"]]
+            nullable = nullable or len(concrete) < len(options)
+            if len(concrete) == 1:
+                inner, inner_null = _resolved(manifest, concrete[0])
+                return inner, nullable or inner_null
+    if "$ref" in schema:
+        target = manifest.resolve(schema)
+        inner, inner_null = _resolved(manifest, target)
+        return inner, nullable or inner_null
+    types = _types(schema)
+    return dict(schema), nullable or "null" in types
+
+
+def object_properties(manifest: Manifest, schema: Mapping[str, Any]) -> dict[str, Any]:
+    concrete, _ = _resolved(manifest, schema)
+    props = concrete.get("properties")
+    return dict(props) if isinstance(props, Mapping) else {}
+
+
+def _empty(manifest: Manifest, schema: Mapping[str, Any], depth: int) -> Any:
+    concrete, nullable = _resolved(manifest, schema)
+    if "default" in concrete:
+        return concrete["default"]
+    if nullable:
+        return None
+    types = [t for t in _types(concrete) if t != "null"]
+    kind = types[0] if types else ("object" if "properties" in concrete else None)
+    if concrete.get("enum"):
+        return concrete["enum"][0]
+    if kind == "string":
+        fmt = concrete.get("format")
+        if fmt == "date-time":
+            return "0001-01-01T00:00:00Z"
+        if fmt in ("guid", "uuid"):
+            return "00000000-0000-0000-0000-000000000000"
+        if fmt == "duration":
+            return "00:00:00"
+        return ""
+    if kind == "integer":
+        return 0
+    if kind == "number":
+        return 0
+    if kind == "boolean":
+        return False
+    if kind == "array":
+        return []
+    if kind == "object" or "properties" in concrete:
+        return skeleton(manifest, concrete, depth + 1)
+    return None
+
+
+def skeleton(manifest: Manifest, schema: Mapping[str, Any], depth: int = 0) -> dict[str, Any]:
+    """An object with every declared property at its empty value."""
+    if depth > _MAX_DEPTH:
+        return {}
+    return {
+        name: _empty(manifest, sub, depth)
+        for name, sub in object_properties(manifest, schema).items()
+    }
+
+
+def _decimal_text(value: Any) -> str:
+    try:
+        d = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    return f"{d:.2f}" if d == d.quantize(Decimal("0.01")) else format(d.normalize(), "f")
+
+
+def shape(manifest: Manifest, schema: Mapping[str, Any], value: Any, depth: int = 0) -> Any:
+    """``value`` reshaped to ``schema``: declared fields filled, scalar types coerced."""
+    concrete, nullable = _resolved(manifest, schema)
+    if value is None:
+        return None if nullable or depth > _MAX_DEPTH else _empty(manifest, concrete, depth)
+    if depth > _MAX_DEPTH:
+        return value
+    types = [t for t in _types(concrete) if t != "null"]
+    kind = types[0] if types else ("object" if "properties" in concrete else None)
+    if kind == "object" or (kind is None and "properties" in concrete):
+        if not isinstance(value, Mapping):
+            return _empty(manifest, concrete, depth)
+        props = concrete.get("properties") or {}
+        out: dict[str, Any] = {}
+        for name, sub in props.items():
+            if name in value:
+                out[name] = shape(manifest, sub, value[name], depth + 1)
+            else:
+                out[name] = _empty(manifest, sub, depth + 1)
+        extra = concrete.get("additionalProperties")
+        if not props and extra not in (None, False):
+            return dict(value)
+        return out
+    if kind == "array":
+        if not isinstance(value, list):
+            return []
+        item = concrete.get("items") or {}
+        return [shape(manifest, item, v, depth + 1) for v in value]
+    if kind == "string":
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, int | float) and concrete.get("format") in (None, "decimal"):
+            return _decimal_text(value)
+        return value if isinstance(value, str) else str(value)
+    if kind == "integer":
+        if isinstance(value, bool):
+            return int(value)
+        if isinstance(value, int):
+            return value
+        try:
+            return int(Decimal(str(value)))
+        except (InvalidOperation, ValueError):
+            return 0
+    if kind == "number":
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return value
+        try:
+            d = Decimal(str(value))
+        except InvalidOperation:
+            return 0
+        return int(d) if d == d.to_integral_value() else float(d)
+    if kind == "boolean":
+        return bool(value) if not isinstance(value, str) else value.lower() == "true"
+    return value

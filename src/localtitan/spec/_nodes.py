@@ -1,0 +1,457 @@
+"""Compiled value converters for manifest schemas (System.Text.Json + MVC attribute rules).
+
+``from_json`` follows System.Text.Json with ASP.NET's web defaults: case-insensitive
+property names and numbers accepted from JSON strings. A value STJ cannot convert raises
+``BadJson`` (STJ throws, so ASP.NET reports that one error). Attribute-style failures
+(required, length, range) are collected in ``Errors`` and checking continues.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from localtitan.spec import _scalars as sc
+
+__all__ = ["ANY", "BadJson", "Compiler", "Errors", "Node", "ObjectNode", "label", "model_path"]
+
+MAX_ERRORS = 200  # ASP.NET's MvcOptions.MaxModelValidationErrors
+Parts = list[str | int]
+_SIMPLE_NAME = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+
+
+class Errors:
+    """ModelState-like error bag, capped like ASP.NET so huge bodies stay cheap."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, list[str]] = {}
+        self.count = 0
+
+    def add(self, key: str, message: str) -> None:
+        if self.count < MAX_ERRORS:
+            self.items.setdefault(key, []).append(message)
+            self.count += 1
+
+
+class BadJson(Exception):
+    def __init__(self, parts: Parts, clr: str) -> None:
+        self.path = json_path(parts)
+        self.clr = clr
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        return f"The JSON value could not be converted to {self.clr}. Path: {self.path}"
+
+
+def json_path(parts: Parts) -> str:
+    out = ["$"]
+    for p in parts:
+        if isinstance(p, int):
+            out.append(f"[{p}]")
+        elif _SIMPLE_NAME.fullmatch(p):
+            out.append(f".{p}")
+        else:
+            out.append("['" + p.replace("'", "\\'") + "']")
+    return "".join(out)
+
+
+def model_path(parts: Parts) -> str:
+    out: list[str] = []
+    for p in parts:
+        out.append(f"[{p}]" if isinstance(p, int) else (f".{p}" if out else p))
+    return "".join(out)
+
+
+def label(name: str) -> str:
+    """The display name MVC puts in messages: the C# property name (PascalCase)."""
+    return name[:1].upper() + name[1:]
+
+
+def _last_label(parts: Parts) -> str:
+    names = [p for p in parts if isinstance(p, str)]
+    return label(names[-1]) if names else ""
+
+
+def nullable_clr(clr: str) -> str:
+    return f"System.Nullable`1[{clr}]"
+
+
+class Node:
+    """Converts one schema's values; subclasses override what they support."""
+
+    value_type = False  # .NET value types reject JSON null unless declared nullable
+    clr = "System.Object"
+
+    def from_json(self, value: Any, parts: Parts, errs: Errors) -> Any:
+        return value
+
+    def from_text(self, text: str) -> Any:
+        raise ValueError(text)
+
+    def check(self, value: Any, key: str, name: str, errs: Errors) -> None:
+        """Validation attributes (Range, StringLength...), run on a converted value."""
+
+
+ANY = Node()
+
+
+class IntNode(Node):
+    value_type = True
+
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        self.fmt = schema.get("format") or "int32"
+        self.clr = sc.clr_type("integer", self.fmt)
+        self.range = _range(schema, *sc.INT_RANGES.get(self.fmt, sc.INT_RANGES["int32"]))
+
+    def from_json(self, value: Any, parts: Parts, errs: Errors) -> Any:
+        if type(value) is int:
+            low, high = sc.INT_RANGES.get(self.fmt, sc.INT_RANGES["int32"])
+            if not low <= value <= high:
+                raise BadJson(parts, self.clr)
+        elif isinstance(value, str):
+            try:
+                value = sc.parse_int_text(value, self.fmt, json_string=True)
+            except ValueError:
+                raise BadJson(parts, self.clr) from None
+        else:
+            raise BadJson(parts, self.clr)
+        if self.range:
+            self.check(value, model_path(parts), _last_label(parts), errs)
+        return value
+
+    def from_text(self, text: str) -> Any:
+        return sc.parse_int_text(text, self.fmt)
+
+    def check(self, value: Any, key: str, name: str, errs: Errors) -> None:
+        _check_range(self.range, value, key, name, errs)
+
+
+class NumberNode(Node):
+    value_type = True
+
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        self.fmt = schema.get("format")
+        self.clr = sc.clr_type("number", self.fmt)
+        self.range = _range(schema, None, None)
+
+    def _finish(self, number: Decimal) -> Decimal | float:
+        if self.fmt == "decimal":
+            return number
+        result = float(number)
+        if result in (float("inf"), float("-inf")):
+            raise ValueError(number)
+        return result
+
+    def from_json(self, value: Any, parts: Parts, errs: Errors) -> Any:
+        try:
+            if type(value) is int or isinstance(value, Decimal):
+                result = self._finish(Decimal(value))
+            elif isinstance(value, str):
+                result = self._finish(sc.parse_decimal_text(value, json_string=True))
+            else:
+                raise ValueError(value)
+        except ValueError:
+            raise BadJson(parts, self.clr) from None
+        if self.range:
+            self.check(result, model_path(parts), _last_label(parts), errs)
+        return result
+
+    def from_text(self, text: str) -> Any:
+        return self._finish(sc.parse_decimal_text(text))
+
+    def check(self, value: Any, key: str, name: str, errs: Errors) -> None:
+        _check_range(self.range, value, key, name, errs)
+
+
+class BoolNode(Node):
+    value_type = True
+    clr = "System.Boolean"
+
+    def from_json(self, value: Any, parts: Parts, errs: Errors) -> Any:
+        if isinstance(value, bool):
+            return value
+        raise BadJson(parts, self.clr)
+
+    def from_text(self, text: str) -> Any:
+        lowered = text.strip().lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+        raise ValueError(text)
+
+
+_STRING_FORMATS: dict[str, tuple[Callable[[str], Any], Callable[[str], Any]]] = {
+    # format -> (JSON parser, query-string parser)
+    "date-time": (sc.parse_datetime, lambda t: sc.parse_datetime(t, loose=True)),
+    "date": (sc.parse_date, lambda t: sc.parse_date(t, loose=True)),
+    "guid": (sc.parse_guid, sc.parse_guid),
+    "uuid": (sc.parse_guid, sc.parse_guid),
+    "duration": (sc.parse_duration, sc.parse_duration),
+}
+
+
+class StringNode(Node):
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        fmt = schema.get("format")
+        self.parsers = _STRING_FORMATS.get(fmt or "")
+        self.value_type = self.parsers is not None
+        self.clr = sc.clr_type("string", fmt)
+        self.min_len: int | None = schema.get("minLength")
+        self.max_len: int | None = schema.get("maxLength")
+        self.pattern: re.Pattern[str] | None = None
+        if "pattern" in schema:
+            try:
+                self.pattern = re.compile(schema["pattern"])
+            except re.error:
+                self.pattern = None  # a .NET-only construct; skip rather than reject input
+        self.checked = bool(self.min_len or self.max_len or self.pattern)
+
+    def from_json(self, value: Any, parts: Parts, errs: Errors) -> Any:
+        if not isinstance(value, str):
+            raise BadJson(parts, self.clr)
+        if self.checked:
+            self.check(value, model_path(parts), _last_label(parts), errs)
+        if self.parsers is None:
+            return value
+        try:
+            return self.parsers[0](value)
+        except ValueError:
+            raise BadJson(parts, self.clr) from None
+
+    def from_text(self, text: str) -> Any:
+        return text if self.parsers is None else self.parsers[1](text)
+
+    def check(self, value: Any, key: str, name: str, errs: Errors) -> None:
+        if not isinstance(value, str) or not self.checked:
+            return
+        n = len(value)
+        too_long = self.max_len is not None and n > self.max_len
+        too_short = self.min_len is not None and n < self.min_len
+        if too_long or too_short:
+            if self.max_len is not None and self.min_len:
+                errs.add(
+                    key,
+                    f"The field {name} must be a string with a minimum length of "
+                    f"{self.min_len} and a maximum length of {self.max_len}.",
+                )
+            elif self.max_len is not None:
+                errs.add(
+                    key,
+                    f"The field {name} must be a string with a maximum length of {self.max_len}.",
+                )
+            else:
+                errs.add(key, _min_length_message(name, self.min_len or 0))
+        if self.pattern is not None and value and not self.pattern.fullmatch(value):
+            pattern = self.pattern.pattern
+            errs.add(key, f"The field {name} must match the regular expression '{pattern}'.")
+
+
+class EnumNode(Node):
+    """String enums match names case-insensitively; integer enums take values or names."""
+
+    value_type = True
+
+    def __init__(self, schema: Mapping[str, Any], clr: str) -> None:
+        self.clr = clr
+        values = list(schema.get("enum") or [])
+        self.integer = bool(values) and all(type(v) is int for v in values)
+        self.values = frozenset(values) if self.integer else frozenset()
+        names = schema.get("x-enumNames") if self.integer else values
+        self.by_name = {str(n).lower(): v for n, v in zip(names or [], values, strict=False)}
+
+    def from_json(self, value: Any, parts: Parts, errs: Errors) -> Any:
+        if self.integer and type(value) is int and value in self.values:
+            return value
+        if isinstance(value, str) and value.lower() in self.by_name:
+            return self.by_name[value.lower()]
+        raise BadJson(parts, self.clr)
+
+    def from_text(self, text: str) -> Any:
+        key = text.strip()
+        if key.lower() in self.by_name:
+            return self.by_name[key.lower()]
+        if self.integer and re.fullmatch(r"[+-]?\d+", key, re.ASCII) and int(key) in self.values:
+            return int(key)
+        raise ValueError(text)
+
+
+class Prop:
+    __slots__ = ("name", "node", "nullable", "required")
+
+    def __init__(self, name: str, node: Node, nullable: bool, required: bool) -> None:
+        self.name, self.node, self.nullable, self.required = name, node, nullable, required
+
+
+class ObjectNode(Node):
+    def __init__(self, clr: str) -> None:
+        self.clr = clr
+        self.props: dict[str, Prop] = {}
+        self.required: tuple[Prop, ...] = ()
+        self.extra: tuple[Node, bool] | None = None  # additionalProperties (node, nullable)
+        self.max_props: int | None = None
+
+    def from_json(self, value: Any, parts: Parts, errs: Errors) -> Any:
+        if not isinstance(value, dict):
+            raise BadJson(parts, self.clr)
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            prop = self.props.get(key.lower())
+            parts.append(key)
+            if prop is not None:
+                out[prop.name] = _member(prop.node, prop.nullable, item, parts, errs)
+                if prop.required and item == "" and isinstance(item, str):
+                    errs.add(model_path(parts), f"The {label(prop.name)} field is required.")
+            elif self.extra is not None:
+                out[key] = _member(self.extra[0], self.extra[1], item, parts, errs)
+            parts.pop()
+        for prop in self.required:
+            if prop.name not in out:
+                parts.append(prop.name)
+                errs.add(model_path(parts), f"The {label(prop.name)} field is required.")
+                parts.pop()
+        if self.max_props is not None and len(out) > self.max_props:
+            errs.add(model_path(parts), _max_length_message(_last_label(parts), self.max_props))
+        return out
+
+
+class ArrayNode(Node):
+    def __init__(self, item: Node, item_nullable: bool, schema: Mapping[str, Any]) -> None:
+        self.item, self.item_nullable = item, item_nullable
+        self.clr = f"System.Collections.Generic.List`1[{item.clr}]"
+        self.min_items: int | None = schema.get("minItems")
+        self.max_items: int | None = schema.get("maxItems")
+
+    def from_json(self, value: Any, parts: Parts, errs: Errors) -> Any:
+        if not isinstance(value, list):
+            raise BadJson(parts, self.clr)
+        out = []
+        # Null elements are fine in List<string>/List<object> but not in List<long>.
+        item_nullable = self.item_nullable or not self.item.value_type
+        for i, item in enumerate(value):
+            parts.append(i)
+            out.append(_member(self.item, item_nullable, item, parts, errs))
+            parts.pop()
+        self.check(out, model_path(parts), _last_label(parts), errs)
+        return out
+
+    def check(self, value: Any, key: str, name: str, errs: Errors) -> None:
+        if self.max_items is not None and len(value) > self.max_items:
+            errs.add(key, _max_length_message(name, self.max_items))
+        if self.min_items is not None and len(value) < self.min_items:
+            errs.add(key, _min_length_message(name, self.min_items))
+
+
+def _member(node: Node, nullable: bool, value: Any, parts: Parts, errs: Errors) -> Any:
+    if value is not None:
+        if not (nullable and node.value_type):
+            return node.from_json(value, parts, errs)
+        try:
+            return node.from_json(value, parts, errs)
+        except BadJson as exc:
+            raise BadJson(parts, nullable_clr(node.clr)) from exc
+    if nullable:
+        return None
+    if node.value_type:
+        raise BadJson(parts, node.clr)
+    # Non-nullable reference types are implicitly [Required] under nullable annotations.
+    errs.add(model_path(parts), f"The {_last_label(parts)} field is required.")
+    return None
+
+
+def _min_length_message(name: str, n: int) -> str:
+    return f"The field {name} must be a string or array type with a minimum length of '{n}'."
+
+
+def _max_length_message(name: str, n: int) -> str:
+    return f"The field {name} must be a string or array type with a maximum length of '{n}'."
+
+
+Range = tuple[Any, Any] | None
+
+
+def _range(schema: Mapping[str, Any], low: Any, high: Any) -> Range:
+    if "minimum" not in schema and "maximum" not in schema:
+        return None
+    return (schema.get("minimum", low), schema.get("maximum", high))
+
+
+def _check_range(bounds: Range, value: Any, key: str, name: str, errs: Errors) -> None:
+    if bounds is None or value is None:
+        return
+    low, high = bounds
+    if (low is not None and value < low) or (high is not None and value > high):
+        lo = "" if low is None else sc.format_bound(low)
+        hi = "" if high is None else sc.format_bound(high)
+        errs.add(key, f"The field {name} must be between {lo} and {hi}.")
+
+
+class Compiler:
+    """Compiles manifest schemas to nodes; component schemas are compiled once and shared."""
+
+    def __init__(self, schemas: Mapping[str, Mapping[str, Any]]) -> None:
+        self.schemas = schemas
+        self.refs: dict[str, Node] = {}
+        self.lock = threading.RLock()
+
+    def compile(self, schema: Mapping[str, Any] | bool) -> tuple[Node, bool]:
+        """The node for ``schema`` and whether JSON null is allowed in its place."""
+        if not isinstance(schema, Mapping):
+            return ANY, True
+        types = schema.get("type") or []
+        nullable = "null" in types or schema.get("nullable") is True
+        if "$ref" in schema:
+            return self.ref(schema["$ref"]), nullable
+        if any(k in schema for k in ("oneOf", "anyOf", "allOf")):
+            return ANY, True  # polymorphic payloads: accepted as sent
+        if "enum" in schema:
+            return EnumNode(schema, "System.String"), nullable
+        concrete = [t for t in types if t != "null"]
+        kind = concrete[0] if len(concrete) == 1 else ("object" if "properties" in schema else None)
+        if kind == "object":
+            return self._object(schema, "System.Object"), nullable
+        if kind == "array":
+            item, item_nullable = self.compile(schema.get("items", {}))
+            return ArrayNode(item, item_nullable, schema), nullable
+        factory = {"integer": IntNode, "number": NumberNode, "string": StringNode}.get(kind or "")
+        if factory is not None:
+            return factory(schema), nullable
+        return (BoolNode(), nullable) if kind == "boolean" else (ANY, True)
+
+    def ref(self, name: str) -> Node:
+        with self.lock:
+            node = self.refs.get(name)
+            if node is None:
+                schema = self.schemas[name]
+                short = name.split(":", 1)[-1]
+                if "enum" in schema:
+                    node = self.refs[name] = EnumNode(schema, short)
+                elif "properties" in schema or "object" in (schema.get("type") or []):
+                    # Registered before filling so recursive schemas resolve to this node.
+                    node = self.refs[name] = ObjectNode(short)
+                    self._fill(node, schema)
+                else:
+                    node = self.refs[name] = self.compile(schema)[0]
+            return node
+
+    def _object(self, schema: Mapping[str, Any], clr: str) -> Node:
+        if "properties" not in schema and schema.get("additionalProperties") in (None, True, {}):
+            return ANY
+        node = ObjectNode(clr)
+        self._fill(node, schema)
+        return node
+
+    def _fill(self, node: ObjectNode, schema: Mapping[str, Any]) -> None:
+        required = set(schema.get("required") or [])
+        for name, sub in (schema.get("properties") or {}).items():
+            child, nullable = self.compile(sub)
+            node.props[name.lower()] = Prop(name, child, nullable, name in required)
+        node.required = tuple(p for p in node.props.values() if p.required)
+        extra = schema.get("additionalProperties")
+        if extra is not None and extra is not False and "properties" not in schema:
+            node.extra = self.compile(extra)
+            value_clr = node.extra[0].clr
+            node.clr = f"System.Collections.Generic.Dictionary`2[System.String,{value_clr}]"
+        node.max_props = schema.get("maxProperties")

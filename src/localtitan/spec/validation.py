@@ -1,0 +1,394 @@
+"""Request validation that mimics ASP.NET Core model binding, which ServiceTitan runs.
+
+Path and query values go through .NET ``TypeConverter`` rules, the JSON body through
+System.Text.Json (web defaults) and then MVC's validation attributes. Error keys and
+messages follow ASP.NET: query/path errors are keyed by parameter name, body conversion
+errors by JSON path (``$.customerId``), attribute errors by model path
+(``locations[0].address.zip``), an empty body by ``""`` and malformed JSON by ``$``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from localtitan.errors import ApiError
+from localtitan.spec._nodes import ANY, BadJson, Compiler, Errors, Node, ObjectNode, label
+from localtitan.spec.manifest import Manifest, Operation
+
+__all__ = [
+    "DEFAULT_MAX_IDS",
+    "MAX_DEPTH",
+    "RequestValidationError",
+    "UnsupportedMediaTypeError",
+    "ValidatedRequest",
+    "validate_request",
+]
+
+MAX_DEPTH = 64  # System.Text.Json's default JsonSerializerOptions.MaxDepth
+DEFAULT_MAX_IDS = 50
+_MAX_INDEXED = 100  # highest ``name[i].prop`` index bound from a query string
+_JSON_TYPES = ("application/json", "text/json")
+_INDEXED = re.compile(r"\[(\d+)\]\.(.+)", re.ASCII)
+_KEYED = re.compile(r"\[([^\]]*)\]")
+
+
+class RequestValidationError(ApiError):
+    """400 with ASP.NET's ``errors`` map."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__(400, "One or more validation errors occurred.", errors)
+
+
+class UnsupportedMediaTypeError(ApiError):
+    """415: the operation takes a JSON body and the request is not JSON."""
+
+    def __init__(self, content_type: str | None) -> None:
+        super().__init__(415, "Unsupported Media Type")
+        self.content_type = content_type
+
+
+@dataclass(frozen=True, slots=True)
+class ValidatedRequest:
+    path: dict[str, Any]
+    query: dict[str, Any]
+    body: Any
+
+
+@dataclass(slots=True)
+class _Param:
+    name: str
+    required: bool
+    shape: str  # scalar | array | dict | objects
+    node: Node
+    max_items: int | None = None
+    default: Any = None
+    has_default: bool = False
+
+
+@dataclass(slots=True)
+class _OpValidator:
+    path: list[_Param] = field(default_factory=list)
+    query: dict[str, _Param] = field(default_factory=dict)  # lower-cased name -> param
+    body: tuple[Node, bool] | None = None
+
+
+def _compile_operation(compiler: Compiler, op: Operation) -> _OpValidator:
+    out = _OpValidator()
+    for p in op.parameters:
+        if p.location not in ("path", "query"):
+            continue
+        schema = p.schema
+        resolved = _resolve(compiler, schema)
+        types = resolved.get("type") or []
+        param = _Param(p.name, p.required or p.location == "path", "scalar", ANY)
+        if "array" in types and "$ref" not in schema:
+            item, _ = compiler.compile(resolved.get("items", {}))
+            param.shape = "objects" if isinstance(item, ObjectNode) else "array"
+            param.node, param.max_items = item, resolved.get("maxItems")
+        elif "object" in types and "enum" not in resolved:
+            node, _ = compiler.compile(schema)
+            param.shape = "dict" if isinstance(node, ObjectNode) and node.extra else "objects"
+            param.node = node
+            param.max_items = resolved.get("maxProperties")
+        else:
+            param.node, _ = compiler.compile(schema)
+        if "default" in schema:
+            param.default, param.has_default = schema["default"], True
+        if p.location == "path":
+            out.path.append(param)
+        else:
+            out.query[p.name.lower()] = param
+    body = op.request_body
+    if body is not None and body.get("schema") is not None:
+        out.body = compiler.compile(body["schema"])
+    elif body is not None:
+        out.body = (ANY, True)
+    return out
+
+
+def _resolve(compiler: Compiler, schema: Mapping[str, Any]) -> Mapping[str, Any]:
+    seen = 0
+    while "$ref" in schema and seen < 32:
+        schema, seen = compiler.schemas[schema["$ref"]], seen + 1
+    return schema
+
+
+def _validator(manifest: Manifest, op: Operation) -> _OpValidator:
+    validators: dict[str, _OpValidator] = manifest.cache.setdefault("validators", {})
+    found = validators.get(op.id)
+    if found is None:
+        compiler = manifest.cache.get("compiler")
+        if compiler is None:
+            compiler = manifest.cache.setdefault("compiler", Compiler(manifest.schemas))
+        with compiler.lock:
+            found = validators[op.id] = _compile_operation(compiler, op)
+    return found
+
+
+def validate_request(
+    manifest: Manifest,
+    operation: Operation,
+    path_params: Mapping[str, str],
+    query: Sequence[tuple[str, str]],
+    body: bytes | None,
+    content_type: str | None,
+    *,
+    max_ids: int = DEFAULT_MAX_IDS,
+) -> ValidatedRequest:
+    """Bind and validate a request; raise ``RequestValidationError`` like ASP.NET would."""
+    v = _validator(manifest, operation)
+    if v.body is not None and not _is_json(content_type):
+        raise UnsupportedMediaTypeError(content_type)
+    errs = Errors()
+    path_out: dict[str, Any] = {}
+    for param in v.path:
+        text = path_params.get(param.name)
+        if text is None or text == "":
+            errs.add(param.name, f"The {label(param.name)} field is required.")
+            continue
+        _bind_scalar(param, text, path_out, errs)
+    query_out = _bind_query(v, query, errs, max_ids)
+    body_out = _bind_body(v.body, body, errs) if v.body is not None else None
+    if errs.items:
+        raise RequestValidationError(errs.items)
+    return ValidatedRequest(path_out, query_out, body_out)
+
+
+def _is_json(content_type: str | None) -> bool:
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return media in _JSON_TYPES or (media.startswith("application/") and media.endswith("+json"))
+
+
+def _bind_scalar(param: _Param, text: str, out: dict[str, Any], errs: Errors) -> None:
+    try:
+        value = param.node.from_text(text)
+    except ValueError:
+        errs.add(param.name, f"The value '{text}' is not valid.")
+        return
+    param.node.check(value, param.name, label(param.name), errs)
+    out[param.name] = value
+
+
+def _bind_query(
+    v: _OpValidator, query: Sequence[tuple[str, str]], errs: Errors, max_ids: int
+) -> dict[str, Any]:
+    simple: dict[str, list[str]] = {}
+    nested: dict[str, list[tuple[str, str]]] = {}
+    for key, value in query:
+        lowered = key.lower()
+        if lowered in v.query:
+            simple.setdefault(lowered, []).append(value)
+        elif "[" in lowered:
+            cut = lowered.index("[")
+            if lowered[:cut] in v.query:
+                nested.setdefault(lowered[:cut], []).append((key[cut:], value))
+    out: dict[str, Any] = {}
+    for lowered, param in v.query.items():
+        values = simple.get(lowered)
+        limit = max_ids if lowered == "ids" else param.max_items
+        if param.shape == "scalar":
+            text = values[0] if values else None
+            if text is None or not text.strip():
+                if param.required:
+                    errs.add(param.name, _missing(param, text))
+                elif param.has_default:
+                    out[param.name] = param.default
+                continue
+            if lowered == "ids" and len(_split_list(values or [])) > max_ids:
+                errs.add(param.name, _too_many(param.name, max_ids))
+                continue
+            _bind_scalar(param, text, out, errs)
+        elif param.shape == "array":
+            _bind_array(param, _split_list(values or []), limit, out, errs)
+        elif param.shape == "dict":
+            _bind_dict(param, nested.get(lowered, []), limit, out, errs)
+        else:
+            _bind_objects(param, nested.get(lowered, []), out, errs)
+    return out
+
+
+def _missing(param: _Param, text: str | None) -> str:
+    if text is not None and param.node.value_type:
+        return f"The value '{text}' is invalid."
+    return f"The {label(param.name)} field is required."
+
+
+def _too_many(name: str, limit: int) -> str:
+    return (
+        f"The field {label(name)} must be a string or array type with a maximum length of "
+        f"'{limit}'."
+    )
+
+
+def _split_list(values: list[str]) -> list[str]:
+    # Repeated keys and comma-separated values are both accepted; blanks are skipped.
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def _bind_array(
+    param: _Param, items: list[str], limit: int | None, out: dict[str, Any], errs: Errors
+) -> None:
+    if not items:
+        if param.required:
+            errs.add(param.name, f"The {label(param.name)} field is required.")
+        return
+    if limit is not None and len(items) > limit:
+        errs.add(param.name, _too_many(param.name, limit))
+        return
+    converted = []
+    for text in items:
+        try:
+            converted.append(param.node.from_text(text))
+        except ValueError:
+            errs.add(param.name, f"The value '{text}' is not valid.")
+    out[param.name] = converted
+
+
+def _bind_dict(
+    param: _Param,
+    entries: list[tuple[str, str]],
+    limit: int | None,
+    out: dict[str, Any],
+    errs: Errors,
+) -> None:
+    # ASP.NET dictionary binding: ``name[key]=value``.
+    assert isinstance(param.node, ObjectNode) and param.node.extra is not None
+    node = param.node.extra[0]
+    result: dict[str, Any] = {}
+    for suffix, text in entries:
+        match = _KEYED.fullmatch(suffix)
+        if match is None:
+            continue
+        key = f"{param.name}[{match.group(1)}]"
+        try:
+            result[match.group(1)] = node.from_text(text) if node is not ANY else text
+        except ValueError:
+            errs.add(key, f"The value '{text}' is not valid.")
+    if limit is not None and len(result) > limit:
+        errs.add(param.name, _too_many(param.name, limit))
+    elif result:
+        out[param.name] = result
+
+
+def _bind_objects(
+    param: _Param, entries: list[tuple[str, str]], out: dict[str, Any], errs: Errors
+) -> None:
+    # ASP.NET collection binding: ``name[0].field=value&name[0].other=value``.
+    node = param.node
+    if not isinstance(node, ObjectNode):
+        return
+    rows: dict[int, dict[str, Any]] = {}
+    for suffix, text in entries:
+        match = _INDEXED.fullmatch(suffix)
+        if match is None or int(match.group(1)) >= _MAX_INDEXED:
+            continue
+        index, prop = int(match.group(1)), node.props.get(match.group(2).lower())
+        if prop is None:
+            continue
+        key = f"{param.name}[{index}].{prop.name}"
+        try:
+            rows.setdefault(index, {})[prop.name] = prop.node.from_text(text)
+        except ValueError:
+            errs.add(key, f"The value '{text}' is not valid.")
+    for index, row in sorted(rows.items()):
+        for prop in node.required:
+            if prop.name not in row:
+                key = f"{param.name}[{index}].{prop.name}"
+                errs.add(key, f"The {label(prop.name)} field is required.")
+    if rows:
+        out[param.name] = [row for _, row in sorted(rows.items())]
+
+
+def _bind_body(spec: tuple[Node, bool], body: bytes | None, errs: Errors) -> Any:
+    node, _ = spec
+    if not body or not body.strip():
+        errs.add("", "A non-empty request body is required.")
+        return None
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        reason = f"'0x{body[exc.start]:02X}' is an invalid UTF-8 byte."
+        errs.add("$", _position(reason, body.decode("latin-1"), exc.start))
+        return None
+    try:
+        value = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        errs.add("$", _syntax_message(exc))
+        return None
+    except (RecursionError, ValueError) as exc:
+        errs.add("$", _depth_message() if isinstance(exc, RecursionError) else f"{exc}.")
+        return None
+    if (body.count(b"{") + body.count(b"[")) > MAX_DEPTH and _too_deep(value):
+        errs.add("$", _depth_message())
+        return None
+    if value is None:
+        errs.add("", "A non-empty request body is required.")
+        return None
+    body_errs = Errors()
+    try:
+        result = node.from_json(value, [], body_errs)
+    except BadJson as exc:
+        # System.Text.Json stops at the first value it cannot convert; validation never runs.
+        errs.add(exc.path, exc.message)
+        return None
+    for key, messages in body_errs.items.items():
+        for message in messages:
+            errs.add(key, message)
+    return result
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"'{name[:1]}' is an invalid start of a value")
+
+
+def _too_deep(value: Any) -> bool:
+    stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, dict | list) else []
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return False
+
+
+def _depth_message() -> str:
+    return (
+        f"The maximum configured depth of {MAX_DEPTH} has been exceeded. "
+        "Cannot read next JSON object. Path: $"
+    )
+
+
+def _position(reason: str, source: str, pos: int) -> str:
+    before = source[:pos]
+    line = before.count("\n")
+    column = pos - (before.rfind("\n") + 1)
+    return f"{reason} Path: $ | LineNumber: {line} | BytePositionInLine: {column}."
+
+
+def _syntax_message(exc: json.JSONDecodeError) -> str:
+    doc, pos = exc.doc, exc.pos
+    ch = doc[pos] if pos < len(doc) else ""
+    if not ch or (exc.msg.startswith("Expecting") and not doc[pos:].strip()):
+        reason = (
+            "Expected depth to be zero at the end of the JSON payload. "
+            "There is an open JSON object or array that should be closed."
+        )
+    elif exc.msg == "Expecting value":
+        reason = f"'{ch}' is an invalid start of a value."
+    elif exc.msg == "Extra data":
+        reason = f"'{ch}' is invalid after a single JSON value. Expected end of data."
+    elif exc.msg.startswith("Expecting property name"):
+        reason = f"'{ch}' is an invalid start of a property name. Expected a '\"'."
+    elif exc.msg == "Expecting ',' delimiter":
+        reason = f"'{ch}' is invalid after a value. Expected either ',', '}}', or ']'."
+    elif exc.msg == "Expecting ':' delimiter":
+        reason = f"'{ch}' is invalid after a property name. Expected a ':'."
+    else:
+        reason = f"{exc.msg}."
+    return _position(reason, doc, pos)

@@ -1,0 +1,266 @@
+"""Reading and writing API records: one row per record, its JSON as the API returns it.
+
+Every write takes the tenant's counter row first (``record_counters``), allocating ids and a
+row version under a lock held until commit; row versions therefore commit in order, which is
+what lets the export feed promise that no change is ever skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import ColumnElement, and_, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from localtitan.store.tables import record_counters, records
+
+__all__ = [
+    "FIRST_ID",
+    "PROMOTED",
+    "Allocation",
+    "Stored",
+    "allocate",
+    "decode",
+    "encode",
+    "format_time",
+    "get_record",
+    "key_filter",
+    "parse_time",
+    "promoted_values",
+    "put_record",
+    "put_records",
+]
+
+# Ids start high enough to look like real ServiceTitan ids.
+FIRST_ID = 10_000_001
+
+# JSON field -> promoted column, so the filters clients use most are index scans.
+PROMOTED: dict[str, str] = {
+    "customerId": "customer_id",
+    "locationId": "location_id",
+    "jobId": "job_id",
+    "number": "number",
+    "name": "name",
+}
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder()
+
+
+def encode(data: Any) -> bytes:
+    return _encoder.encode(data)
+
+
+def decode(raw: str | bytes) -> Any:
+    return _decoder.decode(raw)
+
+
+def format_time(value: datetime) -> str:
+    """ISO-8601 UTC with a ``Z``, as ServiceTitan writes timestamps."""
+    value = value.astimezone(UTC) if value.tzinfo else value
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%f") + "Z"
+
+
+def parse_time(value: str) -> datetime:
+    text = value.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    # .NET writes 7 fractional digits; Python reads at most 6.
+    if "." in text:
+        head, _, tail = text.partition(".")
+        digits = ""
+        rest = ""
+        for i, ch in enumerate(tail):
+            if not ch.isdigit():
+                rest = tail[i:]
+                break
+            digits += ch
+        text = f"{head}.{digits[:6].ljust(6, '0')}{rest}"
+    parsed = datetime.fromisoformat(text)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Allocation:
+    first_id: int
+    first_version: int
+
+
+@dataclass
+class Stored:
+    kind: str
+    id: int
+    data: dict[str, Any]
+    parent_id: int | None = None
+    guid: str | None = None
+    active: bool = True
+    deleted: bool = False
+    created_on: datetime | None = None
+    modified_on: datetime | None = None
+    status: str | None = None
+
+
+def key_filter(env: str, tenant_id: int, kind: str) -> ColumnElement[bool]:
+    return and_(
+        records.c.environment == env, records.c.tenant_id == tenant_id, records.c.kind == kind
+    )
+
+
+async def allocate(
+    conn: AsyncConnection, env: str, tenant_id: int, *, ids: int = 0, versions: int = 1
+) -> Allocation:
+    """Reserve ``ids`` record ids and ``versions`` row versions for this transaction."""
+    where = and_(record_counters.c.environment == env, record_counters.c.tenant_id == tenant_id)
+    stmt = (
+        update(record_counters)
+        .where(where)
+        .values(
+            next_id=record_counters.c.next_id + ids,
+            row_version=record_counters.c.row_version + versions,
+        )
+        .returning(record_counters.c.next_id, record_counters.c.row_version)
+    )
+    row = (await conn.execute(stmt)).first()
+    if row is None:
+        if conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            await conn.execute(
+                pg_insert(record_counters)
+                .values(environment=env, tenant_id=tenant_id, next_id=FIRST_ID, row_version=0)
+                .on_conflict_do_nothing()
+            )
+        else:
+            await conn.execute(
+                insert(record_counters)
+                .prefix_with("OR IGNORE")
+                .values(environment=env, tenant_id=tenant_id, next_id=FIRST_ID, row_version=0)
+            )
+        row = (await conn.execute(stmt)).first()
+        assert row is not None
+    next_id, version = int(row[0]), int(row[1])
+    return Allocation(next_id - ids, version - versions + 1)
+
+
+def promoted_values(data: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for field, column in PROMOTED.items():
+        value = data.get(field)
+        if column in ("number", "name"):
+            out[column] = str(value)[:400] if value is not None else None
+        else:
+            out[column] = value if isinstance(value, int) and not isinstance(value, bool) else None
+    return out
+
+
+def _row(env: str, tenant_id: int, rec: Stored, version: int, now: datetime) -> dict[str, Any]:
+    created = rec.created_on or now
+    modified = rec.modified_on or now
+    status = rec.status
+    if status is None:
+        raw_status = rec.data.get("status", rec.data.get("jobStatus"))
+        status = str(raw_status)[:100] if isinstance(raw_status, str) else None
+    return {
+        "environment": env,
+        "tenant_id": tenant_id,
+        "kind": rec.kind,
+        "id": rec.id,
+        "parent_id": rec.parent_id,
+        "guid": rec.guid,
+        "active": rec.active,
+        "deleted": rec.deleted,
+        "created_on": created,
+        "modified_on": modified,
+        "row_version": version,
+        "status": status,
+        "data": encode(rec.data).decode(),
+        **promoted_values(rec.data),
+    }
+
+
+async def put_records(
+    conn: AsyncConnection,
+    env: str,
+    tenant_id: int,
+    items: Sequence[Stored],
+    *,
+    first_version: int,
+    existing: Iterable[tuple[str, int]] = (),
+) -> None:
+    """Insert new records, or replace the ones named in ``existing`` (kind, id)."""
+    now = datetime.now(UTC)
+    replace = set(existing)
+    new_rows = []
+    for offset, rec in enumerate(items):
+        row = _row(env, tenant_id, rec, first_version + offset, now)
+        if (rec.kind, rec.id) in replace:
+            values = {k: v for k, v in row.items() if k not in ("environment", "tenant_id", "kind", "id")}
+            await conn.execute(
+                update(records)
+                .where(key_filter(env, tenant_id, rec.kind), records.c.id == rec.id)
+                .values(**values)
+            )
+        else:
+            new_rows.append(row)
+    if new_rows:
+        await conn.execute(insert(records), new_rows)
+
+
+async def put_record(
+    conn: AsyncConnection, env: str, tenant_id: int, rec: Stored, *, version: int, new: bool
+) -> None:
+    await put_records(
+        conn,
+        env,
+        tenant_id,
+        [rec],
+        first_version=version,
+        existing=() if new else [(rec.kind, rec.id)],
+    )
+
+
+async def get_record(
+    conn: AsyncConnection,
+    env: str,
+    tenant_id: int,
+    kind: str,
+    record_id: int,
+    *,
+    include_deleted: bool = False,
+) -> Stored | None:
+    stmt = select(
+        records.c.id,
+        records.c.parent_id,
+        records.c.guid,
+        records.c.active,
+        records.c.deleted,
+        records.c.created_on,
+        records.c.modified_on,
+        records.c.status,
+        records.c.data,
+    ).where(key_filter(env, tenant_id, kind), records.c.id == record_id)
+    if not include_deleted:
+        stmt = stmt.where(records.c.deleted.is_(False))
+    row = (await conn.execute(stmt)).first()
+    if row is None:
+        return None
+    return Stored(
+        kind,
+        row.id,
+        decode(row.data),
+        row.parent_id,
+        row.guid,
+        row.active,
+        row.deleted,
+        _aware(row.created_on),
+        _aware(row.modified_on),
+        row.status,
+    )
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
