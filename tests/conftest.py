@@ -83,14 +83,14 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def settings(backend: str, request: pytest.FixtureRequest, session_dirs: dict[str, Path]) -> Settings:
+def settings(
+    backend: str, request: pytest.FixtureRequest, session_dirs: dict[str, Path]
+) -> Settings:
     """Settings for one backend; the data dir (and so the server key) lasts the session."""
     url = None
     if backend == "postgres":
         url = request.getfixturevalue("postgres_url")
-    return Settings(
-        data_dir=session_dirs[backend], database_url=url, rate_limit=0, seed_demo=False
-    )
+    return Settings(data_dir=session_dirs[backend], database_url=url, rate_limit=0, seed_demo=False)
 
 
 @pytest.fixture
@@ -163,9 +163,7 @@ async def make_creds(
         connection, issued = await connect_app(
             conn, runtime.server_key, app_id=made.id, tenant_id=tenant.id, environment=environment
         )
-    return Creds(
-        tenant.id, made.id, made.app_key, connection.client_id, issued.secret, environment
-    )
+    return Creds(tenant.id, made.id, made.app_key, connection.client_id, issued.secret, environment)
 
 
 @pytest.fixture

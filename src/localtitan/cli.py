@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -38,7 +38,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 tenant_app = typer.Typer(help="Create and list tenants.", no_args_is_help=True)
-apps_app = typer.Typer(help="Create developer apps and connect them to tenants.", no_args_is_help=True)
+apps_app = typer.Typer(
+    help="Create developer apps and connect them to tenants.", no_args_is_help=True
+)
 secret_app = typer.Typer(help="Manage the client secrets of a connection.", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage the token-signing keys.", no_args_is_help=True)
 app.add_typer(tenant_app, name="tenant")
@@ -51,11 +53,17 @@ err_console = Console(stderr=True)
 
 DataDir = Annotated[
     Path | None,
-    typer.Option("--data-dir", help="Folder for the database, keys and quickstart.json.", show_default=False),
+    typer.Option(
+        "--data-dir", help="Folder for the database, keys and quickstart.json.", show_default=False
+    ),
 ]
 DatabaseUrl = Annotated[
     str | None,
-    typer.Option("--database-url", help="SQLAlchemy URL; SQLite in the data dir by default.", show_default=False),
+    typer.Option(
+        "--database-url",
+        help="SQLAlchemy URL; SQLite in the data dir by default.",
+        show_default=False,
+    ),
 ]
 JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
@@ -67,7 +75,7 @@ def _settings(data_dir: Path | None, database_url: str | None, **more: Any) -> S
         _fail(str(exc))
 
 
-def _fail(message: str, code: int = 1) -> Any:
+def _fail(message: str, code: int = 1) -> NoReturn:
     err_console.print(f"[red]Error:[/red] {message}")
     raise typer.Exit(code)
 
@@ -108,15 +116,28 @@ def _print_json(data: Any) -> None:
 def serve(
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
-    redis_url: Annotated[str | None, typer.Option("--redis-url", help="Redis URL for limits shared by workers.")] = None,
-    host: Annotated[str | None, typer.Option(help="Address to listen on [default: 127.0.0.1].")] = None,
+    redis_url: Annotated[
+        str | None, typer.Option("--redis-url", help="Redis URL for limits shared by workers.")
+    ] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on [default: 127.0.0.1].")
+    ] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on [default: 8080].")] = None,
     workers: Annotated[int | None, typer.Option(help="Worker processes [default: 1].")] = None,
     rate_limit: Annotated[
         int | None,
-        typer.Option("--rate-limit", help="Requests per second per app, tenant and environment; 0 turns limits off [default: 60]."),
+        typer.Option(
+            "--rate-limit",
+            help="Requests per second per app, tenant and environment; 0 turns limits off "
+            "[default: 60].",
+        ),
     ] = None,
-    demo: Annotated[bool, typer.Option("--demo/--no-demo", help="Create the quickstart tenant and app on first start.")] = True,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo/--no-demo", help="Create the quickstart tenant and app on first start."
+        ),
+    ] = True,
 ) -> None:
     """Start the server: the portal and both environments, migrating the database first."""
     import uvicorn
@@ -137,10 +158,14 @@ def serve(
 
         console.print(
             f"  {env.value:12} token {settings.base_url}{auth_prefix(env)}/connect/token"
-            f"   api {settings.base_url}{api_prefix(env)}"
+            f"   api {settings.base_url}{api_prefix(env)}",
+            soft_wrap=True,
         )
     if data is not None:
-        console.print(f"\nDemo tenant {data['tenantId']}; credentials in {quickstart.quickstart_path(settings.data_dir)}")
+        console.print(
+            f"\nDemo tenant {data['tenantId']}; "
+            f"credentials in {quickstart.quickstart_path(settings.data_dir)}"
+        )
         console.print("Try the two-step call:\n")
         console.print(quickstart.curl_example(data), markup=False, highlight=False, soft_wrap=True)
         console.print()
@@ -198,7 +223,9 @@ def _prepare(settings: Settings, demo: bool) -> dict[str, Any] | None:
 
 
 @app.command("quickstart")
-def quickstart_cmd(data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json: JsonOut = False) -> None:
+def quickstart_cmd(
+    data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json: JsonOut = False
+) -> None:
     """Print the demo tenant, app key and credentials made on first start."""
     settings = _settings(data_dir, database_url)
     data = quickstart.read_quickstart(settings.data_dir)
@@ -210,7 +237,14 @@ def quickstart_cmd(data_dir: DataDir = None, database_url: DatabaseUrl = None, a
         return
     console.print(f"Tenant id: {data['tenantId']}\nApp key:   {data['appKey']}")
     for env, e in data["environments"].items():
-        console.print(f"\n[bold]{env}[/bold]\n  client id:     {e['clientId']}\n  client secret: {e['clientSecret']}\n  token URL:     {e['tokenUrl']}\n  API base URL:  {e['apiBaseUrl']}")
+        console.print(
+            f"\n[bold]{env}[/bold]\n"
+            f"  client id:     {e['clientId']}\n"
+            f"  client secret: {e['clientSecret']}\n"
+            f"  token URL:     {e['tokenUrl']}\n"
+            f"  API base URL:  {e['apiBaseUrl']}",
+            soft_wrap=True,
+        )
     console.print("\nTwo-step call:\n")
     console.print(quickstart.curl_example(data), markup=False, highlight=False, soft_wrap=True)
 
@@ -219,7 +253,9 @@ def quickstart_cmd(data_dir: DataDir = None, database_url: DatabaseUrl = None, a
 
 
 @app.command()
-def coverage(data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json: JsonOut = False) -> None:
+def coverage(
+    data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json: JsonOut = False
+) -> None:
     """How many of the API's operations have behaviour, per module."""
     from localtitan.engine import implemented_operations
     from localtitan.engine.setup import load_behaviours
@@ -229,7 +265,16 @@ def coverage(data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json
     served = implemented_operations(manifest.operations)
     rows: dict[str, dict[str, Any]] = {}
     for op in manifest.operations:
-        row = rows.setdefault(op.module, {"module": op.module, "operations": 0, "generic": 0, "behaviour": 0, "notImplemented": []})
+        row = rows.setdefault(
+            op.module,
+            {
+                "module": op.module,
+                "operations": 0,
+                "generic": 0,
+                "behaviour": 0,
+                "notImplemented": [],
+            },
+        )
         row["operations"] += 1
         how = served.get(op.id)
         if how:
@@ -239,22 +284,44 @@ def coverage(data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json
     total = len(manifest.operations)
     done = len(served)
     if as_json:
-        _print_json({
-            "total": total,
-            "implemented": done,
-            "modules": list(rows.values()),
-            "operations": [
-                {"id": op.id, "operationId": op.operation_id, "module": op.module, "method": op.method, "path": op.path, "kind": op.kind, "status": served.get(op.id, "not implemented")}
-                for op in manifest.operations
-            ],
-        })
+        _print_json(
+            {
+                "total": total,
+                "implemented": done,
+                "modules": list(rows.values()),
+                "operations": [
+                    {
+                        "id": op.id,
+                        "operationId": op.operation_id,
+                        "module": op.module,
+                        "method": op.method,
+                        "path": op.path,
+                        "kind": op.kind,
+                        "status": served.get(op.id, "not implemented"),
+                    }
+                    for op in manifest.operations
+                ],
+            }
+        )
         return
     table = Table(title=f"localtitan coverage: {done} of {total} operations implemented")
     for col in ("module", "operations", "generic", "behaviour", "not implemented"):
         table.add_column(col, justify="left" if col == "module" else "right")
     for row in rows.values():
-        table.add_row(row["module"], str(row["operations"]), str(row["generic"]), str(row["behaviour"]), str(len(row["notImplemented"])))
-    table.add_row("[bold]all[/bold]", str(total), str(sum(r["generic"] for r in rows.values())), str(sum(r["behaviour"] for r in rows.values())), str(total - done))
+        table.add_row(
+            row["module"],
+            str(row["operations"]),
+            str(row["generic"]),
+            str(row["behaviour"]),
+            str(len(row["notImplemented"])),
+        )
+    table.add_row(
+        "[bold]all[/bold]",
+        str(total),
+        str(sum(r["generic"] for r in rows.values())),
+        str(sum(r["behaviour"] for r in rows.values())),
+        str(total - done),
+    )
     console.print(table)
 
 
@@ -264,8 +331,12 @@ def coverage(data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json
 @tenant_app.command("create")
 def tenant_create(
     name: Annotated[str, typer.Option(help="The company's name.")] = "New Tenant",
-    tenant_id: Annotated[int | None, typer.Option("--id", help="Tenant id (random when unset).")] = None,
-    environment: Annotated[str | None, typer.Option(help="Only this environment (both by default).")] = None,
+    tenant_id: Annotated[
+        int | None, typer.Option("--id", help="Tenant id (random when unset).")
+    ] = None,
+    environment: Annotated[
+        str | None, typer.Option(help="Only this environment (both by default).")
+    ] = None,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
     as_json: JsonOut = False,
@@ -273,25 +344,35 @@ def tenant_create(
     """Create a tenant in both environments (or one)."""
     settings = _settings(data_dir, database_url)
     envs = ENVIRONMENTS if environment is None else (_env(environment),)
-    tenant = _run(settings, lambda conn: create_tenant(conn, name=name, tenant_id=tenant_id, environments=envs))
-    out = {"id": tenant.id, "name": tenant.name, "environments": [e.value for e in tenant.environments]}
+    tenant = _run(
+        settings,
+        lambda conn: create_tenant(conn, name=name, tenant_id=tenant_id, environments=envs),
+    )
+    env_names = [e.value for e in tenant.environments]
+    out = {"id": tenant.id, "name": tenant.name, "environments": env_names}
     if as_json:
         _print_json(out)
     else:
-        console.print(f"Created tenant {tenant.id} ({tenant.name}) in {', '.join(out['environments'])}.")
+        console.print(f"Created tenant {tenant.id} ({tenant.name}) in {', '.join(env_names)}.")
 
 
 @tenant_app.command("list")
-def tenant_list(data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json: JsonOut = False) -> None:
+def tenant_list(
+    data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json: JsonOut = False
+) -> None:
     """List tenants."""
     settings = _settings(data_dir, database_url)
     found = _run(settings, list_tenants)
-    out = [{"id": t.id, "name": t.name, "environments": [e.value for e in t.environments]} for t in found]
+    out = [
+        {"id": t.id, "name": t.name, "environments": [e.value for e in t.environments]}
+        for t in found
+    ]
     if as_json:
         _print_json(out)
         return
-    for t in out:
-        console.print(f"{t['id']}  {t['name']}  ({', '.join(t['environments'])})")
+    for t in found:
+        names = ", ".join(e.value for e in t.environments)
+        console.print(f"{t.id}  {t.name}  ({names})")
 
 
 def _env(value: str) -> Environment:
@@ -320,9 +401,14 @@ def _app_json(a: app_registry.App) -> dict[str, Any]:
 @apps_app.command("create")
 def app_create(
     name: Annotated[str, typer.Option(help="The app's name.")],
-    scopes: Annotated[str, typer.Option(help="'all' or a comma list such as tn.crm.customers:r,tn.jpm.jobs:r.")],
+    scopes: Annotated[
+        str, typer.Option(help="'all' or a comma list such as tn.crm.customers:r,tn.jpm.jobs:r.")
+    ],
     organization: Annotated[str, typer.Option(help="The organization that owns the app.")] = "",
-    tenant: Annotated[list[int] | None, typer.Option("--tenant", help="A tenant id the app is visible to (repeatable).")] = None,
+    tenant: Annotated[
+        list[int] | None,
+        typer.Option("--tenant", help="A tenant id the app is visible to (repeatable)."),
+    ] = None,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
     as_json: JsonOut = False,
@@ -334,15 +420,25 @@ def app_create(
         chosen = app_registry.parse_scopes(scopes, known)
     except app_registry.AppError as exc:
         _fail(str(exc))
-    created = _run(settings, lambda conn: app_registry.create_app(conn, name=name, organization=organization, scopes=chosen, tenant_ids=tenant or ()))
+    created = _run(
+        settings,
+        lambda conn: app_registry.create_app(
+            conn, name=name, organization=organization, scopes=chosen, tenant_ids=tenant or ()
+        ),
+    )
     if as_json:
         _print_json(_app_json(created))
     else:
-        console.print(f"Created app {created.id} ({created.name}) with {len(created.scopes)} scopes.\nApp key: {created.app_key}")
+        console.print(
+            f"Created app {created.id} ({created.name}) with {len(created.scopes)} scopes.\n"
+            f"App key: {created.app_key}"
+        )
 
 
 @apps_app.command("list")
-def app_list(data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json: JsonOut = False) -> None:
+def app_list(
+    data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json: JsonOut = False
+) -> None:
     """List developer apps."""
     settings = _settings(data_dir, database_url)
     found = _run(settings, app_registry.list_apps)
@@ -350,7 +446,10 @@ def app_list(data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json
         _print_json([_app_json(a) for a in found])
         return
     for a in found:
-        console.print(f"{a.id}  {a.name}  {a.app_key}  {len(a.scopes)} scopes  tenants: {', '.join(map(str, sorted(a.tenant_ids))) or '-'}")
+        console.print(
+            f"{a.id}  {a.name}  {a.app_key}  {len(a.scopes)} scopes  "
+            f"tenants: {', '.join(map(str, sorted(a.tenant_ids))) or '-'}"
+        )
 
 
 @apps_app.command("scopes")
@@ -377,12 +476,29 @@ def app_connect(
     settings = _settings(data_dir, database_url)
     env = _env(environment)
     server_key = load_server_key(settings.data_dir)
-    connection, issued = _run(settings, lambda conn: credentials.connect_app(conn, server_key, app_id=app_id, tenant_id=tenant, environment=env))
-    out = {"clientId": connection.client_id, "clientSecret": issued.secret, "secretId": issued.id, "tenantId": tenant, "appId": app_id, "environment": env.value}
+    connection, issued = _run(
+        settings,
+        lambda conn: credentials.connect_app(
+            conn, server_key, app_id=app_id, tenant_id=tenant, environment=env
+        ),
+    )
+    out = {
+        "clientId": connection.client_id,
+        "clientSecret": issued.secret,
+        "secretId": issued.id,
+        "tenantId": tenant,
+        "appId": app_id,
+        "environment": env.value,
+    }
     if as_json:
         _print_json(out)
     else:
-        console.print(f"Connected app {app_id} to tenant {tenant} ({env.value}).\nClient id:     {connection.client_id}\nClient secret: {issued.secret}\n[yellow]The secret is shown only now: store it safely.[/yellow]")
+        console.print(
+            f"Connected app {app_id} to tenant {tenant} ({env.value}).\n"
+            f"Client id:     {connection.client_id}\n"
+            f"Client secret: {issued.secret}\n"
+            "[yellow]The secret is shown only now: store it safely.[/yellow]"
+        )
 
 
 # ---------------------------------------------------------------- secrets
@@ -392,19 +508,34 @@ SecretId = Annotated[int, typer.Option("--secret-id", help="The secret's id (see
 
 
 @secret_app.command("create")
-def secret_create(client_id: ClientId, data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json: JsonOut = False) -> None:
+def secret_create(
+    client_id: ClientId,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    as_json: JsonOut = False,
+) -> None:
     """Make a new secret for a connection (at most two active); prints it once."""
     settings = _settings(data_dir, database_url)
     server_key = load_server_key(settings.data_dir)
     issued = _run(settings, lambda conn: credentials.create_secret(conn, server_key, client_id))
     if as_json:
-        _print_json({"clientId": issued.client_id, "secretId": issued.id, "clientSecret": issued.secret})
+        _print_json(
+            {"clientId": issued.client_id, "secretId": issued.id, "clientSecret": issued.secret}
+        )
     else:
-        console.print(f"Secret {issued.id} for {client_id}: {issued.secret}\n[yellow]Shown only now: store it safely.[/yellow]")
+        console.print(
+            f"Secret {issued.id} for {client_id}: {issued.secret}\n"
+            "[yellow]Shown only now: store it safely.[/yellow]"
+        )
 
 
 @secret_app.command("list")
-def secret_list(client_id: ClientId, data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json: JsonOut = False) -> None:
+def secret_list(
+    client_id: ClientId,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    as_json: JsonOut = False,
+) -> None:
     """List a connection's secrets (hints only: secrets are never stored)."""
     settings = _settings(data_dir, database_url)
     found = _run(settings, lambda conn: credentials.list_secrets(conn, client_id))
@@ -412,11 +543,20 @@ def secret_list(client_id: ClientId, data_dir: DataDir = None, database_url: Dat
         _print_json(found)
         return
     for s in found:
-        console.print(f"{s['id']}  {s['hint']}  {'active' if s['active'] else 'deactivated'}  created {s['created_on']}")
+        console.print(
+            f"{s['id']}  {s['hint']}  {'active' if s['active'] else 'deactivated'}  "
+            f"created {s['created_on']}"
+        )
 
 
 @secret_app.command("deactivate")
-def secret_deactivate(client_id: ClientId, secret_id: SecretId, data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json: JsonOut = False) -> None:
+def secret_deactivate(
+    client_id: ClientId,
+    secret_id: SecretId,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    as_json: JsonOut = False,
+) -> None:
     """Deactivate a secret: it stops working at the token endpoint."""
     settings = _settings(data_dir, database_url)
     _run(settings, lambda conn: credentials.deactivate_secret(conn, client_id, secret_id))
@@ -427,7 +567,13 @@ def secret_deactivate(client_id: ClientId, secret_id: SecretId, data_dir: DataDi
 
 
 @secret_app.command("restore")
-def secret_restore(client_id: ClientId, secret_id: SecretId, data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json: JsonOut = False) -> None:
+def secret_restore(
+    client_id: ClientId,
+    secret_id: SecretId,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    as_json: JsonOut = False,
+) -> None:
     """Restore a deactivated secret."""
     settings = _settings(data_dir, database_url)
     _run(settings, lambda conn: credentials.restore_secret(conn, client_id, secret_id))

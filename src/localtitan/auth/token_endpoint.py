@@ -106,9 +106,7 @@ async def token(request: Request, runtime: Runtime, env: Environment, prefix: st
                 {"WWW-Authenticate": 'Basic realm="localtitan"'},
             )
         if "client_secret" in form:
-            return _error(
-                400, "invalid_request", "Use one client authentication method, not two."
-            )
+            return _error(400, "invalid_request", "Use one client authentication method, not two.")
         if "client_id" in form and form["client_id"] != creds[0]:
             return _error(400, "invalid_request", "The client_id does not match the header.")
         client_id, client_secret = creds
@@ -166,9 +164,7 @@ async def token(request: Request, runtime: Runtime, env: Environment, prefix: st
         "scope": " ".join(sorted(scopes)),
     }
     assert lifetime == TOKEN_LIFETIME
-    return Response(
-        _json.encode(payload), media_type="application/json", headers=dict(_NO_STORE)
-    )
+    return Response(_json.encode(payload), media_type="application/json", headers=dict(_NO_STORE))
 
 
 def _bad_client(used_basic: bool) -> Response:
@@ -197,9 +193,7 @@ async def jwks(request: Request, runtime: Runtime, env: Environment, prefix: str
     return Response(_json.encode(runtime.keys.jwks(env)), media_type="application/json")
 
 
-async def discovery(
-    request: Request, runtime: Runtime, env: Environment, prefix: str
-) -> Response:
+async def discovery(request: Request, runtime: Runtime, env: Environment, prefix: str) -> Response:
     issuer = _issuer(request, prefix)
     doc = {
         "issuer": issuer,

@@ -25,7 +25,10 @@ _ALIASES: dict[tuple[str, str], str] = {
     ("jpm", "export/job-history"): "jpm:jobs/{}/history",
     ("jpm", "export/job-canceled-logs"): "jpm:jobs/{}/canceled-logs",
     ("accounting", "export/invoice-items"): "accounting:invoices/{}/items",
-    ("memberships", "export/membership-status-changes"): "memberships:memberships/{}/status-changes",
+    (
+        "memberships",
+        "export/membership-status-changes",
+    ): "memberships:memberships/{}/status-changes",
 }
 
 _READ_KINDS = ("get", "list", "export")
@@ -113,7 +116,7 @@ class Catalog:
         )
 
     def _nested(self, module: str, resource: str) -> str | None:
-        """``customers/contacts`` -> ``customers/{}/contacts``; ``job-notes`` -> ``jobs/{}/notes``."""
+        """``customers/contacts`` -> ``customers/{}/contacts``; ``job-notes`` likewise."""
         parts = resource.split("/")
         if len(parts) == 2:
             candidate = f"{parts[0]}/{{}}/{parts[1]}"

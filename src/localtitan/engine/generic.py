@@ -275,7 +275,9 @@ def _create_handler(op: Operation) -> Handler:
             data = {
                 **body,
                 "id": guid or alloc.first_id,
-                "active": body.get("active", True) if isinstance(body.get("active"), bool) else True,
+                "active": body.get("active", True)
+                if isinstance(body.get("active"), bool)
+                else True,
                 "createdOn": format_time(now),
                 "modifiedOn": format_time(now),
                 "createdById": call.app_id,
@@ -291,7 +293,9 @@ def _create_handler(op: Operation) -> Handler:
                 created_on=now,
                 modified_on=now,
             )
-            await put_record(conn, env, call.tenant_id, stored, version=alloc.first_version, new=True)
+            await put_record(
+                conn, env, call.tenant_id, stored, version=alloc.first_version, new=True
+            )
         return _respond(catalog, op, stored.data)
 
     return handle
@@ -336,7 +340,9 @@ def _update_handler(op: Operation, *, replace: bool) -> Handler:
             found.data = _fill(catalog, coll, data)
             found.active = bool(found.data.get("active", found.active))
             found.modified_on = now
-            await put_record(conn, env, call.tenant_id, found, version=alloc.first_version, new=False)
+            await put_record(
+                conn, env, call.tenant_id, found, version=alloc.first_version, new=False
+            )
         return _respond(catalog, op, found.data)
 
     return handle
@@ -364,7 +370,9 @@ def _delete_handler(op: Operation) -> Handler:
                 found.data["active"] = False
             found.data["modifiedOn"] = format_time(now)
             found.modified_on = now
-            await put_record(conn, env, call.tenant_id, found, version=alloc.first_version, new=False)
+            await put_record(
+                conn, env, call.tenant_id, found, version=alloc.first_version, new=False
+            )
         status = _success_status(op)
         return Result(status=status, body=b"")
 
@@ -404,7 +412,11 @@ def _export_handler(op: Operation) -> Handler:
         conds.append(records.c.row_version > after)
         has_active = any(p.name == "active" for p in op.parameters)
         if has_active and call.query.get("active") is not None:
-            conds.extend(build_filters(call.runtime.db.dialect, {"active": call.query["active"]}, {}, has_active=True))
+            conds.extend(
+                build_filters(
+                    call.runtime.db.dialect, {"active": call.query["active"]}, {}, has_active=True
+                )
+            )
         stmt = (
             select(records.c.row_version, records.c.data)
             .where(*conds)

@@ -7,6 +7,7 @@ stored JSON.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -47,7 +48,7 @@ _COLUMNS = {
 
 def json_field(dialect: str, field: str) -> ColumnElement[Any]:
     if dialect == "postgresql":
-        return cast(records.c.data, JSONB).op("->>")(literal(field))  # type: ignore[no-any-return]
+        return cast(records.c.data, JSONB).op("->>")(literal(field))
     return func.json_extract(records.c.data, f"$.{field}")
 
 
@@ -132,14 +133,15 @@ def _condition(
 ) -> ColumnElement[bool] | None:
     if key == "ids":
         return records.c.id.in_(_ids(name, value))
-    if key == "createdbefore":
-        return records.c.created_on < value
-    if key in ("createdonorafter", "createdafter"):
-        return records.c.created_on >= value
-    if key == "modifiedbefore":
-        return records.c.modified_on < value
-    if key in ("modifiedonorafter", "modifiedafter"):
-        return records.c.modified_on >= value
+    when: datetime | None = value if isinstance(value, datetime) else None
+    if key == "createdbefore" and when:
+        return records.c.created_on < when
+    if key in ("createdonorafter", "createdafter") and when:
+        return records.c.created_on >= when
+    if key == "modifiedbefore" and when:
+        return records.c.modified_on < when
+    if key in ("modifiedonorafter", "modifiedafter") and when:
+        return records.c.modified_on >= when
     column = PROMOTED.get(_field_for(name, PROMOTED) or "")
     if column is not None and _field_for(name, properties):
         col = records.c[column]
@@ -172,14 +174,14 @@ def _condition(
             field = _field_for(stem, properties) or _field_for(stem + "On", properties)
             if field is None:
                 return None
+            target: Col[Any]
             if field.lower() == "createdon":
-                expr: Col[Any] = records.c.created_on
-                v: Any = value
+                target, v = records.c.created_on, value
             elif field.lower() == "modifiedon":
-                expr, v = records.c.modified_on, value
+                target, v = records.c.modified_on, value
             else:
-                expr, v = json_field(dialect, field), _json_value(dialect, value)
-            return expr.op(op)(v)  # type: ignore[no-any-return]
+                target, v = json_field(dialect, field), _json_value(dialect, value)
+            return typing.cast("ColumnElement[bool]", target.op(op)(v))
     return None
 
 
@@ -190,7 +192,7 @@ def _equals(dialect: str, field: str, value: Any, schema: Any) -> ColumnElement[
     if isinstance(value, str):
         # Enum and text filters match regardless of case, as ServiceTitan's do.
         return func.lower(cast(expr, String)) == value.lower()
-    return expr == _json_value(dialect, value)
+    return typing.cast("ColumnElement[bool]", expr == _json_value(dialect, value))
 
 
 def sort_clause(
@@ -217,5 +219,3 @@ def sort_clause(
     ordered = expr.desc() if descending else expr.asc()
     tie = records.c.id.desc() if descending else records.c.id.asc()
     return [ordered] if column is records.c.id else [ordered, tie]
-
-

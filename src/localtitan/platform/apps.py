@@ -49,7 +49,7 @@ def new_app_key() -> str:
     return "ak1." + "".join(secrets.choice(_ALNUM) for _ in range(42))
 
 
-def parsescopes_of(spec: str | Iterable[str], known: frozenset[str]) -> frozenset[str]:
+def parse_scopes(spec: str | Iterable[str], known: frozenset[str]) -> frozenset[str]:
     """Turn ``all`` or a comma list into a scope set; every name must be a real scope."""
     if isinstance(spec, str):
         if spec.strip().lower() == "all":
@@ -145,7 +145,7 @@ async def scopes_of(conn: AsyncConnection, app_id: int, version: int) -> frozens
     return frozenset(json.loads(raw))
 
 
-async def setscopes_of(conn: AsyncConnection, app_id: int, scopes: frozenset[str]) -> int:
+async def set_scopes(conn: AsyncConnection, app_id: int, scopes: frozenset[str]) -> int:
     """Record a new scope version; existing connections keep theirs until reconnected."""
     current = (
         await conn.execute(

@@ -11,6 +11,7 @@ import secrets
 import string
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -148,14 +149,18 @@ async def find_connection(
     conn: AsyncConnection, environment: Environment, tenant_id: int, app_id: int
 ) -> Connection | None:
     row = (
-        await conn.execute(
-            select(connections).where(
-                connections.c.environment == environment.value,
-                connections.c.tenant_id == tenant_id,
-                connections.c.app_id == app_id,
+        (
+            await conn.execute(
+                select(connections).where(
+                    connections.c.environment == environment.value,
+                    connections.c.tenant_id == tenant_id,
+                    connections.c.app_id == app_id,
+                )
             )
         )
-    ).mappings().first()
+        .mappings()
+        .first()
+    )
     return _connection(row) if row else None
 
 
@@ -174,8 +179,10 @@ def _connection(row: object) -> Connection:
 
 async def _connection_by_client_id(conn: AsyncConnection, client_id: str) -> Connection:
     row = (
-        await conn.execute(select(connections).where(connections.c.client_id == client_id))
-    ).mappings().first()
+        (await conn.execute(select(connections).where(connections.c.client_id == client_id)))
+        .mappings()
+        .first()
+    )
     if row is None:
         raise CredentialError(f"There is no connection with client id {client_id}.")
     return _connection(row)
@@ -300,7 +307,8 @@ async def authenticate_client(
     presented = server_key.hash_secret(client_secret)
     match = None
     # Compare against every active secret (and a dummy when none), so timing says nothing.
-    for row in rows or [None]:
+    candidates: list[Any] = list(rows) or [None]
+    for row in candidates:
         expected = row.secret_hash if row is not None else "0" * 64
         if hmac.compare_digest(expected, presented) and row is not None:
             match = row

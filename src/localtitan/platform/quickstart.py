@@ -51,7 +51,7 @@ async def quickstart_is_current(conn: AsyncConnection, data_dir: Path) -> bool:
 
 def with_base_url(data: dict[str, Any], base_url: str) -> dict[str, Any]:
     """Fill in the URLs for the address the server listens on now."""
-    out = json.loads(json.dumps(data))
+    out: dict[str, Any] = json.loads(json.dumps(data))
     for env in ENVIRONMENTS:
         entry = out["environments"][env.value]
         entry["tokenUrl"] = f"{base_url}{auth_prefix(env)}/connect/token"

@@ -1,4 +1,4 @@
-"""Tenants: a ServiceTitan customer company, with an int64 id, present in one or both environments."""
+"""Tenants: a company using ServiceTitan, with an int64 id, in one or both environments."""
 
 from __future__ import annotations
 
@@ -55,7 +55,13 @@ async def create_tenant(
     await conn.execute(
         tenants.insert(),
         [
-            {"environment": e.value, "id": tenant_id, "name": name, "active": True, "created_on": now}
+            {
+                "environment": e.value,
+                "id": tenant_id,
+                "name": name,
+                "active": True,
+                "created_on": now,
+            }
             for e in environments
         ],
     )

@@ -198,7 +198,9 @@ async def put_records(
     for offset, rec in enumerate(items):
         row = _row(env, tenant_id, rec, first_version + offset, now)
         if (rec.kind, rec.id) in replace:
-            values = {k: v for k, v in row.items() if k not in ("environment", "tenant_id", "kind", "id")}
+            values = {
+                k: v for k, v in row.items() if k not in ("environment", "tenant_id", "kind", "id")
+            }
             await conn.execute(
                 update(records)
                 .where(key_filter(env, tenant_id, rec.kind), records.c.id == rec.id)

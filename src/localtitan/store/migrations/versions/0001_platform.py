@@ -37,18 +37,14 @@ def upgrade() -> None:
     )
     op.create_table(
         "app_scope_sets",
-        sa.Column(
-            "app_id", BigId, sa.ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True
-        ),
+        sa.Column("app_id", BigId, sa.ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
         sa.Column("scopes", sa.Text, nullable=False),
         sa.Column("created_on", When, nullable=False),
     )
     op.create_table(
         "app_tenants",
-        sa.Column(
-            "app_id", BigId, sa.ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True
-        ),
+        sa.Column("app_id", BigId, sa.ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("tenant_id", sa.BigInteger, primary_key=True, autoincrement=False),
     )
     op.create_table(
