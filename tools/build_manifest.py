@@ -181,7 +181,11 @@ def _is_listing(schemas: dict[str, Any], schema: Any) -> bool:
 
 
 def _classify(
-    op: dict[str, Any], rel: list[str], raw: dict[str, Any], schemas: dict[str, Any]
+    op: dict[str, Any],
+    rel: list[str],
+    raw: dict[str, Any],
+    schemas: dict[str, Any],
+    has_get: bool,
 ) -> str:
     method = op["method"]
     responses = raw.get("responses", {})
@@ -203,7 +207,7 @@ def _classify(
     if ends_param:
         return {"PATCH": "update", "PUT": "replace", "DELETE": "delete"}.get(method, "other")
     if after_param:
-        collection = op.get("_sub_collection") or last in COLLECTION_SEGMENTS
+        collection = has_get or last in COLLECTION_SEGMENTS
         return "create" if method == "POST" and collection else "action"
     if method == "POST":
         return "action" if last in ACTION_SEGMENTS else "create"
@@ -288,9 +292,7 @@ def build_manifest(source_dir: Path) -> dict[str, Any]:
     operations = []
     for op, rel, raw in pending:
         key = (op["module"], "/".join("{}" if _is_param(s) else s for s in rel))
-        op["_sub_collection"] = key in get_resources
-        op["kind"] = _classify(op, rel, raw, schemas)
-        del op["_sub_collection"]
+        op["kind"] = _classify(op, rel, raw, schemas, key in get_resources)
         op["resource"], op["parent"] = _resource(rel, op["kind"])
         operations.append(op)
     operations.sort(key=lambda o: (o["module"], o["path"], o["method"]))

@@ -17,12 +17,7 @@ from localtitan.engine.dispatch import Handler, handler_for
 from localtitan.errors import ApiError, error_body, new_trace_id
 from localtitan.platform.environments import Environment
 from localtitan.runtime import Runtime
-from localtitan.spec import (
-    Operation,
-    RequestValidationError,
-    UnsupportedMediaTypeError,
-    validate_request,
-)
+from localtitan.spec import Operation, validate_request
 
 __all__ = ["MAX_BODY_BYTES", "handle_api"]
 
@@ -215,14 +210,10 @@ async def _handle(
             413, f"The request body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB."
         )
     content_type = _header(scope, b"content-type")
-    try:
-        validated = validate_request(
-            runtime.manifest, op, match.path_params, query, body or None, content_type
-        )
-    except RequestValidationError as exc:
-        raise ApiError(400, "One or more validation errors occurred.", errors=exc.errors) from None
-    except UnsupportedMediaTypeError as exc:
-        raise ApiError(415, str(exc) or "Send the request body as application/json.") from None
+    # Validation failures are ApiErrors already (400, or 415 for a body that is not JSON).
+    validated = validate_request(
+        runtime.manifest, op, match.path_params, query, body or None, content_type
+    )
 
     found = _door(runtime).handler(op)
     if found is None:

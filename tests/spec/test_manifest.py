@@ -23,7 +23,9 @@ PROSE_KEYS = {"description", "summary", "title", "example", "examples"}
 
 
 def _tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("build_manifest", REPO / "tools/build_manifest.py")
+    spec = importlib.util.spec_from_file_location(
+        "build_manifest", REPO / "tools/build_manifest.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules.setdefault("build_manifest", module)

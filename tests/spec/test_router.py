@@ -88,8 +88,8 @@ def test_case_insensitive_literals_and_trailing_slash(router: Router) -> None:
 
 def test_every_operation_routes_to_itself(manifest: Manifest, router: Router) -> None:
     for op in manifest.operations:
-        counter = iter(range(1, 100))
-        filled = re.sub(r"\{[^}]+\}", lambda _: str(next(counter)), op.path)
+        numbers = iter(range(1, 100))
+        filled = re.sub(r"\{[^}]+\}", lambda _, n=numbers: str(next(n)), op.path)
         found = router.match(op.method, filled)
         assert found is not None, op.id
         assert found.operation is op, (op.id, found.operation.id)

@@ -117,7 +117,8 @@ async def token(request: Request, runtime: Runtime, env: Environment, prefix: st
             return _error(400, "invalid_request", "The client_id parameter is required.")
         if not client_secret:
             return _error(400, "invalid_request", "The client_secret parameter is required.")
-    if len(client_id) > 100 or len(client_secret) > 200:
+    # A NUL can never be in a client id, and PostgreSQL refuses it in a query parameter.
+    if len(client_id) > 100 or len(client_secret) > 200 or "\x00" in client_id:
         return _bad_client(used_basic)
 
     throttle_key = f"token-fail:{env.value}:{client_id}"

@@ -20,7 +20,7 @@ from localtitan.engine.continuation import decode_token, encode_token
 from localtitan.engine.dispatch import Handler, register_generic
 from localtitan.engine.query import build_filters, sort_clause
 from localtitan.engine.references import check_references
-from localtitan.engine.shaping import object_properties, shape
+from localtitan.engine.shaping import fill_record, object_properties, shape
 from localtitan.errors import ApiError
 from localtitan.spec import Operation
 from localtitan.store.records import (
@@ -152,12 +152,6 @@ def _respond(catalog: Catalog, op: Operation, record: Mapping[str, Any]) -> Resu
     return _json(shape(catalog.manifest, schema, record), status)
 
 
-def _fill(catalog: Catalog, coll: Collection, data: Mapping[str, Any]) -> dict[str, Any]:
-    """The stored shape: every property any read operation of the collection declares."""
-    schema = {"type": ["object"], "properties": coll.properties}
-    return shape(catalog.manifest, schema, data)  # type: ignore[no-any-return]
-
-
 # ---------------------------------------------------------------- list
 
 
@@ -286,7 +280,7 @@ def _create_handler(op: Operation) -> Handler:
             stored = Stored(
                 coll.kind,
                 alloc.first_id,
-                _fill(catalog, coll, data),
+                fill_record(catalog.manifest, coll, data),
                 parent_id=_int(parent_id),
                 guid=guid,
                 active=bool(data["active"]),
@@ -337,7 +331,7 @@ def _update_handler(op: Operation, *, replace: bool) -> Handler:
             data["modifiedOn"] = format_time(now)
             if "modifiedById" in coll.properties:
                 data["modifiedById"] = call.app_id
-            found.data = _fill(catalog, coll, data)
+            found.data = fill_record(catalog.manifest, coll, data)
             found.active = bool(found.data.get("active", found.active))
             found.modified_on = now
             await put_record(

@@ -142,6 +142,9 @@ def _condition(
         return records.c.modified_on < when
     if key in ("modifiedonorafter", "modifiedafter") and when:
         return records.c.modified_on >= when
+    if key == "number":
+        # Records name their number differently (number, jobNumber...); all land in one column.
+        return records.c.number == str(value)
     column = PROMOTED.get(_field_for(name, PROMOTED) or "")
     if column is not None and _field_for(name, properties):
         col = records.c[column]

@@ -13,4 +13,12 @@ def load_behaviours() -> None:
         return
     _loaded = True
     # Importing a module registers its handlers.
+    from localtitan.domain import (  # noqa: F401
+        bookkeeping,
+        crm,
+        dispatch,
+        jpm,
+        people,
+        sales,
+    )
     from localtitan.engine import generic  # noqa: F401

@@ -9,12 +9,14 @@ become decimal strings.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from localtitan.spec import Manifest
+from localtitan.store.records import format_time
 
-__all__ = ["object_properties", "shape", "skeleton"]
+__all__ = ["fill_record", "object_properties", "shape", "skeleton"]
 
 _MAX_DEPTH = 12
 
@@ -93,6 +95,14 @@ def skeleton(manifest: Manifest, schema: Mapping[str, Any], depth: int = 0) -> d
     }
 
 
+def fill_record(manifest: Manifest, collection: Any, data: Mapping[str, Any]) -> dict[str, Any]:
+    """A record in its stored shape: every property any read operation of its collection
+    declares (``collection.properties``), so one stored JSON serves get, list and export."""
+    schema = {"type": ["object"], "properties": collection.properties}
+    filled: dict[str, Any] = shape(manifest, schema, data)
+    return filled
+
+
 def _decimal_text(value: Any) -> str:
     try:
         d = Decimal(str(value))
@@ -130,6 +140,12 @@ def shape(manifest: Manifest, schema: Mapping[str, Any], value: Any, depth: int 
         item = concrete.get("items") or {}
         return [shape(manifest, item, v, depth + 1) for v in value]
     if kind == "string":
+        if isinstance(value, datetime):
+            return format_time(value)
+        if isinstance(value, date):
+            return value.isoformat() + (
+                "T00:00:00Z" if concrete.get("format") == "date-time" else ""
+            )
         if isinstance(value, bool):
             return "true" if value else "false"
         if isinstance(value, int | float) and concrete.get("format") in (None, "decimal"):

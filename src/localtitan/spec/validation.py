@@ -63,7 +63,7 @@ class ValidatedRequest:
 class _Param:
     name: str
     required: bool
-    shape: str  # scalar | array | dict | objects
+    shape: str  # scalar | array | dict | objects (array of objects) | unbound
     node: Node
     max_items: int | None = None
     default: Any = None
@@ -86,13 +86,15 @@ def _compile_operation(compiler: Compiler, op: Operation) -> _OpValidator:
         resolved = _resolve(compiler, schema)
         types = resolved.get("type") or []
         param = _Param(p.name, p.required or p.location == "path", "scalar", ANY)
-        if "array" in types and "$ref" not in schema:
+        if "array" in types:
             item, _ = compiler.compile(resolved.get("items", {}))
             param.shape = "objects" if isinstance(item, ObjectNode) else "array"
             param.node, param.max_items = item, resolved.get("maxItems")
         elif "object" in types and "enum" not in resolved:
             node, _ = compiler.compile(schema)
-            param.shape = "dict" if isinstance(node, ObjectNode) and node.extra else "objects"
+            # Only dictionaries (``name[key]=value``) occur as object query parameters.
+            is_dict = isinstance(node, ObjectNode) and node.extra is not None
+            param.shape = "dict" if is_dict else "unbound"
             param.node = node
             param.max_items = resolved.get("maxProperties")
         else:
@@ -207,7 +209,7 @@ def _bind_query(
             _bind_array(param, _split_list(values or []), limit, out, errs)
         elif param.shape == "dict":
             _bind_dict(param, nested.get(lowered, []), limit, out, errs)
-        else:
+        elif param.shape == "objects":
             _bind_objects(param, nested.get(lowered, []), out, errs)
     return out
 

@@ -47,7 +47,10 @@ PROMOTED: dict[str, str] = {
     "name": "name",
 }
 
-_encoder = msgspec.json.Encoder()
+# Fields that hold a record's number under another name, filtered with ``number=``.
+_NUMBER_ALIASES = ("jobNumber", "appointmentNumber", "invoiceNumber", "referenceNumber")
+
+_encoder = msgspec.json.Encoder(decimal_format="number")
 _decoder = msgspec.json.Decoder()
 
 
@@ -151,9 +154,16 @@ def promoted_values(data: Mapping[str, Any]) -> dict[str, Any]:
     for field, column in PROMOTED.items():
         value = data.get(field)
         if column in ("number", "name"):
-            out[column] = str(value)[:400] if value is not None else None
+            limit = 400 if column == "name" else 100
+            out[column] = str(value)[:limit] if value is not None else None
         else:
             out[column] = value if isinstance(value, int) and not isinstance(value, bool) else None
+    if out["number"] is None:
+        for alias in _NUMBER_ALIASES:
+            value = data.get(alias)
+            if value is not None:
+                out["number"] = str(value)[:100]
+                break
     return out
 
 

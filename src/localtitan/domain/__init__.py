@@ -1,0 +1,1 @@
+"""Behaviour that CRUD cannot express, one module per ServiceTitan module."""

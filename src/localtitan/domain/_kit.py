@@ -1,0 +1,192 @@
+"""What behaviour modules share: load, change and create records in one transaction, and
+answer in the shape the operation declares."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from localtitan.engine.call import Call, Result
+from localtitan.engine.catalog import Catalog, catalog_for, response_schema
+from localtitan.engine.shaping import fill_record, shape
+from localtitan.errors import ApiError
+from localtitan.store.records import (
+    Stored,
+    allocate,
+    decode,
+    encode,
+    format_time,
+    get_record,
+    key_filter,
+    put_record,
+)
+from localtitan.store.tables import records
+
+__all__ = [
+    "Tx",
+    "bad_request",
+    "catalog",
+    "conflict",
+    "empty",
+    "json_result",
+    "not_found",
+    "now_text",
+    "respond",
+    "transaction",
+]
+
+
+def catalog(call: Call) -> Catalog:
+    return catalog_for(call.runtime.manifest)
+
+
+def now_text() -> str:
+    return format_time(datetime.now(UTC))
+
+
+def bad_request(field: str, message: str) -> ApiError:
+    return ApiError(400, "One or more validation errors occurred.", errors={field: [message]})
+
+
+def not_found(what: str, ident: Any) -> ApiError:
+    return ApiError(404, f"{what} with ID {ident} was not found.", data={"id": str(ident)})
+
+
+def conflict(message: str) -> ApiError:
+    return ApiError(409, message)
+
+
+def json_result(data: Any, status: int = 200) -> Result:
+    return Result(status=status, body=encode(data))
+
+
+def empty(call: Call) -> Result:
+    code = next((c for c in ("200", "201", "204") if c in call.operation.responses), "200")
+    return Result(status=int(code), body=b"")
+
+
+def respond(call: Call, data: Any) -> Result:
+    """``data`` shaped to the operation's declared success response (or an empty body)."""
+    schema = response_schema(call.operation)
+    code = next((c for c in ("200", "201") if c in call.operation.responses), "200")
+    if schema is None:
+        return Result(status=int(code), body=b"")
+    return json_result(shape(call.runtime.manifest, schema, data), int(code))
+
+
+class Tx:
+    """One write transaction for one tenant and environment."""
+
+    def __init__(self, call: Call, conn: AsyncConnection) -> None:
+        self.call = call
+        self.conn = conn
+        self.env = call.environment.value
+        self.tenant = call.tenant_id
+        self.now = datetime.now(UTC)
+        self.catalog = catalog(call)
+
+    async def get(self, kind: str, record_id: Any, what: str | None = None) -> Stored:
+        rid = _int(record_id)
+        found = None
+        if rid is not None:
+            found = await get_record(self.conn, self.env, self.tenant, kind, rid)
+        if found is None:
+            raise not_found(what or kind.split(":")[-1].rstrip("s").title(), record_id)
+        return found
+
+    async def find(self, kind: str, record_id: Any) -> Stored | None:
+        rid = _int(record_id)
+        if rid is None:
+            return None
+        return await get_record(self.conn, self.env, self.tenant, kind, rid)
+
+    async def children(
+        self, kind: str, parent_id: int | None = None, **fields: Any
+    ) -> list[Stored]:
+        """Live records of ``kind`` (under ``parent_id``), optionally matching promoted fields."""
+        stmt = select(records.c.id, records.c.parent_id, records.c.active, records.c.data).where(
+            key_filter(self.env, self.tenant, kind), records.c.deleted.is_(False)
+        )
+        if parent_id is not None:
+            stmt = stmt.where(records.c.parent_id == parent_id)
+        for column, value in fields.items():
+            stmt = stmt.where(records.c[column] == value)
+        rows = (await self.conn.execute(stmt.order_by(records.c.id))).all()
+        return [Stored(kind, r.id, decode(r.data), r.parent_id, active=r.active) for r in rows]
+
+    async def save(self, rec: Stored) -> Stored:
+        alloc = await allocate(self.conn, self.env, self.tenant, versions=1)
+        if "modifiedOn" in rec.data:
+            rec.data["modifiedOn"] = format_time(self.now)
+        rec.modified_on = self.now
+        coll = self.catalog.collections.get(rec.kind)
+        if coll is not None:
+            rec.data = fill_record(self.catalog.manifest, coll, rec.data)
+        await put_record(
+            self.conn, self.env, self.tenant, rec, version=alloc.first_version, new=False
+        )
+        return rec
+
+    async def create(
+        self, kind: str, data: Mapping[str, Any], *, parent_id: int | None = None
+    ) -> Stored:
+        alloc = await allocate(self.conn, self.env, self.tenant, ids=1, versions=1)
+        coll = self.catalog.collections.get(kind)
+        guid = str(uuid.uuid4()) if coll is not None and coll.id_is_guid else None
+        stamp = format_time(self.now)
+        full = {
+            "active": True,
+            "createdOn": stamp,
+            "modifiedOn": stamp,
+            "createdById": self.call.app_id,
+            "modifiedById": self.call.app_id,
+            **data,
+            "id": guid or alloc.first_id,
+        }
+        if coll is not None:
+            full = fill_record(self.catalog.manifest, coll, full)
+        rec = Stored(
+            kind,
+            alloc.first_id,
+            full,
+            parent_id=parent_id,
+            guid=guid,
+            active=bool(full.get("active", True)),
+            created_on=self.now,
+            modified_on=self.now,
+        )
+        await put_record(
+            self.conn, self.env, self.tenant, rec, version=alloc.first_version, new=True
+        )
+        return rec
+
+
+async def transaction(call: Call, work: Callable[[Tx], Awaitable[Result]]) -> Result:
+    async with call.runtime.db.begin() as conn:
+        return await work(Tx(call, conn))
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def ids_of(items: Sequence[Any], key: str) -> list[int]:
+    out = []
+    for item in items:
+        value = item.get(key) if isinstance(item, Mapping) else item
+        rid = _int(value)
+        if rid is not None:
+            out.append(rid)
+    return out

@@ -1,0 +1,199 @@
+"""Dispatch: assigning technicians to appointments, skills, shifts and arrival windows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from localtitan.domain._kit import Tx, bad_request, respond, transaction
+from localtitan.engine.call import Call, Result
+from localtitan.engine.dispatch import register
+from localtitan.store.records import format_time, key_filter, parse_time
+from localtitan.store.tables import records
+
+__all__: list[str] = []
+
+ASSIGNMENTS = "dispatch:appointment-assignments"
+APPOINTMENTS = "jpm:appointments"
+
+
+def _body(call: Call) -> Mapping[str, Any]:
+    return call.body if isinstance(call.body, Mapping) else {}
+
+
+@register(
+    "dispatch.AppointmentAssignments_AssignTechnicians",
+    "dispatch.AppointmentAssignments_UnassignTechnicians",
+)
+async def assign(call: Call) -> Result:
+    body = _body(call)
+    assigning = call.operation.operation_id.endswith("_AssignTechnicians")
+    tech_ids = list(dict.fromkeys(body.get("technicianIds") or []))
+    if not tech_ids:
+        raise bad_request("technicianIds", "Name at least one technician.")
+
+    async def work(tx: Tx) -> Result:
+        appt = await tx.get(APPOINTMENTS, body.get("jobAppointmentId"), "Appointment")
+        current = [
+            a
+            for a in await tx.children(ASSIGNMENTS)
+            if a.data.get("appointmentId") == appt.id and a.active
+        ]
+        by_tech = {a.data.get("technicianId"): a for a in current}
+        for tech_id in tech_ids:
+            tech = await tx.get("settings:technicians", tech_id, "Technician")
+            if assigning and tech_id not in by_tech:
+                await tx.create(
+                    ASSIGNMENTS,
+                    {
+                        "technicianId": tech_id,
+                        "technicianName": tech.data.get("name"),
+                        "assignedById": call.app_id,
+                        "assignedOn": format_time(tx.now),
+                        "status": appt.data.get("status", "Scheduled"),
+                        "isPaused": False,
+                        "jobId": appt.data.get("jobId"),
+                        "appointmentId": appt.id,
+                    },
+                )
+            elif not assigning and tech_id in by_tech:
+                rec = by_tech[tech_id]
+                rec.active = False
+                rec.data["active"] = False
+                await tx.save(rec)
+        return respond(call, appt.data)
+
+    return await transaction(call, work)
+
+
+@register("dispatch.TechnicianSkills_AssignTechnicianSkills")
+async def assign_skills(call: Call) -> Result:
+    body = _body(call)
+
+    async def work(tx: Tx) -> Result:
+        tech = await tx.get("settings:technicians", body.get("technicianId"), "Technician")
+        skills = [] if body.get("replaceExistingSkills") else list(tech.data.get("skillIds") or [])
+        for skill in body.get("skillIds") or []:
+            if skill not in skills:
+                skills.append(skill)
+        tech.data["skillIds"] = skills
+        await tx.save(tech)
+        return respond(
+            call,
+            {
+                "updated": True,
+                "technicianSkills": [{"technicianId": tech.id, "skillId": s} for s in skills],
+            },
+        )
+
+    return await transaction(call, work)
+
+
+@register("dispatch.TechnicianShifts_BulkDelete")
+async def delete_shifts(call: Call) -> Result:
+    body = _body(call)
+    start, end = body.get("start"), body.get("end")
+    if isinstance(start, datetime) and isinstance(end, datetime) and end <= start:
+        raise bad_request("end", "The end must be after the start.")
+
+    async def work(tx: Tx) -> Result:
+        deleted = []
+        for shift in await tx.children("dispatch:technician-shifts"):
+            try:
+                s_start = parse_time(str(shift.data.get("start")))
+            except ValueError:
+                continue
+            if isinstance(start, datetime) and isinstance(end, datetime) and start <= s_start < end:
+                shift.deleted = True
+                shift.active = False
+                shift.data["active"] = False
+                await tx.save(shift)
+                deleted.append(shift.id)
+        return respond(
+            call, {"deletedIds": deleted, "message": f"{len(deleted)} shift(s) deleted."}
+        )
+
+    return await transaction(call, work)
+
+
+@register(
+    "dispatch.ArrivalWindows_GetConfiguration", "dispatch.ArrivalWindows_UpdatedConfiguration"
+)
+async def arrival_configuration(call: Call) -> Result:
+    kind = "dispatch:arrival-windows/configuration"
+
+    async def work(tx: Tx) -> Result:
+        row = (
+            await tx.conn.execute(
+                select(records.c.id).where(key_filter(tx.env, tx.tenant, kind)).limit(1)
+            )
+        ).first()
+        current = await tx.find(kind, row.id) if row else None
+        if call.operation.method == "POST":
+            config = _body(call).get("configuration")
+            if current is None:
+                current = await tx.create(kind, {"configuration": config})
+            else:
+                current.data["configuration"] = config
+                await tx.save(current)
+        data = current.data if current else {"configuration": "Ranged"}
+        return respond(call, {"configuration": data.get("configuration")})
+
+    return await transaction(call, work)
+
+
+@register("dispatch.BusinessHour_GetList")
+async def business_hours(call: Call) -> Result:
+    day = [{"fromHour": 8, "toHour": 17}]
+    return respond(
+        call, {"weekdays": day, "saturday": [{"fromHour": 9, "toHour": 13}], "sunday": []}
+    )
+
+
+@register("dispatch.TechnicianTracking_Get")
+async def technician_tracking(call: Call) -> Result:
+    return respond(
+        call, {"technicianTrackingUrl": f"https://tracking.localtitan.invalid/{call.tenant_id}"}
+    )
+
+
+@register("dispatch.Capacity_GetList")
+async def capacity(call: Call) -> Result:
+    body = _body(call)
+    start, end = body.get("startsOnOrAfter"), body.get("endsOnOrBefore")
+    if not isinstance(start, datetime) or not isinstance(end, datetime) or end <= start:
+        raise bad_request("endsOnOrBefore", "The end must be after the start.")
+
+    async def work(tx: Tx) -> Result:
+        techs = [t for t in await tx.children("settings:technicians") if t.active]
+        busy = 0
+        for appt in await tx.children(APPOINTMENTS):
+            try:
+                a_start = parse_time(str(appt.data.get("start")))
+            except ValueError:
+                continue
+            if start <= a_start < end and appt.data.get("status") not in ("Canceled",):
+                busy += 1
+        hours = max(1.0, (end - start).total_seconds() / 3600)
+        total = len(techs) * hours
+        return respond(
+            call,
+            {
+                "timeStamp": format_time(tx.now),
+                "availabilities": [
+                    {
+                        "start": format_time(start),
+                        "end": format_time(end),
+                        "totalAvailability": total,
+                        "openAvailability": max(0.0, total - busy * 2),
+                        "isAvailable": total - busy * 2 > 0,
+                        "technicians": [{"id": t.id, "name": t.data.get("name")} for t in techs],
+                    }
+                ],
+            },
+        )
+
+    return await transaction(call, work)

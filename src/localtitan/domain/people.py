@@ -1,0 +1,90 @@
+"""Settings and payroll behaviour for people: account actions and payroll settings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from localtitan.domain._kit import Tx, bad_request, respond, transaction
+from localtitan.engine.call import Call, Result
+from localtitan.engine.dispatch import register
+
+__all__: list[str] = []
+
+_ACCOUNT_ACTIONS = {"Activate": True, "Deactivate": False}
+
+
+def _account_action(kind: str) -> Any:
+    async def handle(call: Call) -> Result:
+        body = call.body if isinstance(call.body, Mapping) else {}
+        action = body.get("action")
+
+        async def work(tx: Tx) -> Result:
+            rec = await tx.get(kind, call.path.get("id"))
+            if action in _ACCOUNT_ACTIONS:
+                rec.active = _ACCOUNT_ACTIONS[action]
+                rec.data["active"] = rec.active
+                await tx.save(rec)
+            elif not rec.data.get("email") and action == "SendInvite":
+                raise bad_request("action", f"Record {rec.id} has no email to send an invite to.")
+            return respond(call, {"status": "Success"})
+
+        return await transaction(call, work)
+
+    return handle
+
+
+register("settings.Employees_AccountActions")(_account_action("settings:employees"))
+register("settings.Technicians_AccountActions")(_account_action("settings:technicians"))
+
+_PAYROLL_FIELDS = (
+    "externalPayrollId",
+    "hireDate",
+    "hourlyRate",
+    "isIncludedInPayroll",
+    "managerId",
+    "payrollBusinessUnitId",
+    "customFields",
+)
+
+
+def _payroll_settings(kind: str, param: str, employee_type: str) -> Any:
+    async def handle(call: Call) -> Result:
+        body = call.body if isinstance(call.body, Mapping) else {}
+
+        async def work(tx: Tx) -> Result:
+            person = await tx.get(kind, call.path.get(param))
+            settings = dict(person.data.get("payrollSettings") or {})
+            if call.operation.method == "PUT":
+                for name in _PAYROLL_FIELDS:
+                    if name in body:
+                        settings[name] = body[name]
+                person.data["payrollSettings"] = settings
+                await tx.save(person)
+                return respond(call, {"employeeId": person.id})
+            return respond(
+                call,
+                {
+                    "employeeId": person.id,
+                    "employeeType": employee_type,
+                    "active": person.active,
+                    "createdOn": person.data.get("createdOn"),
+                    "modifiedOn": person.data.get("modifiedOn"),
+                    "hourlyRate": 0,
+                    "isIncludedInPayroll": True,
+                    **settings,
+                },
+            )
+
+        return await transaction(call, work)
+
+    return handle
+
+
+for _verb in ("Get", "Update"):
+    register(f"payroll.PayrollSettings_{_verb}EmployeePayrollSettings")(
+        _payroll_settings("settings:employees", "employee", "Employee")
+    )
+    register(f"payroll.PayrollSettings_{_verb}TechnicianPayrollSettings")(
+        _payroll_settings("settings:technicians", "technician", "Technician")
+    )
