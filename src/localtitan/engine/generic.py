@@ -18,6 +18,7 @@ from localtitan.engine.call import Call, Result
 from localtitan.engine.catalog import Catalog, Collection, catalog_for, response_schema
 from localtitan.engine.continuation import decode_token, encode_token
 from localtitan.engine.dispatch import Handler, register_generic
+from localtitan.engine.page_cache import PageCache
 from localtitan.engine.query import build_filters, sort_clause
 from localtitan.engine.references import check_references
 from localtitan.engine.shaping import fill_record, object_properties, shape
@@ -33,6 +34,7 @@ from localtitan.store.records import (
     key_filter,
     parse_time,
     put_record,
+    tenant_version,
 )
 from localtitan.store.tables import records
 
@@ -180,16 +182,14 @@ def _list_handler(op: Operation) -> Handler:
         if parent_id is not None:
             conds.append(records.c.parent_id == _int(parent_id))
         order = sort_clause(db.dialect, call.query.get("sort"), coll.properties)
-        stmt = (
-            select(records.c.data)
-            .where(*conds)
-            .order_by(*order)
-            .limit(size + 1)
-            .offset((page - 1) * size)
-        )
+        skip = (page - 1) * size
         total = None
         async with db.read() as conn:
-            rows = (await conn.execute(stmt)).scalars().all()
+            if call.query.get("sort"):
+                stmt = select(records.c.data).where(*conds).order_by(*order).limit(size + 1)
+                rows = (await conn.execute(stmt.offset(skip) if skip else stmt)).scalars().all()
+            else:
+                rows = await _id_ordered_page(conn, call, coll, parent_id, conds, page, size)
             if call.query.get("includeTotal"):
                 total = (
                     await conn.execute(select(func.count()).select_from(records).where(*conds))
@@ -200,6 +200,55 @@ def _list_handler(op: Operation) -> Handler:
         return Result(body=_envelope(catalog, op, page, size, has_more, total, items))
 
     return handle
+
+
+_pages = PageCache()
+
+
+async def _id_ordered_page(
+    conn: Any,
+    call: Call,
+    coll: Collection,
+    parent_id: Any,
+    conds: list[Any],
+    page: int,
+    size: int,
+) -> list[Any]:
+    """One page in id order without reading the records of earlier pages.
+
+    The first id of a deep page comes from the page cache, or else from an index-only scan;
+    the page is then read by key. The extra row read to tell ``hasMore`` is the first record
+    of the next page, which the cache remembers for the client's next request.
+    """
+    env = call.environment.value
+    version = await tenant_version(conn, env, call.tenant_id)
+    filters = tuple(
+        sorted((k, repr(v)) for k, v in call.query.items() if k not in ("page", "includeTotal"))
+    )
+    base = (id(call.runtime.db), env, call.tenant_id, coll.kind, parent_id, filters, size)
+    start = _pages.start((*base, page), version) if page > 1 else None
+    bound: Any
+    if page == 1:
+        bound = None
+    elif start is not None:
+        bound = start
+    else:
+        bound = (
+            select(records.c.id)
+            .where(*conds)
+            .order_by(records.c.id)
+            .offset((page - 1) * size)
+            .limit(1)
+        ).scalar_subquery()
+    stmt = select(records.c.id, records.c.data).where(*conds)
+    if bound is not None:
+        stmt = stmt.where(records.c.id >= bound)
+    rows = (await conn.execute(stmt.order_by(records.c.id).limit(size + 1))).all()
+    if rows:
+        _pages.remember((*base, page), version, rows[0].id)
+    if len(rows) > size:
+        _pages.remember((*base, page + 1), version, rows[size].id)
+    return [r.data for r in rows]
 
 
 def _project(catalog: Catalog, op: Operation, coll: Collection, rows: Any) -> list[bytes]:

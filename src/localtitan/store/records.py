@@ -33,6 +33,7 @@ __all__ = [
     "promoted_values",
     "put_record",
     "put_records",
+    "tenant_version",
 ]
 
 # Ids start high enough to look like real ServiceTitan ids.
@@ -147,6 +148,18 @@ async def allocate(
         assert row is not None
     next_id, version = int(row[0]), int(row[1])
     return Allocation(next_id - ids, version - versions + 1)
+
+
+async def tenant_version(conn: AsyncConnection, env: str, tenant_id: int) -> int:
+    """The last row version handed out for this tenant: it moves on every write."""
+    value = (
+        await conn.execute(
+            select(record_counters.c.row_version).where(
+                record_counters.c.environment == env, record_counters.c.tenant_id == tenant_id
+            )
+        )
+    ).scalar_one_or_none()
+    return int(value or 0)
 
 
 def promoted_values(data: Mapping[str, Any]) -> dict[str, Any]:

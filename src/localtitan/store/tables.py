@@ -151,8 +151,11 @@ records = Table(
     Column("status", String(100), nullable=True),
     Column("data", Text, nullable=False),
     Index("ix_records_version", "environment", "tenant_id", "kind", "row_version", unique=True),
-    Index("ix_records_modified", "environment", "tenant_id", "kind", "modified_on"),
-    Index("ix_records_created", "environment", "tenant_id", "kind", "created_on"),
+    # Covers the default list (order by id, skip deleted, filter active) without table reads,
+    # so finding where a deep page starts is an index-only scan.
+    Index("ix_records_list", "environment", "tenant_id", "kind", "id", "deleted", "active"),
+    Index("ix_records_modified", "environment", "tenant_id", "kind", "modified_on", "id"),
+    Index("ix_records_created", "environment", "tenant_id", "kind", "created_on", "id"),
     Index("ix_records_parent", "environment", "tenant_id", "kind", "parent_id"),
     Index("ix_records_customer", "environment", "tenant_id", "kind", "customer_id"),
     Index("ix_records_location", "environment", "tenant_id", "kind", "location_id"),

@@ -39,9 +39,10 @@ def upgrade() -> None:
         sa.Column("data", sa.Text, nullable=False),
     )
     op.create_index("ix_records_version", "records", [*_KEY, "row_version"], unique=True)
+    op.create_index("ix_records_list", "records", [*_KEY, "id", "deleted", "active"])
+    op.create_index("ix_records_modified", "records", [*_KEY, "modified_on", "id"])
+    op.create_index("ix_records_created", "records", [*_KEY, "created_on", "id"])
     for column in (
-        "modified_on",
-        "created_on",
         "parent_id",
         "customer_id",
         "location_id",
