@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import secrets
 import shlex
 import sys
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -19,10 +21,10 @@ from typing import Any
 from bench import door, token_endpoint
 from bench._harness import RESULTS_DIR, BenchResult, Config, pin_client, print_table, write_json
 
-Runner = Callable[[Config], Awaitable[BenchResult]]
+BenchRun = Callable[[Config], Coroutine[Any, Any, BenchResult]]
 
 # name -> (one-line description, run); add new benchmarks here.
-BENCHMARKS: dict[str, tuple[str, Runner]] = {
+BENCHMARKS: dict[str, tuple[str, BenchRun]] = {
     token_endpoint.NAME: (token_endpoint.TITLE, token_endpoint.run),
     door.NAME: (door.TITLE, door.run),
 }
@@ -48,8 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     listing = "\n".join(f"  {n:16} {title}" for n, (title, _) in BENCHMARKS.items())
     p = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Run localtitan's benchmarks. Each prints ratios (subject / baseline) "
-        "measured in the same run over real HTTP on 127.0.0.1.",
+        description="Run localtitan's benchmarks. Each prints ratios (subject / baseline)\n"
+        "measured in the same run, over real HTTP on 127.0.0.1.",
         epilog=f"benchmarks:\n{listing}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -91,6 +93,11 @@ def _config(args: argparse.Namespace) -> Config:
     cfg = replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
     if args.no_pin:
         cfg = replace(cfg, pin=False)
+    if cfg.database_url:
+        # One server key for every server of the run, so they can all read the keys the first
+        # one stored in the shared database; an existing database needs its own key.
+        key = os.environ.get("LOCALTITAN_SERVER_KEY") or secrets.token_hex(32)
+        cfg = replace(cfg, server_key=key)
     if cfg.duration <= 0 or cfg.duration > 600 or cfg.warmup < 0 or cfg.warmup > 600:
         raise SystemExit("bench: --duration must be in (0, 600] and --warmup in [0, 600]")
     if not 1 <= cfg.rounds <= 20 or not 1 <= cfg.concurrency <= 1024:
@@ -116,10 +123,12 @@ def main(argv: list[str] | None = None) -> int:
     cfg = _config(args)
     pinning = pin_client(cfg)
     factory, loop_name = _loop_factory()
-    context = {
+    load = _loadavg()
+    context: dict[str, Any] = {
         "command": shlex.join(["python", "-m", "bench", *(argv or sys.argv[1:])]),
         "pinning": pinning,
         "client_loop": loop_name,
+        "loadavg_1m_at_start": load,
     }
     print(
         f"bench: {', '.join(names)}; {cfg.rounds} rounds x {cfg.duration:g} s per side, "
@@ -127,6 +136,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{loop_name}, {pinning}",
         flush=True,
     )
+    if load is not None and load > 0.5:
+        print(
+            f"bench: warning: the machine is busy (1-minute load {load:.2f}); other work shares "
+            "the CPUs, so expect noisier ratios",
+            flush=True,
+        )
     results: list[BenchResult] = []
     failed: list[str] = []
     with asyncio.Runner(loop_factory=factory) as runner:
@@ -139,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
                 traceback.print_exc()
                 continue
             results.append(result)
+            context["loadavg_1m_at_end"] = _loadavg()
             path = write_json(result, cfg, context, args.results_dir)
             print(f"bench: {name} done, wrote {_shown(path)}", flush=True)
     if results:
@@ -148,6 +164,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nbench: failed: {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _loadavg() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
 
 
 def _shown(path: Path) -> str:

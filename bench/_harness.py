@@ -99,6 +99,9 @@ class Config:
     client: str = "raw"  # "raw" (asyncio streams) or "httpx"
     pin: bool = True  # client on CPU 0, servers on the other CPUs (Linux, 2+ CPUs)
     database_url: str | None = None  # localtitan's database; SQLite in a temp dir if None
+    # Hex server key for localtitan (see __main__): with a shared database, every server of a
+    # run must use the key the database's signing keys were encrypted with.
+    server_key: str | None = field(default=None, repr=False)
     quick: bool = False
     startup_timeout: float = 60.0  # seconds for a server to answer its first request
     grace: float = 30.0  # seconds a phase may overrun its duration before it is cut off
@@ -163,10 +166,11 @@ def _log_tail(path: Path, lines: int = 20) -> str:
         return ""
 
 
-def _child_env() -> dict[str, str]:
+def _child_env(extra: dict[str, str]) -> dict[str, str]:
     """This environment without LOCALTITAN_* settings (flags decide), bench importable."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOCALTITAN_")}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    env.update(extra)
     return env
 
 
@@ -182,6 +186,8 @@ class Server:
         log_path: Path,
         cfg: Config,
         ready_path: str = "/",
+        env: dict[str, str] | None = None,
+        hint: str = "",
     ) -> None:
         self.name = name
         self.argv = list(argv)
@@ -189,6 +195,8 @@ class Server:
         self.log_path = log_path
         self.cfg = cfg
         self.ready_path = ready_path
+        self.env = dict(env or {})
+        self.hint = hint
         self._proc: asyncio.subprocess.Process | None = None
 
     @property
@@ -207,7 +215,7 @@ class Server:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env=_child_env(),
+                env=_child_env(self.env),
                 cwd=REPO,
             )
         finally:
@@ -228,6 +236,7 @@ class Server:
                     raise RuntimeError(
                         f"{self.name} exited with {self._proc.returncode} before it was ready:\n"
                         + _log_tail(self.log_path)
+                        + (f"\n{self.hint}" if self.hint else "")
                     )
                 try:
                     await client.get(self.base_url + self.ready_path)
@@ -317,8 +326,16 @@ async def localtitan_server(cfg: Config, workdir: Path) -> AsyncIterator[LocalTi
         "--rate-limit",
         "0",
     ]
+    env: dict[str, str] = {}
+    hint = ""
     if cfg.database_url:
         argv += ["--database-url", cfg.database_url]
+        hint = (
+            "With --database-url, use a fresh database per run: its signing keys are encrypted "
+            "with the server key that first used it (or set LOCALTITAN_SERVER_KEY to that key)."
+        )
+    if cfg.server_key:
+        env["LOCALTITAN_SERVER_KEY"] = cfg.server_key
     server = Server(
         "localtitan",
         argv,
@@ -326,6 +343,8 @@ async def localtitan_server(cfg: Config, workdir: Path) -> AsyncIterator[LocalTi
         log_path=workdir / "localtitan.log",
         cfg=cfg,
         ready_path="/healthz",
+        env=env,
+        hint=hint,
     )
     async with server:
         quickstart = json.loads((data_dir / "quickstart.json").read_text())
@@ -753,6 +772,12 @@ def print_table(results: Sequence[BenchResult], out: IO[str] | None = None) -> N
                 f"{_fmt(c.median('baseline', 'mean_response_bytes'))} bytes; "
                 f"errors {c.errors}"
             )
+            driver = c.median("baseline", "client_cpu")
+            if driver is not None and driver >= 0.7:
+                details.append(
+                    f"  warning: the load driver used {driver * 100:.0f}% of a CPU against the "
+                    "baseline; it may be the limit, so the req/s ratio is overstated"
+                )
             for s in c.subject + c.baseline:
                 if s.errors:
                     details.append(f"  {s.name}: {s.errors} errors, e.g. {s.error_examples}")
@@ -787,7 +812,8 @@ def write_json(
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         **context,
         "machine": machine(),
-        "config": asdict(cfg) | {"database_url": "set" if cfg.database_url else None},
+        "config": asdict(cfg)
+        | {"database_url": "set" if cfg.database_url else None, "server_key": None},
         "comparisons": [c.to_json() for c in result.comparisons],
         "notes": result.notes,
         "facts": result.facts,

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from localtitan.auth.keys import KeyRingError
 from localtitan.platform import apps as app_registry
 from localtitan.platform import credentials, quickstart
 from localtitan.platform.environments import ENVIRONMENTS, Environment, parse_environment
@@ -219,6 +220,8 @@ def _prepare(settings: Settings, demo: bool) -> dict[str, Any] | None:
         return asyncio.run(go())
     except OSError as exc:
         _fail(f"Cannot reach the database: {exc}")
+    except KeyRingError as exc:
+        _fail(str(exc))
     raise AssertionError("unreachable")
 
 
@@ -453,7 +456,9 @@ def app_list(
 
 
 @apps_app.command("scopes")
-def app_scopes(as_json: JsonOut = False) -> None:
+def app_scopes(
+    data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json: JsonOut = False
+) -> None:
     """List every scope an app can ask for."""
     names = sorted(load_manifest().scopes)
     if as_json:

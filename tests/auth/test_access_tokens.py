@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 import jwt as pyjwt
 import pytest
-from conftest import Creds
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
+from conftest import Creds
 from localtitan.app import LocalTitan
 from localtitan.platform.environments import Environment
 
@@ -109,9 +109,7 @@ async def test_discovery_names_token_endpoint_and_jwks(
     _verify(token, (await client.get(r.json()["jwks_uri"])).json())
 
 
-async def test_environments_publish_different_keys(
-    client: httpx.AsyncClient, creds: Creds
-) -> None:
+async def test_environments_publish_different_keys(client: httpx.AsyncClient, creds: Creds) -> None:
     integration = {k["kid"] for k in (await _jwks(client, "/auth-integration"))["keys"]}
     production = {k["kid"] for k in (await _jwks(client, "/auth"))["keys"]}
     assert integration and production

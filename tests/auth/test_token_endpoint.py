@@ -8,8 +8,8 @@ from urllib.parse import quote_plus
 
 import httpx
 import pytest
-from conftest import Creds, make_creds
 
+from conftest import Creds, make_creds
 from localtitan.app import LocalTitan
 from localtitan.platform.environments import Environment
 
@@ -120,9 +120,7 @@ async def test_wrong_secret_in_form(client: httpx.AsyncClient, creds: Creds) -> 
 
 
 async def test_unknown_client_id(client: httpx.AsyncClient, creds: Creds) -> None:
-    r = await client.post(
-        creds.token_url, data=_form(creds, client_id="cid." + "a" * 25)
-    )
+    r = await client.post(creds.token_url, data=_form(creds, client_id="cid." + "a" * 25))
     _assert_oauth_error(r, 400, "invalid_client")
 
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
@@ -24,11 +24,15 @@ from localtitan.platform.server_key import ServerKey
 from localtitan.store.database import Database
 from localtitan.store.tables import signing_keys
 
-__all__ = ["KeyRing", "SigningKey"]
+__all__ = ["KeyRing", "KeyRingError", "SigningKey"]
 
 RETIRED_KEY_GRACE = timedelta(days=1)
 # How often a worker looks for keys another worker rotated in.
 _REFRESH_SECONDS = 30.0
+
+
+class KeyRingError(RuntimeError):
+    """The stored keys cannot be used; the message says what to do."""
 
 
 @dataclass(frozen=True)
@@ -54,17 +58,37 @@ class KeyRing:
         async with self._db.read() as conn:
             rows = (await conn.execute(select(signing_keys))).mappings().all()
         keys: dict[str, SigningKey] = {}
+        now = datetime.now(UTC)
         for r in rows:
-            pem = self._fernet.decrypt(r["private_key"].encode())
-            private = serialization.load_pem_private_key(pem, password=None)
-            assert isinstance(private, rsa.RSAPrivateKey)
+            retired_on = _aware(r["retired_on"]) if r["retired_on"] else None
+            if retired_on is not None and now - retired_on > RETIRED_KEY_GRACE:
+                continue  # neither signs nor verifies any more: don't pay to parse it
+            known = self._keys.get(r["kid"])
+            if known is not None:
+                # A kid's key never changes; parsing RSA keys is slow, so reuse the parsed one.
+                private = known.private_key
+            else:
+                try:
+                    pem = self._fernet.decrypt(r["private_key"].encode())
+                except InvalidToken:
+                    raise KeyRingError(
+                        "The token-signing keys in this database were made with another server "
+                        "key. Use the data dir (or LOCALTITAN_SERVER_KEY) this database was "
+                        "created with."
+                    ) from None
+                # Fernet authenticated the PEM, so the slow RSA consistency checks are skipped.
+                loaded = serialization.load_pem_private_key(
+                    pem, password=None, unsafe_skip_rsa_key_validation=True
+                )
+                assert isinstance(loaded, rsa.RSAPrivateKey)
+                private = loaded
             keys[r["kid"]] = SigningKey(
                 r["kid"],
                 Environment(r["environment"]),
                 private,
                 json.loads(r["public_jwk"]),
                 _aware(r["created_on"]),
-                _aware(r["retired_on"]) if r["retired_on"] else None,
+                retired_on,
             )
         self._keys = keys
         self._loaded_at = time.monotonic()

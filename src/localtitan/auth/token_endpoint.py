@@ -28,6 +28,7 @@ MAX_FORM_BYTES = 8192
 FAILED_ATTEMPTS_PER_MINUTE = 10
 
 _json = msgspec.json.Encoder()
+_scope_sets: dict[tuple[int, int, int], frozenset[str]] = {}
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -126,18 +127,23 @@ async def token(request: Request, runtime: Runtime, env: Environment, prefix: st
     if wait is not None:
         return _throttled(wait)
 
+    granted: frozenset[str] | None = None
     async with runtime.db.read() as conn:
         identity = await authenticate_client(
             conn, runtime.server_key, env, client_id, client_secret
         )
-    if identity is None:
+        if identity is not None:
+            # A scope set never changes once made (a change is a new version): cache it.
+            scope_key = (id(runtime.db), identity.app_id, identity.scope_version)
+            granted = _scope_sets.get(scope_key)
+            if granted is None:
+                granted = await scopes_of(conn, identity.app_id, identity.scope_version)
+                _scope_sets[scope_key] = granted
+    if identity is None or granted is None:
         wait = await runtime.limiter.hit(throttle_key, FAILED_ATTEMPTS_PER_MINUTE, 60)
         if wait is not None:
             return _throttled(wait)
         return _bad_client(used_basic)
-
-    async with runtime.db.read() as conn:
-        granted = await scopes_of(conn, identity.app_id, identity.scope_version)
     requested = form.get("scope")
     scopes = granted
     if requested is not None and requested.strip():

@@ -109,15 +109,32 @@ class Tx:
         self, kind: str, parent_id: int | None = None, **fields: Any
     ) -> list[Stored]:
         """Live records of ``kind`` (under ``parent_id``), optionally matching promoted fields."""
-        stmt = select(records.c.id, records.c.parent_id, records.c.active, records.c.data).where(
-            key_filter(self.env, self.tenant, kind), records.c.deleted.is_(False)
-        )
+        stmt = select(
+            records.c.id,
+            records.c.parent_id,
+            records.c.guid,
+            records.c.active,
+            records.c.created_on,
+            records.c.data,
+        ).where(key_filter(self.env, self.tenant, kind), records.c.deleted.is_(False))
         if parent_id is not None:
             stmt = stmt.where(records.c.parent_id == parent_id)
         for column, value in fields.items():
             stmt = stmt.where(records.c[column] == value)
         rows = (await self.conn.execute(stmt.order_by(records.c.id))).all()
-        return [Stored(kind, r.id, decode(r.data), r.parent_id, active=r.active) for r in rows]
+        # created_on must travel with the record: saving it writes every column back.
+        return [
+            Stored(
+                kind,
+                r.id,
+                decode(r.data),
+                r.parent_id,
+                guid=r.guid,
+                active=r.active,
+                created_on=_aware(r.created_on),
+            )
+            for r in rows
+        ]
 
     async def save(self, rec: Stored) -> Stored:
         alloc = await allocate(self.conn, self.env, self.tenant, versions=1)
@@ -169,6 +186,10 @@ class Tx:
 async def transaction(call: Call, work: Callable[[Tx], Awaitable[Result]]) -> Result:
     async with call.runtime.db.begin() as conn:
         return await work(Tx(call, conn))
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _int(value: Any) -> int | None:

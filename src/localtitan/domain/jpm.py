@@ -19,7 +19,7 @@ from localtitan.engine.call import Call, Result
 from localtitan.engine.catalog import catalog_for
 from localtitan.engine.dispatch import register
 from localtitan.engine.references import check_references
-from localtitan.store.records import Stored, format_time
+from localtitan.store.records import Stored, allocate, format_time
 
 __all__: list[str] = []
 
@@ -44,17 +44,23 @@ def _window(appt: Mapping[str, Any], field: str) -> None:
 
 
 async def _history(tx: Tx, job_id: int, event: str, **extra: Any) -> None:
-    await tx.create(
-        HISTORY,
-        {
-            "jobId": job_id,
-            "eventType": event,
-            "date": format_time(tx.now),
-            "employeeId": tx.call.app_id,
-            **extra,
-        },
-        parent_id=job_id,
-    )
+    """Append an entry to the job's history: one record per job, ``{jobId, history: [...]}``,
+    the shape the job-history export reports (and so re-reports when an entry is added)."""
+    alloc = await allocate(tx.conn, tx.env, tx.tenant, ids=1, versions=0)
+    entry = {
+        "id": alloc.first_id,
+        "eventType": event,
+        "date": format_time(tx.now),
+        "employeeId": tx.call.app_id,
+        "usedSchedulingTool": "Manual",
+        **extra,
+    }
+    found = await tx.children(HISTORY, job_id)
+    if found:
+        found[0].data["history"] = [*(found[0].data.get("history") or []), entry]
+        await tx.save(found[0])
+    else:
+        await tx.create(HISTORY, {"jobId": job_id, "history": [entry]}, parent_id=job_id)
 
 
 async def _assign(tx: Tx, appt: Stored, technician_ids: list[int]) -> None:
@@ -176,8 +182,8 @@ async def restore_job(call: Call) -> Result:
 async def job_history(call: Call) -> Result:
     async def work(tx: Tx) -> Result:
         job = await tx.get(JOBS, call.path.get("id"), "Job")
-        entries = await tx.children(HISTORY, job.id)
-        return respond(call, {"history": [e.data for e in entries]})
+        found = await tx.children(HISTORY, job.id)
+        return respond(call, {"history": found[0].data.get("history") if found else []})
 
     return await transaction(call, work)
 

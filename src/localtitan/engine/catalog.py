@@ -24,6 +24,7 @@ _ALIASES: dict[tuple[str, str], str] = {
     ("sales", "estimates/export"): "sales:estimates",
     ("jpm", "export/job-history"): "jpm:jobs/{}/history",
     ("jpm", "export/job-canceled-logs"): "jpm:jobs/{}/canceled-logs",
+    ("jpm", "jobs/{}/canceled-log"): "jpm:jobs/{}/canceled-logs",
     ("accounting", "export/invoice-items"): "accounting:invoices/{}/items",
     (
         "memberships",
@@ -31,7 +32,7 @@ _ALIASES: dict[tuple[str, str], str] = {
     ): "memberships:memberships/{}/status-changes",
 }
 
-_READ_KINDS = ("get", "list", "export")
+_READ_KINDS = ("list", "get", "export")
 
 
 def response_schema(op: Operation) -> Mapping[str, Any] | None:
@@ -132,8 +133,14 @@ class Catalog:
 
     def _merge_properties(self, coll: Collection) -> None:
         merged: dict[str, Any] = {}
-        for op in coll.operations:
-            if op.kind not in _READ_KINDS and op.kind != "create":
+        # The list's fields come first, so a list page can send stored JSON nearly as is;
+        # create responses count only when nothing reads the collection (they often embed
+        # related records, such as a new customer's locations, that are stored on their own).
+        by_kind = sorted(
+            coll.operations, key=lambda o: _READ_KINDS.index(o.kind) if o.kind in _READ_KINDS else 9
+        )
+        for op in by_kind:
+            if op.kind not in _READ_KINDS and (merged or op.kind != "create"):
                 continue
             item = _item_schema(self.manifest, op)
             if item is None:

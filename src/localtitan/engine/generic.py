@@ -144,6 +144,10 @@ def _respond(catalog: Catalog, op: Operation, record: Mapping[str, Any]) -> Resu
     if schema is None or status == 204:
         return Result(status=status, body=b"", content_type="application/json")
     concrete = catalog.manifest.resolve(schema) if "$ref" in schema else schema
+    props = object_properties(catalog.manifest, concrete)
+    if list(props) == ["data"]:
+        # ``Result_Of_...``: the record wrapped as {"data": {...}} (materials markup).
+        return _json({"data": shape(catalog.manifest, props["data"], record)}, status)
     types = concrete.get("type") or []
     if isinstance(types, str):
         types = [types]
@@ -258,6 +262,10 @@ def _project(catalog: Catalog, op: Operation, coll: Collection, rows: Any) -> li
     props = object_properties(catalog.manifest, item)
     if props and list(props) == list(coll.properties):
         return [r.encode() if isinstance(r, str) else bytes(r) for r in rows]
+    if props and set(props) <= set(coll.properties):
+        # Stored records hold every field this operation declares: pick them, no reshaping.
+        names = list(props)
+        return [encode({n: d[n] for n in names}) for d in map(decode, rows)]
     return [encode(shape(catalog.manifest, item, decode(r))) for r in rows]
 
 

@@ -99,6 +99,25 @@ def _ids(name: str, value: Any) -> list[int]:
     return out
 
 
+def _guid_ids(properties: Mapping[str, Any]) -> bool:
+    schema = properties.get("id")
+    if not isinstance(schema, Mapping):
+        return False
+    types = schema.get("type")
+    return "string" in ([types] if isinstance(types, str) else list(types or []))
+
+
+def _guids(name: str, value: Any) -> list[str]:
+    raw = [str(v) for v in _as_list(value)]
+    if len(raw) > MAX_IDS:
+        raise ApiError(
+            400,
+            "One or more validation errors occurred.",
+            errors={name: [f"At most {MAX_IDS} ids can be requested at once."]},
+        )
+    return [v.lower() for v in raw]
+
+
 def _field_for(name: str, properties: Mapping[str, Any]) -> str | None:
     lower = {p.lower(): p for p in properties}
     return lower.get(name.lower())
@@ -132,6 +151,9 @@ def _condition(
     dialect: str, name: str, key: str, value: Any, properties: Mapping[str, Any]
 ) -> ColumnElement[bool] | None:
     if key == "ids":
+        if _guid_ids(properties):
+            # Collections whose ids are GUIDs (journal entries, CRM contacts) look up by guid.
+            return records.c.guid.in_(_guids(name, value))
         return records.c.id.in_(_ids(name, value))
     when: datetime | None = value if isinstance(value, datetime) else None
     if key == "createdbefore" and when:
@@ -217,6 +239,9 @@ def sort_clause(
                 errors={"sort": [f"Sorting by '{name}' is not supported here."]},
             )
         expr: ColumnElement[Any] = json_field(dialect, field)
+    elif column is records.c.name:
+        # SQL Server's collation, which ServiceTitan sorts with, ignores case.
+        expr = func.lower(column)
     else:
         expr = column
     ordered = expr.desc() if descending else expr.asc()

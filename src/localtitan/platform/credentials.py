@@ -192,19 +192,25 @@ async def create_secret(
     conn: AsyncConnection, server_key: ServerKey, client_id: str
 ) -> IssuedSecret:
     connection = await _connection_by_client_id(conn, client_id)
-    active = (
-        await conn.execute(
-            select(func.count()).where(
-                client_secrets.c.connection_id == connection.id, client_secrets.c.active.is_(True)
+    # The hint keeps a secret's first four characters, "cs1." or "cs2.": its slot.
+    active_hints = (
+        (
+            await conn.execute(
+                select(client_secrets.c.hint).where(
+                    client_secrets.c.connection_id == connection.id,
+                    client_secrets.c.active.is_(True),
+                )
             )
         )
-    ).scalar_one()
-    if active >= MAX_ACTIVE_SECRETS:
+        .scalars()
+        .all()
+    )
+    if len(active_hints) >= MAX_ACTIVE_SECRETS:
         raise CredentialError(
             f"Client {client_id} already has {MAX_ACTIVE_SECRETS} active secrets; deactivate "
             "one first."
         )
-    slot = 1 if active == 0 else 2
+    slot = 2 if any(h.startswith("cs1.") for h in active_hints) else 1
     secret = new_client_secret(slot)
     result = await conn.execute(
         client_secrets.insert().values(

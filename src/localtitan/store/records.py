@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -73,7 +73,9 @@ def parse_time(value: str) -> datetime:
     text = value.strip()
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"
-    # .NET writes 7 fractional digits; Python reads at most 6.
+    # .NET writes 7 fractional digits; Python reads at most 6. Stored times have whole
+    # microseconds, so rounding a finer bound up keeps both ``>=`` and ``<`` comparisons exact.
+    finer = False
     if "." in text:
         head, _, tail = text.partition(".")
         digits = ""
@@ -83,8 +85,11 @@ def parse_time(value: str) -> datetime:
                 rest = tail[i:]
                 break
             digits += ch
+        finer = digits[6:].strip("0") != ""
         text = f"{head}.{digits[:6].ljust(6, '0')}{rest}"
     parsed = datetime.fromisoformat(text)
+    if finer:
+        parsed += timedelta(microseconds=1)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 

@@ -33,6 +33,8 @@ __all__ = [
     "record_counters",
     "records",
     "signing_keys",
+    "tenant_schedules",
+    "tenant_seeds",
     "tenants",
 ]
 
@@ -187,4 +189,37 @@ blobs = Table(
     Column("file_name", String(400), nullable=True),
     Column("data", LargeBinary, nullable=False),
     Column("created_on", DateTime(timezone=True), nullable=False),
+)
+
+# How a tenant's demo data was generated (so `tenant reset` can make it again) and, while a
+# seed too big for one transaction runs, how far it got (so a rerun can resume it).
+tenant_seeds = Table(
+    "tenant_seeds",
+    metadata,
+    Column("environment", String(16), primary_key=True),
+    Column("tenant_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("seed", BigInteger, nullable=False),
+    Column("anchor", DateTime(timezone=True), nullable=False),
+    Column("customers", BigInteger, nullable=False),
+    Column("size", String(16), nullable=True),
+    Column("generator", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("first_id", BigInteger, nullable=False),
+    Column("chunks_done", Integer, nullable=False),
+    Column("chunks_total", Integer, nullable=False),
+    Column("records", BigInteger, nullable=False),
+    Column("started_on", DateTime(timezone=True), nullable=False),
+    Column("finished_on", DateTime(timezone=True), nullable=True),
+)
+
+# Jobs the server repeats per tenant, such as copying production into integration.
+tenant_schedules = Table(
+    "tenant_schedules",
+    metadata,
+    Column("tenant_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("action", String(40), primary_key=True),
+    Column("every_seconds", Integer, nullable=False),
+    Column("next_run_on", DateTime(timezone=True), nullable=False),
+    Column("last_run_on", DateTime(timezone=True), nullable=True),
+    Column("last_error", Text, nullable=True),
 )

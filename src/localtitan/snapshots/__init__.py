@@ -1,0 +1,2 @@
+"""Whole-tenant data: snapshot files (export and import), clearing, and copying production
+into integration."""

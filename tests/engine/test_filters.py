@@ -1,0 +1,210 @@
+"""List filters and sorting as a client uses them: ids, date ranges, active, sort, and the
+resource filters of jobs, locations, customers and appointments."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from conftest import Creds
+from engine_kit import Api, World, connect, insert
+
+from localtitan.app import LocalTitan
+
+CUSTOMERS = "crm.Customers_GetList"
+LOCATIONS = "crm.Locations_GetList"
+JOBS = "jpm.Jobs_GetList"
+APPOINTMENTS = "jpm.Appointments_GetList"
+SERVICES = "pricebook.Services_GetList"
+BUSINESS_UNITS = "settings.BusinessUnits_GetList"
+
+
+async def _ids(api: Api, op: str, **params: Any) -> list[Any]:
+    body = await api.ok(op, params=params)
+    return [r["id"] for r in body["data"]]
+
+
+async def _customer(api: Api, world: World, name: str) -> dict[str, Any]:
+    body = await world.body("crm.Customers_Create")
+    body["name"] = name
+    return dict(await api.ok("crm.Customers_Create", json=body))
+
+
+async def test_ids_filter_and_its_limit(
+    client: httpx.AsyncClient, creds: Creds, app: LocalTitan
+) -> None:
+    api = await connect(client, creds)
+    made = await insert(app, creds, "settings:business-units", [{"name": f"BU {i}"} for i in range(5)])
+    ids = [r["id"] for r in made]
+    assert await _ids(api, BUSINESS_UNITS, ids=f"{ids[1]},{ids[3]}") == [ids[1], ids[3]]
+    assert await _ids(api, BUSINESS_UNITS, ids=str(ids[0])) == [ids[0]]
+    # An id of nothing is no error, just no record.
+    assert await _ids(api, BUSINESS_UNITS, ids="1") == []
+    fifty = ",".join(str(ids[0] + i) for i in range(50))
+    assert set(await _ids(api, BUSINESS_UNITS, ids=fifty)) == set(ids)
+    error = await api.fails(
+        400, BUSINESS_UNITS, params={"ids": ",".join(str(ids[0] + i) for i in range(51))}
+    )
+    assert "ids" in error["errors"]
+    error = await api.fails(400, BUSINESS_UNITS, params={"ids": "12,abc"})
+    assert "ids" in error["errors"]
+
+
+async def test_created_and_modified_ranges(
+    client: httpx.AsyncClient, creds: Creds, app: LocalTitan
+) -> None:
+    api = await connect(client, creds)
+    t0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
+    times = [t0 + timedelta(hours=h) for h in range(4)]
+    made = await insert(
+        app, creds, "pricebook:services", [{"code": f"S{i}"} for i in range(4)], times=times
+    )
+    ids = [r["id"] for r in made]
+    at = "2024-03-01T14:00:00Z"  # the third record's time exactly
+    assert await _ids(api, SERVICES, createdOnOrAfter=at) == ids[2:]
+    assert await _ids(api, SERVICES, createdBefore=at) == ids[:2]
+    assert await _ids(api, SERVICES, modifiedOnOrAfter=at) == ids[2:]
+    assert await _ids(api, SERVICES, modifiedBefore=at) == ids[:2]
+    window = {"createdOnOrAfter": "2024-03-01T13:00:00Z", "createdBefore": at}
+    assert await _ids(api, SERVICES, **window) == [ids[1]]
+    # Dates without a time are midnight UTC; offsets are honoured.
+    assert await _ids(api, SERVICES, createdBefore="2024-03-01") == []
+    assert await _ids(api, SERVICES, createdOnOrAfter="2024-03-01T15:00:00+01:00") == ids[2:]
+    # A change moves modifiedOn only.
+    await api.ok("pricebook.Services_Update", id=ids[0], json={"displayName": "Changed"})
+    assert ids[0] in await _ids(api, SERVICES, modifiedOnOrAfter=at)
+    assert ids[0] not in await _ids(api, SERVICES, createdOnOrAfter=at)
+    error = await api.fails(400, SERVICES, params={"createdBefore": "yesterday"})
+    assert "createdBefore" in error["errors"]
+
+
+async def test_active_filter_defaults_to_active_only(
+    client: httpx.AsyncClient, creds: Creds, app: LocalTitan
+) -> None:
+    api = await connect(client, creds)
+    world = World(api, app)
+    live = await _customer(api, world, "Live")
+    gone = await _customer(api, world, "Gone")
+    await api.ok("crm.Customers_Update", id=gone["id"], json={"active": False})
+    assert await _ids(api, CUSTOMERS) == [live["id"]]
+    assert await _ids(api, CUSTOMERS, active="True") == [live["id"]]
+    assert await _ids(api, CUSTOMERS, active="False") == [gone["id"]]
+    assert await _ids(api, CUSTOMERS, active="Any") == [live["id"], gone["id"]]
+    assert await _ids(api, CUSTOMERS, active="any") == [live["id"], gone["id"]]
+    error = await api.fails(400, CUSTOMERS, params={"active": "Sometimes"})
+    assert "active" in error["errors"]
+    # The record itself says so.
+    shown = await api.ok("crm.Customers_Get", id=gone["id"])
+    assert shown["active"] is False
+    # Reactivating brings it back into the default list.
+    await api.ok("crm.Customers_Update", id=gone["id"], json={"active": True})
+    assert await _ids(api, CUSTOMERS) == [live["id"], gone["id"]]
+
+
+async def test_sort(client: httpx.AsyncClient, creds: Creds, app: LocalTitan) -> None:
+    api = await connect(client, creds)
+    t0 = datetime(2024, 3, 1, tzinfo=UTC)
+    # Ids ascend with creation; names and creation times are in another order.
+    made = await insert(
+        app,
+        creds,
+        "crm:customers",
+        [{"name": n} for n in ("Cooling", "appliances", "Boilers")],
+        times=[t0 + timedelta(days=d) for d in (2, 0, 1)],
+    )
+    c, a, b = (r["id"] for r in made)
+    assert await _ids(api, CUSTOMERS) == [c, a, b]
+    assert await _ids(api, CUSTOMERS, sort="+Id") == [c, a, b]
+    assert await _ids(api, CUSTOMERS, sort="Id") == [c, a, b]
+    assert await _ids(api, CUSTOMERS, sort="-Id") == [b, a, c]
+    assert await _ids(api, CUSTOMERS, sort="+CreatedOn") == [a, b, c]
+    assert await _ids(api, CUSTOMERS, sort="-CreatedOn") == [c, b, a]
+    assert await _ids(api, CUSTOMERS, sort="+Name") == [a, b, c]
+    assert await _ids(api, CUSTOMERS, sort="-name") == [c, b, a]
+    # The most recently changed first.
+    await api.ok("crm.Customers_Update", id=a, json={"doNotMail": True})
+    assert (await _ids(api, CUSTOMERS, sort="-ModifiedOn"))[0] == a
+    assert (await _ids(api, CUSTOMERS, sort="+ModifiedOn"))[-1] == a
+    for bad in ("+Colour", "-", "+Nmae"):
+        error = await api.fails(400, CUSTOMERS, params={"sort": bad})
+        assert "sort" in error["errors"], bad
+
+
+async def test_sort_pages_stay_in_order(
+    client: httpx.AsyncClient, creds: Creds, app: LocalTitan
+) -> None:
+    api = await connect(client, creds)
+    # Equal sort keys: the id breaks the tie, so pages neither repeat nor skip a record.
+    made = await insert(app, creds, "crm:customers", [{"name": "Same"} for _ in range(5)])
+    seen: list[Any] = []
+    for page in (1, 2, 3):
+        body = await api.ok(CUSTOMERS, params={"sort": "-Name", "pageSize": 2, "page": page})
+        seen += [r["id"] for r in body["data"]]
+        assert body["hasMore"] is (page < 3)
+    assert seen == sorted(r["id"] for r in made)[::-1]
+
+
+async def test_paging_limits(client: httpx.AsyncClient, creds: Creds) -> None:
+    api = await connect(client, creds)
+    body = await api.ok(BUSINESS_UNITS, params={"includeTotal": "true"})
+    assert body == {"page": 1, "pageSize": 50, "hasMore": False, "totalCount": 0, "data": []}
+    body = await api.ok(BUSINESS_UNITS)
+    assert body["totalCount"] is None
+    for bad in ({"pageSize": -1}, {"pageSize": 5001}, {"page": -1}, {"page": "x"}):
+        await api.fails(400, BUSINESS_UNITS, params=bad)
+
+
+async def test_customer_name_contains_any_case(
+    client: httpx.AsyncClient, creds: Creds, app: LocalTitan
+) -> None:
+    api = await connect(client, creds)
+    world = World(api, app)
+    acme = await _customer(api, world, "ACME Heating & Air")
+    bolt = await _customer(api, world, "Bolt Plumbing")
+    percent = await _customer(api, world, "100% Comfort")
+    assert await _ids(api, CUSTOMERS, name="heat") == [acme["id"]]
+    assert await _ids(api, CUSTOMERS, name="PLUMB") == [bolt["id"]]
+    assert await _ids(api, CUSTOMERS, name="o") == [bolt["id"], percent["id"]]
+    # Wildcard characters are literal.
+    assert await _ids(api, CUSTOMERS, name="%") == [percent["id"]]
+    assert await _ids(api, CUSTOMERS, name="_") == []
+    assert await _ids(api, CUSTOMERS, name="Nobody") == []
+
+
+async def test_job_location_and_appointment_filters(
+    client: httpx.AsyncClient, creds: Creds, app: LocalTitan
+) -> None:
+    api = await connect(client, creds)
+    world = World(api, app)
+    base = await world.job_body()
+    first = await _customer(api, world, "First")
+    second = await _customer(api, world, "Second")
+    jobs = []
+    for owner in (first, first, second):
+        body = {**base, "customerId": owner["id"], "locationId": owner["locations"][0]["id"]}
+        jobs.append(await api.ok("jpm.Jobs_Create", json=body))
+    j1, j2, j3 = (j["id"] for j in jobs)
+    assert await _ids(api, JOBS, customerId=first["id"]) == [j1, j2]
+    assert await _ids(api, JOBS, customerId=second["id"]) == [j3]
+    assert await _ids(api, JOBS, locationId=second["locations"][0]["id"]) == [j3]
+    assert await _ids(api, LOCATIONS, customerId=first["id"]) == [first["locations"][0]["id"]]
+    assert await _ids(api, JOBS, number=jobs[1]["jobNumber"]) == [j2]
+    assert await _ids(api, JOBS, number="no-such-number") == []
+
+    await api.ok("jpm.Jobs_Cancel", id=j2, json={"reasonId": 1, "memo": "Changed plans"})
+    assert await _ids(api, JOBS, jobStatus="Canceled") == [j2]
+    assert await _ids(api, JOBS, jobStatus="Scheduled") == [j1, j3]
+    assert await _ids(api, JOBS, jobStatus="Scheduled", customerId=first["id"]) == [j1]
+
+    appointments = await api.ok(APPOINTMENTS, params={"jobId": j3})
+    assert [a["id"] for a in appointments["data"]] == [jobs[2]["firstAppointmentId"]]
+    assert appointments["data"][0]["jobId"] == j3
+    both = await _ids(api, APPOINTMENTS, customerId=first["id"])
+    assert both == [jobs[0]["firstAppointmentId"], jobs[1]["firstAppointmentId"]]
+    assert await _ids(api, APPOINTMENTS, jobId=j2, status="Canceled") == [
+        jobs[1]["firstAppointmentId"]
+    ]
+    # An id that is not a number is a 400 naming the filter, not an error in the server.
+    error = await api.fails(400, JOBS, params={"customerId": "abc"})
+    assert "customerId" in error["errors"]

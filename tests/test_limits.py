@@ -1,0 +1,342 @@
+"""Rate limits: per app, tenant and environment, per second; in memory or shared via Redis."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator
+from types import SimpleNamespace
+
+import httpx
+import pytest
+
+from conftest import Creds, make_creds
+from localtitan import limits
+from localtitan.app import LocalTitan
+from localtitan.limits import MemoryLimiter, RedisLimiter, open_limiter
+from localtitan.platform.credentials import connect_app
+from localtitan.platform.environments import Environment
+from localtitan.settings import Settings
+
+REDIS_URL = os.environ.get("LOCALTITAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+CUSTOMERS = "/crm/v2/tenant/{tenant}/customers"
+TITLE = re.compile(r"Rate limit is exceeded\. Try again in (\d+) seconds\.")
+
+
+class Clock:
+    """Replaces ``time`` inside ``localtitan.limits`` so windows never straddle a boundary."""
+
+    def __init__(self) -> None:
+        self.now = int(time.time()) + 0.25
+
+    def time(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    c = Clock()
+    monkeypatch.setattr(limits, "time", SimpleNamespace(time=c.time))
+    return c
+
+
+async def _started(settings: Settings) -> LocalTitan:
+    from localtitan.runtime import Runtime
+
+    application = LocalTitan(Runtime(settings))
+    await application.startup()
+    return application
+
+
+def _client(application: LocalTitan) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=application)
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+@pytest.fixture
+async def limited(settings: Settings) -> AsyncIterator[LocalTitan]:
+    application = await _started(dataclasses.replace(settings, rate_limit=3))
+    try:
+        yield application
+    finally:
+        await application.shutdown()
+
+
+def _assert_throttled(r: httpx.Response) -> int:
+    assert r.status_code == 429, r.text
+    body = r.json()
+    assert set(body) == {"type", "title", "status", "traceId", "errors", "data"}
+    assert body["status"] == 429
+    match = TITLE.fullmatch(body["title"])
+    assert match, body["title"]
+    retry_after = r.headers["retry-after"]
+    assert retry_after.isdigit()
+    assert int(retry_after) == int(match.group(1)) >= 1
+    return int(retry_after)
+
+
+# ---------------------------------------------------------------- through the door
+
+
+async def test_fourth_call_in_a_second_is_429(limited: LocalTitan, clock: Clock) -> None:
+    async with _client(limited) as client:
+        creds = await make_creds(limited.runtime)
+        headers = await creds.headers(client)
+        for _ in range(3):
+            r = await client.get(creds.api(CUSTOMERS), headers=headers)
+            assert r.status_code == 200, r.text
+        r = await client.get(creds.api(CUSTOMERS), headers=headers)
+        assert _assert_throttled(r) == 1
+        # Still refused within the same second, whatever the operation.
+        r = await client.post(creds.api(CUSTOMERS), headers=headers, json={})
+        _assert_throttled(r)
+        # The next second brings a new budget.
+        clock.now += 1
+        r = await client.get(creds.api(CUSTOMERS), headers=headers)
+        assert r.status_code == 200, r.text
+
+
+async def test_each_app_tenant_and_environment_has_its_own_budget(
+    limited: LocalTitan, clock: Clock
+) -> None:
+    runtime = limited.runtime
+    async with _client(limited) as client:
+        creds = await make_creds(runtime)
+        other = await make_creds(runtime)
+        same_app_prod = await _connect(limited, creds, Environment.PRODUCTION)
+        headers = await creds.headers(client)
+        for _ in range(3):
+            assert (await client.get(creds.api(CUSTOMERS), headers=headers)).status_code == 200
+        _assert_throttled(await client.get(creds.api(CUSTOMERS), headers=headers))
+
+        # Another app on another tenant is not affected.
+        other_headers = await other.headers(client)
+        for _ in range(3):
+            r = await client.get(other.api(CUSTOMERS), headers=other_headers)
+            assert r.status_code == 200, r.text
+        # Nor is the same app and tenant in the other environment.
+        prod_headers = await same_app_prod.headers(client)
+        r = await client.get(same_app_prod.api(CUSTOMERS), headers=prod_headers)
+        assert r.status_code == 200, r.text
+
+
+async def _connect(application: LocalTitan, creds: Creds, env: Environment) -> Creds:
+    runtime = application.runtime
+    async with runtime.db.begin() as conn:
+        connection, issued = await connect_app(
+            conn,
+            runtime.server_key,
+            app_id=creds.app_id,
+            tenant_id=creds.tenant_id,
+            environment=env,
+        )
+    return Creds(
+        creds.tenant_id, creds.app_id, creds.app_key, connection.client_id, issued.secret, env
+    )
+
+
+async def test_refused_requests_do_not_spend_the_budget(limited: LocalTitan, clock: Clock) -> None:
+    async with _client(limited) as client:
+        creds = await make_creds(limited.runtime)
+        headers = await creds.headers(client)
+        for _ in range(5):
+            r = await client.get(creds.api(CUSTOMERS), headers={"ST-App-Key": creds.app_key})
+            assert r.status_code == 401
+            r = await client.get(creds.api(CUSTOMERS), headers={"Authorization": "x"})
+            assert r.status_code == 401
+        for _ in range(3):
+            assert (await client.get(creds.api(CUSTOMERS), headers=headers)).status_code == 200
+
+
+async def test_rate_limit_zero_turns_limits_off(app: LocalTitan, clock: Clock) -> None:
+    assert app.runtime.settings.rate_limit == 0
+    async with _client(app) as client:
+        creds = await make_creds(app.runtime)
+        headers = await creds.headers(client)
+        for _ in range(25):
+            r = await client.get(creds.api(CUSTOMERS), headers=headers)
+            assert r.status_code == 200, r.text
+
+
+def test_negative_rate_limit_is_refused() -> None:
+    with pytest.raises(ValueError, match="rate limit"):
+        Settings(rate_limit=-1).validate()
+
+
+# ---------------------------------------------------------------- MemoryLimiter
+
+
+async def test_memory_limiter_counts_per_key_and_window(clock: Clock) -> None:
+    limiter = MemoryLimiter()
+    assert [await limiter.hit("a", 2, 1) for _ in range(2)] == [None, None]
+    assert await limiter.hit("a", 2, 1) == 1
+    assert await limiter.hit("b", 2, 1) is None
+    # The same key with another window length is a separate budget.
+    assert await limiter.hit("a", 2, 60) is None
+    clock.now += 1
+    assert await limiter.hit("a", 2, 1) is None
+    await limiter.close()
+
+
+async def test_memory_limiter_wait_is_the_rest_of_the_window(clock: Clock) -> None:
+    limiter = MemoryLimiter()
+    clock.now = 600.0 + 10.2  # 10.2 s into a one-minute window
+    for _ in range(3):
+        assert await limiter.hit("k", 3, 60) is None
+    assert await limiter.hit("k", 3, 60) == 50  # ceil(49.8)
+    clock.now = 600.0 + 59.9
+    assert await limiter.hit("k", 3, 60) == 1  # never less than a second
+
+
+async def test_memory_limiter_exceeded_does_not_count(clock: Clock) -> None:
+    limiter = MemoryLimiter()
+    for _ in range(5):
+        assert await limiter.exceeded("k", 2, 60) is None
+    await limiter.hit("k", 2, 60)
+    assert await limiter.exceeded("k", 2, 60) is None
+    await limiter.hit("k", 2, 60)
+    wait = await limiter.exceeded("k", 2, 60)
+    assert isinstance(wait, int) and 1 <= wait <= 60
+    clock.now += 60
+    assert await limiter.exceeded("k", 2, 60) is None
+
+
+async def test_memory_limiter_forgets_finished_windows(clock: Clock) -> None:
+    limiter = MemoryLimiter()
+    for i in range(100):
+        await limiter.hit(f"key{i}", 5, 1)
+    clock.now += 2
+    await limiter.hit("fresh", 5, 1)
+    assert len(limiter._counts) == 1
+
+
+def test_open_limiter_picks_the_backend() -> None:
+    assert isinstance(open_limiter(None), MemoryLimiter)
+    assert isinstance(open_limiter(""), MemoryLimiter)
+    assert isinstance(open_limiter(REDIS_URL), RedisLimiter)
+
+
+# ---------------------------------------------------------------- Redis
+
+
+def _redis_problem() -> str | None:
+    import asyncio
+
+    import redis.asyncio as redis
+
+    async def probe() -> None:
+        r = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+        try:
+            await r.ping()
+        finally:
+            await r.aclose()
+
+    try:
+        asyncio.run(probe())
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    problem = _redis_problem()
+    if problem is not None:
+        message = f"Redis at {REDIS_URL} is unreachable ({problem})"
+        if IN_CI:
+            pytest.fail(message + "; CI must run the Redis tests.")
+        pytest.skip(message + "; Redis tests skipped.")
+    return REDIS_URL
+
+
+@pytest.fixture
+async def redis_limiter(redis_url: str) -> AsyncIterator[RedisLimiter]:
+    limiter = RedisLimiter(redis_url)
+    try:
+        yield limiter
+    finally:
+        await limiter.close()
+
+
+async def test_redis_limiter_counts_per_key(redis_limiter: RedisLimiter, clock: Clock) -> None:
+    key = f"test:{uuid.uuid4().hex}"
+    assert [await redis_limiter.hit(key, 2, 1) for _ in range(2)] == [None, None]
+    assert await redis_limiter.hit(key, 2, 1) == 1
+    assert await redis_limiter.hit(key + ":other", 2, 1) is None
+    clock.now += 1
+    assert await redis_limiter.hit(key, 2, 1) is None
+
+
+async def test_redis_limiter_exceeded_does_not_count(
+    redis_limiter: RedisLimiter, clock: Clock
+) -> None:
+    key = f"test:{uuid.uuid4().hex}"
+    for _ in range(3):
+        assert await redis_limiter.exceeded(key, 2, 60) is None
+    await redis_limiter.hit(key, 2, 60)
+    await redis_limiter.hit(key, 2, 60)
+    wait = await redis_limiter.exceeded(key, 2, 60)
+    assert isinstance(wait, int) and 1 <= wait <= 60
+
+
+async def test_redis_counters_expire(redis_url: str, clock: Clock) -> None:
+    import redis.asyncio as redis
+
+    limiter = RedisLimiter(redis_url)
+    key = f"test:{uuid.uuid4().hex}"
+    await limiter.hit(key, 5, 60)
+    await limiter.close()
+    r = redis.Redis.from_url(redis_url)
+    try:
+        names = [n async for n in r.scan_iter(match=f"localtitan:rl:{key}:*")]
+        assert len(names) == 1
+        ttl = await r.ttl(names[0])
+        assert 0 < ttl <= 61
+    finally:
+        await r.aclose()
+
+
+async def test_two_workers_share_one_budget_through_redis(
+    settings: Settings, redis_url: str, clock: Clock
+) -> None:
+    shared = dataclasses.replace(settings, rate_limit=3, redis_url=redis_url)
+    first = await _started(shared)
+    second = await _started(shared)
+    try:
+        assert isinstance(first.runtime.limiter, RedisLimiter)
+        creds = await make_creds(first.runtime)
+        async with _client(first) as c1, _client(second) as c2:
+            headers = await creds.headers(c1)
+            url = creds.api(CUSTOMERS)
+            assert (await c1.get(url, headers=headers)).status_code == 200
+            assert (await c2.get(url, headers=headers)).status_code == 200
+            assert (await c1.get(url, headers=headers)).status_code == 200
+            _assert_throttled(await c2.get(url, headers=headers))
+            _assert_throttled(await c1.get(url, headers=headers))
+            clock.now += 1
+            assert (await c2.get(url, headers=headers)).status_code == 200
+    finally:
+        await first.shutdown()
+        await second.shutdown()
+
+
+async def test_without_redis_each_worker_counts_alone(settings: Settings, clock: Clock) -> None:
+    own = dataclasses.replace(settings, rate_limit=3)
+    first = await _started(own)
+    second = await _started(own)
+    try:
+        creds = await make_creds(first.runtime)
+        async with _client(first) as c1, _client(second) as c2:
+            headers = await creds.headers(c1)
+            url = creds.api(CUSTOMERS)
+            for _ in range(3):
+                assert (await c1.get(url, headers=headers)).status_code == 200
+            _assert_throttled(await c1.get(url, headers=headers))
+            assert (await c2.get(url, headers=headers)).status_code == 200
+    finally:
+        await first.shutdown()
+        await second.shutdown()
