@@ -43,7 +43,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -76,6 +76,8 @@ __all__ = [
     "machine",
     "pin_client",
     "print_table",
+    "register_cleanup",
+    "run_cleanups",
     "write_json",
 ]
 
@@ -150,6 +152,27 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((HOST, 0))
         return int(s.getsockname()[1])
+
+
+# ---------------------------------------------------------------- end-of-run clean-up
+
+_cleanups: list[Callable[[], Awaitable[None]]] = []
+
+
+def register_cleanup(action: Callable[[], Awaitable[None]]) -> None:
+    """Run ``action`` once when the run ends (``__main__`` calls :func:`run_cleanups`), for
+    what outlives one benchmark, such as a database several benchmarks copy."""
+    _cleanups.append(action)
+
+
+async def run_cleanups() -> None:
+    """Run the registered clean-ups, newest first; a failing one is reported, not raised."""
+    while _cleanups:
+        action = _cleanups.pop()
+        try:
+            await asyncio.wait_for(action(), 120)
+        except Exception as exc:
+            print(f"bench: clean-up failed: {type(exc).__name__}: {exc}", file=sys.stderr)
 
 
 # ---------------------------------------------------------------- server processes
@@ -722,6 +745,9 @@ class BenchResult:
     comparisons: list[Comparison]
     notes: list[str] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
+    # A benchmark that is also a check (``writers``) lists what went wrong here; any entry
+    # makes ``python -m bench`` exit non-zero after the results are written.
+    failed_checks: list[str] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- reporting
@@ -817,6 +843,7 @@ def write_json(
         "comparisons": [c.to_json() for c in result.comparisons],
         "notes": result.notes,
         "facts": result.facts,
+        "failed_checks": result.failed_checks,
     }
     path.write_text(json.dumps(data, indent=2) + "\n")
     return path

@@ -30,6 +30,7 @@ Api = kit.Api
 World = kit.World
 connect = kit.connect
 insert = kit.insert
+parse_z = kit.parse_z
 operation = kit.operation
 type_problems = kit.type_problems
 response_schema = kit.response_schema
@@ -43,6 +44,7 @@ __all__ = [
     "insert",
     "kit",
     "operation",
+    "parse_z",
     "response_schema",
     "type_problems",
 ]

@@ -278,7 +278,9 @@ class Trip:
                 continue
             body = await self._create_body(f"Trip {i}")
             if self.key == "rating":
-                body["rating"] = 1.5 + i
+                # One rating per technician and job (a second one replaces the first).
+                job = await self.api.ok("jpm.Jobs_Create", json=await self.world.job_body())
+                body.update(rating=1.5 + i, jobId=job["id"])
             known = {r.get(self.key) for r in await self.list_all()} if self.list else set()
             made = await self.api.ok(
                 self.create, json=body, **_path(self.create, self.parent_id)

@@ -142,7 +142,7 @@ class Tx:
             rec.data["modifiedOn"] = format_time(self.now)
         rec.modified_on = self.now
         coll = self.catalog.collections.get(rec.kind)
-        if coll is not None:
+        if coll is not None and coll.properties:
             rec.data = fill_record(self.catalog.manifest, coll, rec.data)
         await put_record(
             self.conn, self.env, self.tenant, rec, version=alloc.first_version, new=False
@@ -165,7 +165,8 @@ class Tx:
             **data,
             "id": guid or alloc.first_id,
         }
-        if coll is not None:
+        # A kind no operation reads as a record (settings kept by a behaviour) keeps its data.
+        if coll is not None and coll.properties:
             full = fill_record(self.catalog.manifest, coll, full)
         rec = Stored(
             kind,

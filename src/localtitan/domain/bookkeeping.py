@@ -117,6 +117,9 @@ def _exported_handler(kind: str, id_field: str, list_field: str | None) -> Any:
                 rec.data["exportId"] = item.get("externalId") or rec.data.get("exportId")
                 rec.data["isExported"] = True
                 rec.data["exportedOn"] = format_time(tx.now)
+                if "syncStatus" in rec.data:
+                    # What the record shows of it (SyncStatus: Pending, Posted, Exported).
+                    rec.data["syncStatus"] = "Exported"
                 await tx.save(rec)
                 results.append({id_field: rec.id, "success": True, "errorMessage": None})
             if call.operation.responses.get("200", {}).get("schema") is None:
@@ -241,7 +244,8 @@ async def payment_status(call: Call) -> Result:
             rec = await tx.find("accounting:payments", pid)
             if rec is None:
                 raise bad_request(f"paymentIds[{i}]", f"Payment with ID {pid} was not found.")
-            rec.data["status"] = body.get("status")
+            # Payments show their PaymentStatus (Pending, Posted, Exported) as syncStatus.
+            rec.data["syncStatus"] = body.get("status")
             await tx.save(rec)
         return empty(call)
 

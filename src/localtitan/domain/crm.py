@@ -20,6 +20,7 @@ LOCATIONS = "crm:locations"
 CUSTOMER_CONTACTS = "crm:customers/{}/contacts"
 LOCATION_CONTACTS = "crm:locations/{}/contacts"
 TAG_TYPES = "settings:tag-types"
+PREFERRED_TECHNICIAN = "crm:locations/{}/preferredtechnician"
 
 
 def _body(call: Call) -> Mapping[str, Any]:
@@ -204,7 +205,8 @@ async def dismiss_booking(call: Call) -> Result:
 async def preferred_technician(call: Call) -> Result:
     async def work(tx: Tx) -> Result:
         location = await tx.get(LOCATIONS, call.path.get("id"), "Location")
-        return respond(call, location.data.get("preferredTechnicianId"))
+        found = await tx.children(PREFERRED_TECHNICIAN, location.id)
+        return respond(call, found[0].data.get("technicianId") if found else None)
 
     return await transaction(call, work)
 
@@ -215,8 +217,13 @@ async def set_preferred_technician(call: Call) -> Result:
         location = await tx.get(LOCATIONS, call.path.get("id"), "Location")
         tech = call.path.get("preferredTechnicianId")
         await tx.get("settings:technicians", tech, "Technician")
-        location.data["preferredTechnicianId"] = tech
-        await tx.save(location)
+        # The location schema has no field for it: it is kept as a record under the location.
+        found = await tx.children(PREFERRED_TECHNICIAN, location.id)
+        if found:
+            found[0].data["technicianId"] = tech
+            await tx.save(found[0])
+        else:
+            await tx.create(PREFERRED_TECHNICIAN, {"technicianId": tech}, parent_id=location.id)
         return empty(call)
 
     return await transaction(call, work)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -18,6 +18,7 @@ __all__: list[str] = []
 
 ASSIGNMENTS = "dispatch:appointment-assignments"
 APPOINTMENTS = "jpm:appointments"
+SHIFTS = "dispatch:technician-shifts"
 
 
 def _body(call: Call) -> Mapping[str, Any]:
@@ -88,6 +89,61 @@ async def assign_skills(call: Call) -> Result:
                 "technicianSkills": [{"technicianId": tech.id, "skillId": s} for s in skills],
             },
         )
+
+    return await transaction(call, work)
+
+
+_REPEAT_DAYS = {"Daily": 1, "Weekly": 7}
+_MAX_SHIFTS = 1000
+
+
+@register("dispatch.TechnicianShifts_Create")
+async def create_shifts(call: Call) -> Result:
+    """One shift per technician and occurrence (``repeatType`` Daily or Weekly every
+    ``repeatInterval`` until ``repeatEndDate``); answers ``{created, technicianShifts}``."""
+    body = _body(call)
+    start, end = body.get("start"), body.get("end")
+    if not isinstance(start, datetime) or not isinstance(end, datetime) or end <= start:
+        raise bad_request("end", "The shift must end after it starts.")
+    starts = [start]
+    step_days = _REPEAT_DAYS.get(str(body.get("repeatType")))
+    if step_days is not None:
+        until = body.get("repeatEndDate")
+        if not isinstance(until, datetime):
+            raise bad_request("repeatEndDate", "A repeating shift needs a repeatEndDate.")
+        interval = body.get("repeatInterval")
+        step = timedelta(days=step_days * (interval if isinstance(interval, int) else 1))
+        if step <= timedelta(0):
+            raise bad_request("repeatInterval", "The repeat interval must be 1 or more.")
+        # The end date is a day: a shift starting on it is still made.
+        while (starts[-1] + step).date() <= until.date() and len(starts) < _MAX_SHIFTS:
+            starts.append(starts[-1] + step)
+    tech_ids = list(dict.fromkeys(body.get("technicianIds") or []))
+    if not tech_ids:
+        raise bad_request("technicianIds", "Name at least one technician.")
+    if len(tech_ids) * len(starts) > _MAX_SHIFTS:
+        raise bad_request("repeatEndDate", f"At most {_MAX_SHIFTS} shifts can be made at once.")
+
+    async def work(tx: Tx) -> Result:
+        made = []
+        for i, tech_id in enumerate(tech_ids):
+            if await tx.find("settings:technicians", tech_id) is None:
+                raise bad_request(f"technicianIds[{i}]", f"Technician {tech_id} was not found.")
+            for first in starts:
+                rec = await tx.create(
+                    SHIFTS,
+                    {
+                        "technicianId": tech_id,
+                        "shiftType": body.get("shiftType"),
+                        "title": body.get("title"),
+                        "note": body.get("note"),
+                        "timesheetCodeId": body.get("timesheetCodeId"),
+                        "start": format_time(first),
+                        "end": format_time(first + (end - start)),
+                    },
+                )
+                made.append(rec.data)
+        return respond(call, {"created": True, "technicianShifts": made})
 
     return await transaction(call, work)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from localtitan.domain._kit import Tx, bad_request, respond, transaction
+from localtitan.domain._kit import Tx, bad_request, empty, respond, transaction
 from localtitan.engine.call import Call, Result
 from localtitan.engine.dispatch import register
 
@@ -88,3 +88,46 @@ for _verb in ("Get", "Update"):
     register(f"payroll.PayrollSettings_{_verb}TechnicianPayrollSettings")(
         _payroll_settings("settings:technicians", "technician", "Technician")
     )
+
+
+# ---------------------------------------------------------------- technician ratings
+
+RATINGS = "customer-interactions:technician-ratings"
+
+
+async def _rate(tx: Tx, tech_id: Any, job_id: Any, value: Any) -> dict[str, Any]:
+    """A technician's rating for a job: added, or changed when there is one already."""
+    if await tx.find("settings:technicians", tech_id) is None:
+        raise bad_request("technicianId", f"Technician with ID {tech_id} was not found.")
+    if await tx.find("jpm:jobs", job_id) is None:
+        raise bad_request("jobId", f"Job with ID {job_id} was not found.")
+    for rec in await tx.children(RATINGS, job_id=job_id):
+        if rec.data.get("technicianId") == tech_id:
+            rec.data["rating"] = value
+            rec.active = True
+            rec.data["active"] = True
+            return (await tx.save(rec)).data
+    made = await tx.create(RATINGS, {"technicianId": tech_id, "jobId": job_id, "rating": value})
+    return made.data
+
+
+@register("customer-interactions.TechnicianRatings_Update")
+async def rate(call: Call) -> Result:
+    body = call.body if isinstance(call.body, Mapping) else {}
+
+    async def work(tx: Tx) -> Result:
+        data = await _rate(tx, body.get("technicianId"), body.get("jobId"), body.get("rating"))
+        return respond(call, data)
+
+    return await transaction(call, work)
+
+
+@register("customer-interactions.TechnicianRating_Update")
+async def rate_by_path(call: Call) -> Result:
+    body = call.body if isinstance(call.body, Mapping) else {}
+
+    async def work(tx: Tx) -> Result:
+        await _rate(tx, call.path.get("technicianId"), call.path.get("jobId"), body.get("value"))
+        return empty(call)
+
+    return await transaction(call, work)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
 from localtitan.domain._kit import Tx, conflict, empty, respond, transaction
 from localtitan.engine.call import Call, Result
 from localtitan.engine.dispatch import register
-from localtitan.store.records import format_time
+from localtitan.engine.generic import generic_handler
+from localtitan.store.records import format_time, get_record
 
 __all__: list[str] = []
 
@@ -23,6 +25,31 @@ def _status(name: str) -> dict[str, Any]:
 def _current(rec: Any) -> str:
     status = rec.data.get("status")
     return str(status.get("name")) if isinstance(status, Mapping) else "Open"
+
+
+@register("sales.Estimates_Create", "sales.Estimates_Update")
+async def write_estimate(call: Call) -> Result:
+    """The generic create/replace, with the status a request names (``"Sold"``) stored as
+    the ``{name, value}`` object estimates show; a new estimate is Open."""
+    body = dict(call.body) if isinstance(call.body, Mapping) else {}
+    status = body.get("status")
+    if status in _STATUS:
+        body["status"] = _status(str(status))
+    elif call.operation.kind == "create":
+        body["status"] = _status("Open")
+    else:
+        # A replace that names no status keeps the one the estimate has.
+        async with call.runtime.db.read() as conn:
+            rid = call.path.get("id")
+            found = (
+                await get_record(conn, call.environment.value, call.tenant_id, ESTIMATES, rid)
+                if isinstance(rid, int)
+                else None
+            )
+        body["status"] = found.data.get("status") if found else _status("Open")
+    handler = generic_handler(call.operation)
+    assert handler is not None
+    return await handler(dataclasses.replace(call, body=body))
 
 
 @register("sales.Estimates_Sell")

@@ -1,0 +1,99 @@
+"""``export``: a full export of the dataset's 500,000 jobs through the API, against reading the
+same rows straight from the database.
+
+* subject: ``GET /api-integration/jpm/v2/tenant/{t}/export/jobs``, then ``from=continueFrom``
+  until ``hasMore`` is false (1,000 records a page), one connection, each page decoded in full
+  with msgspec as a client would;
+* baseline: ``SELECT data FROM records WHERE environment=? AND tenant_id=? AND kind='jpm:jobs'
+  ORDER BY row_version`` run by the benchmark process itself (sqlite3, or asyncpg with a
+  cursor), each row decoded with msgspec.
+
+Targets: records/s ratio >= 0.5; the server's peak RSS growth during a walk < 100 MB (VmHWM
+after the walk minus VmRSS before it, the peak reset through ``/proc/<pid>/clear_refs``
+first). ``rps`` in the table counts records, p50/p99 are per export page.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import asdict, replace
+from pathlib import Path
+
+from bench._harness import BenchResult, Config, compare, fetch_token
+from bench._workloads import ExportWalk, RawSelect, api_target, auth_headers
+from bench.dataset import ENVIRONMENT, dataset_server
+
+NAME = "export"
+TITLE = "full export of 500,000 jobs through export/jobs against a raw SELECT + decode"
+TARGET = ">= 0.5 records/s ratio"
+RSS_TARGET_MB = 100.0
+PAGE = 1000
+
+
+async def run(cfg: Config) -> BenchResult:
+    # A measured phase is one full walk; ``duration`` only caps it. The warm-up is a partial
+    # walk of ``cfg.warmup`` seconds per side.
+    walk_cfg = replace(cfg, duration=120.0 if cfg.quick else 600.0)
+    with tempfile.TemporaryDirectory(prefix="bench-export-") as tmp:
+        async with dataset_server(cfg, Path(tmp)) as ds:
+            lt, info = ds.lt, ds.info
+            token = await fetch_token(lt)
+            expect = info.counts["jpm:jobs"]
+            walk = ExportWalk(
+                "export/jobs walk",
+                lt,
+                auth_headers(lt, token),
+                api_target(lt, "jpm/v2/tenant/{t}/export/jobs"),
+                cfg,
+                expect=expect,
+                max_pages=expect // PAGE + 10,
+            )
+            raw = RawSelect(
+                "raw SELECT + msgspec",
+                sqlite_path=None if ds.database_url else ds.sqlite_path,
+                pg_dsn=ds.postgres_dsn,
+                environment=ENVIRONMENT,
+                tenant_id=lt.tenant_id,
+                kind="jpm:jobs",
+                expect=expect,
+            )
+            comparison = await compare(
+                "export/jobs records/s vs raw SELECT records/s", walk, raw, walk_cfg, target=TARGET
+            )
+            await walk.conn.close()
+    measured = walk.walks[1:] if cfg.warmup > 0 else walk.walks
+    growth = [w.peak_growth_mb for w in measured if w.peak_growth_mb is not None]
+    peak = max(growth) if growth else None
+    ratio = comparison.ratio("rps")
+    complete = all(w.complete and w.records == expect for w in measured)
+    rss_met = peak is not None and peak < RSS_TARGET_MB
+    return BenchResult(
+        NAME,
+        TITLE,
+        [comparison],
+        notes=[
+            f"dataset {info.scale}: {expect:,} jobs, {PAGE:,} a page; every measured walk "
+            f"complete with all records: {complete}; req/s in the table counts records",
+            f"records/s ratio {ratio:.3f} (target {TARGET}: "
+            f"{'met' if ratio is not None and ratio >= 0.5 else 'MISSED'})"
+            if ratio is not None
+            else "records/s ratio: -",
+            "server peak RSS growth per walk (VmHWM after - VmRSS before): "
+            + ", ".join(f"{g:.1f} MB" for g in growth)
+            + f" (target < {RSS_TARGET_MB:.0f} MB: {'met' if rss_met else 'MISSED'}; "
+            f"peak reset before each walk: {all(w.peak_reset for w in measured)})",
+        ],
+        facts={
+            "dataset": info.scale,
+            "records": expect,
+            "target": TARGET,
+            "records_per_s_ratio": ratio,
+            "ratio_met": ratio is not None and ratio >= 0.5,
+            "peak_rss_growth_mb": peak,
+            "rss_target_mb": RSS_TARGET_MB,
+            "rss_met": rss_met,
+            "walks": [asdict(w) for w in walk.walks],
+            "complete": complete,
+        },
+        failed_checks=[] if complete else ["an export walk did not return every job"],
+    )

@@ -1,0 +1,81 @@
+"""``list_page``: an authenticated ``GET /api-integration/crm/v2/tenant/{t}/customers?pageSize=50``
+on the dataset tenant (100,000 customers; see ``bench/dataset.py``), against the bare ASGI app
+replaying the same response bytes. Target: req/s ratio >= 0.35.
+
+The door benchmark makes the same request on a tenant of 50 customers; this one shows whether
+a big table changes it.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from bench._harness import (
+    BenchResult,
+    Config,
+    HttpLoad,
+    HttpRequest,
+    baseline_server,
+    capture,
+    compare,
+    fetch_token,
+)
+from bench._workloads import api_target, auth_headers
+from bench.dataset import dataset_server
+
+NAME = "list_page"
+TITLE = "GET /api-integration/crm/v2/tenant/{t}/customers?pageSize=50 on 100,000 customers"
+TARGET = ">= 0.35 req/s ratio"
+PAGE_SIZE = 50
+
+
+async def run(cfg: Config) -> BenchResult:
+    with tempfile.TemporaryDirectory(prefix="bench-list-page-") as tmp:
+        workdir = Path(tmp)
+        async with dataset_server(cfg, workdir) as ds:
+            lt, info = ds.lt, ds.info
+            token = await fetch_token(lt)
+            request = HttpRequest(
+                "GET",
+                api_target(lt, f"crm/v2/tenant/{{t}}/customers?pageSize={PAGE_SIZE}"),
+                auth_headers(lt, token),
+            )
+            real = await capture(lt.server, request)
+            if real.status != 200:
+                raise RuntimeError(f"list answered {real.status}: {real.body[:300]!r}")
+            page = json.loads(real.body)
+            if len(page["data"]) != PAGE_SIZE or not page["hasMore"]:
+                raise RuntimeError(
+                    f"expected a full page with more to come, got {real.body[:300]!r}"
+                )
+            async with baseline_server(cfg, real, workdir) as base:
+                replay = await capture(base, request)
+                comparison = await compare(
+                    f"GET {request.target.replace(str(lt.tenant_id), '{t}')}",
+                    HttpLoad("localtitan", lt.server, request, cfg),
+                    HttpLoad("bare ASGI", base, request, cfg),
+                    cfg,
+                    target=TARGET,
+                )
+    ratio = comparison.ratio("rps")
+    return BenchResult(
+        NAME,
+        TITLE,
+        [comparison],
+        notes=[
+            f"dataset {info.scale}: {info.counts['crm:customers']:,} customers; page of "
+            f"{PAGE_SIZE}, {len(real.body):,} bytes; identical status, headers and body from "
+            f"the baseline: {real.same_payload(replay)}",
+            f"target {TARGET}: {'met' if ratio is not None and ratio >= 0.35 else 'MISSED'}",
+        ],
+        facts={
+            "dataset": info.scale,
+            "customers": info.counts["crm:customers"],
+            "response_bytes": len(real.body),
+            "baseline_same_payload": real.same_payload(replay),
+            "target": TARGET,
+            "met": ratio is not None and ratio >= 0.35,
+        },
+    )
