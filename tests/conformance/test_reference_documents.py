@@ -95,7 +95,10 @@ class RefOp:
     path: str  # as written in the document, without the server's base path
     base: str  # the server's base path, e.g. "/crm/v2" or "/telecom"
     declared: frozenset[str]
-    names_record: bool = field(default=False)
+    names_record: bool = False
+    # Nothing but string path parameters (and the tenant): schemathesis cannot negate it.
+    negatable: bool = True
+    guid_params: tuple[str, ...] = ()
 
     @property
     def base_url(self) -> str:
@@ -136,6 +139,7 @@ def _reference_operations() -> tuple[tuple[RefOp, ...], int]:
                 if handler_for(ours) is None:
                     continue
                 params = [*item.get("parameters", []), *operation.get("parameters", [])]
+                others = [p for p in params if p.get("name") != "tenant"]
                 found.append(
                     RefOp(
                         op_id=ours.id,
@@ -144,8 +148,14 @@ def _reference_operations() -> tuple[tuple[RefOp, ...], int]:
                         path=path,
                         base=base,
                         declared=frozenset(operation["responses"]),
-                        names_record=any(
-                            p.get("in") == "path" and p.get("name") != "tenant" for p in params
+                        names_record=any(p.get("in") == "path" for p in others),
+                        negatable="requestBody" in operation
+                        or any(
+                            p.get("in") != "path" or p.get("schema", {}).get("type") != "string"
+                            for p in others
+                        ),
+                        guid_params=tuple(
+                            p["name"] for p in others if p.get("schema", {}).get("format") == "guid"
                         ),
                     )
                 )
@@ -224,6 +234,9 @@ def _cases(ref: RefOp, mode: Any) -> list[GeneratedCase] | str:
     if key not in _CASES:
         operation = _schema(ref.file)[ref.path][ref.method]
         count = POSITIVE_EXAMPLES if mode is GenerationMode.POSITIVE else NEGATIVE_EXAMPLES
+        if mode is GenerationMode.NEGATIVE and not ref.negatable:
+            _CASES[key] = _hand_made_negative(ref, operation)
+            return _CASES[key]
         try:
             made = [GeneratedCase(c) for c in _draw(operation, mode, count, {"tenant": 1})]
             if mode is GenerationMode.POSITIVE and ref.seeded is not None:
@@ -231,11 +244,28 @@ def _cases(ref: RefOp, mode: Any) -> list[GeneratedCase] | str:
                 made += [GeneratedCase(c, ref.seeded) for c in _draw(operation, mode, 1, fixed)]
             _CASES[key] = made
         except Unsatisfiable:
-            _CASES[key] = (
-                f"The reference document leaves nothing of {ref.method} {ref.path} to make "
-                "invalid but the tenant, which must stay valid."
-            )
+            _CASES[key] = _nothing_to_negate(ref)
     return _CASES[key]
+
+
+def _nothing_to_negate(ref: RefOp) -> str:
+    return (
+        f"The reference document leaves nothing of {ref.method} {ref.path} to make invalid "
+        "but the tenant, which must stay valid."
+    )
+
+
+def _hand_made_negative(ref: RefOp, operation: Any) -> list[GeneratedCase] | str:
+    """Where the only parameters are strings in the path, schemathesis finds nothing to
+    negate (it gives up only after hundreds of tries). A ``format: guid`` parameter can
+    still be wrong: send one valid case with ``not-a-guid`` in each of them."""
+    if not ref.guid_params:
+        return _nothing_to_negate(ref)
+    made = _draw(operation, GenerationMode.POSITIVE, 1, {"tenant": 1})
+    for case in made:
+        for name in ref.guid_params:
+            case.path_parameters[name] = "not-a-guid"
+    return [GeneratedCase(c) for c in made]
 
 
 # ---------------------------------------------------------------- the target

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from conftest import Creds
 from domain_kit import Api, connect, insert
 
+from conftest import Creds
 from localtitan.app import LocalTitan
 
 
@@ -108,9 +108,7 @@ async def test_payment_status_batch(
     api = await connect(client, creds)
     made = await insert(app, creds, "accounting:payments", [{"total": "3.50"}] * 2)
     ids = [r["id"] for r in made]
-    await api.ok(
-        "accounting.Payments_UpdateStatus", json={"paymentIds": ids, "status": "Posted"}
-    )
+    await api.ok("accounting.Payments_UpdateStatus", json={"paymentIds": ids, "status": "Posted"})
     listed = await api.ok("accounting.Payments_GetList", params={"ids": ",".join(map(str, ids))})
     assert {p["syncStatus"] for p in listed["data"]} == {"Posted"}
     error = await api.fails(

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from conftest import Creds
 from domain_kit import Api, World, connect, insert, operation, response_schema, type_problems
 
+from conftest import Creds
 from localtitan.app import LocalTitan
 
 ADDRESS = {
@@ -78,9 +78,7 @@ async def test_customer_with_locations_and_contacts(
     assert [c["id"] for c in exported["data"]] == [cid]
 
     # A contact added later belongs to the same customer.
-    await api.ok(
-        "crm.Customers_CreateContact", id=cid, json={"type": "Fax", "value": "5555550199"}
-    )
+    await api.ok("crm.Customers_CreateContact", id=cid, json={"type": "Fax", "value": "5555550199"})
     contacts = await api.ok("crm.Customers_GetContactList", id=cid)
     assert len(contacts["data"]) == 3
     await api.fails(404, "crm.Customers_GetContactList", id=1)
@@ -161,9 +159,7 @@ async def test_bulk_tags(client: httpx.AsyncClient, creds: Creds, app: LocalTita
     assert "customerIds" in error["errors"]
 
 
-async def test_leads_and_bookings(
-    client: httpx.AsyncClient, creds: Creds, app: LocalTitan
-) -> None:
+async def test_leads_and_bookings(client: httpx.AsyncClient, creds: Creds, app: LocalTitan) -> None:
     api = await connect(client, creds)
     world = World(api, app)
     lead = await api.ok("crm.Leads_Create", json=await world.body("crm.Leads_Create"))
@@ -199,9 +195,7 @@ async def test_preferred_technician(
     world = World(api, app)
     location = await world.ref("crm:locations")
     tech = (await insert(app, creds, "settings:technicians", [{"name": "Sam"}]))[0]["id"]
-    await api.ok(
-        "crm.Locations_UpdatePreferredTechnician", id=location, preferredTechnicianId=tech
-    )
+    await api.ok("crm.Locations_UpdatePreferredTechnician", id=location, preferredTechnicianId=tech)
     assert await api.ok("crm.Locations_GetPreferredTechnician", id=location) == tech
     other = (await insert(app, creds, "settings:technicians", [{"name": "Ann"}]))[0]["id"]
     await api.ok(

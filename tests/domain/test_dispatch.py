@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from conftest import Creds
 from domain_kit import Api, World, connect, insert
 
+from conftest import Creds
 from localtitan.app import LocalTitan
 
 ASSIGN = "dispatch.AppointmentAssignments_AssignTechnicians"
@@ -16,9 +16,7 @@ ASSIGNMENTS = "dispatch.AppointmentAssignments_GetList"
 
 
 async def _assigned(api: Api, appointment: Any, active: str = "True") -> list[Any]:
-    body = await api.ok(
-        ASSIGNMENTS, params={"appointmentIds": str(appointment), "active": active}
-    )
+    body = await api.ok(ASSIGNMENTS, params={"appointmentIds": str(appointment), "active": active})
     return [a["technicianId"] for a in body["data"]]
 
 
@@ -66,9 +64,7 @@ async def test_assign_and_unassign_technicians(
     assert "technicianIds" in error["errors"]
 
 
-async def test_technician_shifts(
-    client: httpx.AsyncClient, creds: Creds, app: LocalTitan
-) -> None:
+async def test_technician_shifts(client: httpx.AsyncClient, creds: Creds, app: LocalTitan) -> None:
     api = await connect(client, creds)
     techs = await insert(app, creds, "settings:technicians", [{"name": "Ann"}, {"name": "Bo"}])
     ann, bo = (t["id"] for t in techs)
@@ -94,7 +90,9 @@ async def test_technician_shifts(
     assert len(listed["data"]) == 6
 
     once = {**body, "technicianIds": [ann], "repeatType": "Never", "title": "Evening"}
-    assert len((await api.ok("dispatch.TechnicianShifts_Create", json=once))["technicianShifts"]) == 1
+    assert (
+        len((await api.ok("dispatch.TechnicianShifts_Create", json=once))["technicianShifts"]) == 1
+    )
     error = await api.fails(
         400, "dispatch.TechnicianShifts_Create", json={**once, "end": "2024-05-06T07:00:00Z"}
     )

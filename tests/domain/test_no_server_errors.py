@@ -7,9 +7,9 @@ import re
 from typing import Any
 
 import httpx
-from conftest import Creds
 from domain_kit import World, connect, error_shape_problems, insert, kit
 
+from conftest import Creds
 from localtitan.app import LocalTitan
 from localtitan.engine.dispatch import handler_for
 from localtitan.engine.setup import load_behaviours
@@ -103,9 +103,7 @@ async def test_behaviours_never_answer_500(
             bodies = [good, *_mangled(good)]
         for path in (real, unknown):
             for body in bodies:
-                response = await api.raw(
-                    op.method, api.url(op, **path), json=body, params=None
-                )
+                response = await api.raw(op.method, api.url(op, **path), json=body, params=None)
                 status = response.status_code
                 where = f"{op.id} {path} {str(body)[:80]}"
                 if status >= 500:

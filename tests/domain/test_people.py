@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import httpx
-from conftest import Creds
 from domain_kit import World, connect, insert
 
+from conftest import Creds
 from localtitan.app import LocalTitan
 
 RATE = "customer-interactions.TechnicianRatings_Update"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from conftest import Creds
 from domain_kit import Api, World, connect
 
+from conftest import Creds
 from localtitan.app import LocalTitan
 
 

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from conftest import Creds
 
+from conftest import Creds
 from localtitan.app import LocalTitan
 from localtitan.engine.catalog import Collection, catalog_for, response_schema
 from localtitan.engine.references import REFERENCES
@@ -161,6 +161,8 @@ class BodyBuilder:
     label: str = "Test"
 
     def build(self, schema: Mapping[str, Any], name: str = "", depth: int = 0) -> Any:
+        if name and name in self.refs:
+            return self.refs[name]
         concrete, _ = resolve(schema)
         if concrete.get("enum"):
             return concrete["enum"][0]
@@ -174,8 +176,6 @@ class BodyBuilder:
         if kind == "string":
             return self._string(concrete, name)
         if kind == "integer":
-            if name in self.refs:
-                return self.refs[name]
             return max(1, int(concrete.get("minimum") or 0))
         if kind == "number":
             return 12.5
@@ -236,7 +236,16 @@ def referenced_fields(schema: Mapping[str, Any]) -> list[str]:
     concrete, _ = resolve(schema)
     props = concrete.get("properties") or {}
     required = set(concrete.get("required") or [])
-    return [n for n in props if n in REFERENCE_KINDS and n in required]
+    return [n for n in props if _reference_kind(n) and n in required]
+
+
+def _reference_kind(name: str) -> str | None:
+    """The kind a field names: ``customerId``, or a list of them, ``technicianIds``."""
+    if name in REFERENCE_KINDS:
+        return REFERENCE_KINDS[name]
+    if name.endswith("Ids"):
+        return REFERENCE_KINDS.get(name[:-1])
+    return None
 
 
 # ---------------------------------------------------------------- the client
@@ -348,9 +357,7 @@ async def insert(
     now = datetime.now(UTC)
     stored: list[Stored] = []
     async with runtime.db.begin() as conn:
-        alloc = await allocate(
-            conn, env, creds.tenant_id, ids=len(items), versions=len(items)
-        )
+        alloc = await allocate(conn, env, creds.tenant_id, ids=len(items), versions=len(items))
         for offset, data in enumerate(items):
             rid = alloc.first_id + offset
             guid = str(uuid.uuid4()) if coll.id_is_guid else None
@@ -404,7 +411,13 @@ class World:
         return self.ids[kind]
 
     async def refs_for(self, schema: Mapping[str, Any]) -> dict[str, Any]:
-        return {name: await self.ref(REFERENCE_KINDS[name]) for name in referenced_fields(schema)}
+        refs: dict[str, Any] = {}
+        for name in referenced_fields(schema):
+            kind = _reference_kind(name)
+            assert kind is not None
+            made = await self.ref(kind)
+            refs[name] = [made] if name.endswith("Ids") else made
+        return refs
 
     async def body(self, op: Operation | str, label: str = "Test") -> dict[str, Any]:
         op = operation(op) if isinstance(op, str) else op
@@ -426,7 +439,9 @@ class World:
             self.ids["jpm:jobs"] = job["id"]
             self.ids["jpm:appointments"] = job["firstAppointmentId"]
         elif kind in _NO_CREATE:
-            rec = (await insert(self.app, self.api.creds, kind, [{"name": f"Referenced {kind}"}]))[0]
+            rec = (await insert(self.app, self.api.creds, kind, [{"name": f"Referenced {kind}"}]))[
+                0
+            ]
             self.ids[kind] = rec["id"]
         else:
             op = first_op(kind, "create")
@@ -472,8 +487,8 @@ __all__ = [
     "ERROR_KEYS",
     "MANIFEST",
     "Api",
-    "World",
     "BodyBuilder",
+    "World",
     "collection",
     "connect",
     "created_id",

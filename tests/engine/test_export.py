@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from conftest import Creds
 from engine_kit import Api, World, connect, insert
 
+from conftest import Creds
 from localtitan.app import LocalTitan
 from localtitan.engine.generic import EXPORT_PAGE_SIZE
 
@@ -67,9 +67,7 @@ async def test_bad_from_and_foreign_tokens_are_400(
         error = await api.fails(400, CUSTOMERS, params={"from": bad})
         assert "from" in error["errors"], bad
     # A token of the customers feed means nothing to the locations feed.
-    error = await api.fails(
-        400, "crm.ExportLocations_Locations", params={"from": customers_token}
-    )
+    error = await api.fails(400, "crm.ExportLocations_Locations", params={"from": customers_token})
     assert "from" in error["errors"]
     # ...while it does resume its own feed.
     assert (await _follow(api, CUSTOMERS, customers_token))[0] == []
@@ -113,7 +111,9 @@ async def test_inactive_and_deleted_records_are_exported(
     world = World(api, app)
     customer = await world.ref("crm:customers")
     await api.ok("crm.Customers_Update", id=customer, json={"active": False})
-    service = await api.ok("pricebook.Services_Create", json=await world.body("pricebook.Services_Create"))
+    service = await api.ok(
+        "pricebook.Services_Create", json=await world.body("pricebook.Services_Create")
+    )
     _, token = await _follow(api, SERVICES)
     await api.ok("pricebook.Services_Delete", id=service["id"])
     await api.fails(404, "pricebook.Services_Get", id=service["id"])

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from conftest import Creds
 from engine_kit import Api, World, connect, insert
 
+from conftest import Creds
 from localtitan.app import LocalTitan
 
 CUSTOMERS = "crm.Customers_GetList"
@@ -35,7 +35,9 @@ async def test_ids_filter_and_its_limit(
     client: httpx.AsyncClient, creds: Creds, app: LocalTitan
 ) -> None:
     api = await connect(client, creds)
-    made = await insert(app, creds, "settings:business-units", [{"name": f"BU {i}"} for i in range(5)])
+    made = await insert(
+        app, creds, "settings:business-units", [{"name": f"BU {i}"} for i in range(5)]
+    )
     ids = [r["id"] for r in made]
     assert await _ids(api, BUSINESS_UNITS, ids=f"{ids[1]},{ids[3]}") == [ids[1], ids[3]]
     assert await _ids(api, BUSINESS_UNITS, ids=str(ids[0])) == [ids[0]]
@@ -205,6 +207,16 @@ async def test_job_location_and_appointment_filters(
     assert await _ids(api, APPOINTMENTS, jobId=j2, status="Canceled") == [
         jobs[1]["firstAppointmentId"]
     ]
+    # Appointments by when they start.
+    await api.ok(
+        "jpm.Appointments_Reschedule",
+        id=jobs[0]["firstAppointmentId"],
+        json={"start": "2024-08-01T09:00:00Z", "end": "2024-08-01T10:00:00Z"},
+    )
+    late = await _ids(api, APPOINTMENTS, startsOnOrAfter="2024-08-01T09:00:00Z")
+    assert late == [jobs[0]["firstAppointmentId"]]
+    early = await _ids(api, APPOINTMENTS, startsBefore="2024-08-01T09:00:00Z", active="Any")
+    assert early == [jobs[1]["firstAppointmentId"], jobs[2]["firstAppointmentId"]]
     # An id that is not a number is a 400 naming the filter, not an error in the server.
     error = await api.fails(400, JOBS, params={"customerId": "abc"})
     assert "customerId" in error["errors"]

@@ -23,7 +23,6 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Creds
 from engine_kit import (
     Api,
     BodyBuilder,
@@ -43,6 +42,7 @@ from engine_kit import (
     type_problems,
 )
 
+from conftest import Creds
 from localtitan.app import LocalTitan
 from localtitan.spec import Operation
 
@@ -223,9 +223,9 @@ def _changeable(schema: Mapping[str, Any] | None, readable: set[str]) -> tuple[s
         types = concrete.get("type") or []
         if concrete.get("enum") or concrete.get("pattern"):
             continue
-        if "string" in types and concrete.get("format") in (None, "multiline", "html"):
-            if (concrete.get("maxLength") or 99) >= 20:
-                return name, f"Changed {name}"
+        plain = concrete.get("format") in (None, "multiline", "html")
+        if "string" in types and plain and (concrete.get("maxLength") or 99) >= 20:
+            return name, f"Changed {name}"
         if "number" in types:
             numbers.append(name)
     return (numbers[0], 77) if numbers else None
@@ -235,6 +235,17 @@ def _same(shown: Any, sent: Any) -> bool:
     if isinstance(sent, int | float) and isinstance(shown, str | int | float):
         return float(shown) == float(sent)  # accounting amounts come back as strings
     return bool(shown == sent)
+
+
+def _answers_id(op: Operation) -> bool:
+    """Whether a create answers with the new record's id (the record, ``{id}`` or an id)."""
+    schema = response_schema(op)
+    if schema is None:
+        return False
+    concrete, _ = resolve(schema)
+    if concrete.get("type") and set(concrete["type"]) & {"integer", "string"}:
+        return True
+    return "id" in properties(schema)
 
 
 class Trip:
@@ -281,10 +292,10 @@ class Trip:
                 # One rating per technician and job (a second one replaces the first).
                 job = await self.api.ok("jpm.Jobs_Create", json=await self.world.job_body())
                 body.update(rating=1.5 + i, jobId=job["id"])
-            known = {r.get(self.key) for r in await self.list_all()} if self.list else set()
-            made = await self.api.ok(
-                self.create, json=body, **_path(self.create, self.parent_id)
-            )
+            known: set[Any] = set()
+            if self.list and not _answers_id(self.create):
+                known = {r.get(self.key) for r in await self.list_all()}
+            made = await self.api.ok(self.create, json=body, **_path(self.create, self.parent_id))
             schema = response_schema(self.create)
             if schema is not None:
                 assert not type_problems(schema, made), type_problems(schema, made)
@@ -292,9 +303,7 @@ class Trip:
                 isinstance(made, dict) and "id" not in made
             ):
                 # No id answered (journal entries, notes): the client finds it in the list.
-                fresh = [
-                    r[self.key] for r in await self.list_all() if r.get(self.key) not in known
-                ]
+                fresh = [r[self.key] for r in await self.list_all() if r.get(self.key) not in known]
                 assert len(fresh) == 1, fresh
                 rid = fresh[0]
             else:
@@ -486,8 +495,8 @@ async def test_round_trip(
     if trip.export is not None:
         # The feed's position before anything of this collection exists.
         _, start_token = await trip.export_all()
-    ids = await trip.make(3)
-    assert len(set(ids)) == 3
+    ids = await trip.make(2)
+    assert len(set(ids)) == 2
     rid = ids[0]
     record = await _check_get(trip, rid)
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Creds, make_creds
 from engine_kit import Api, World, connect
 
+from conftest import Creds, make_creds
 from localtitan.app import LocalTitan
 from localtitan.platform.apps import make_visible
 from localtitan.platform.credentials import connect_app

@@ -155,7 +155,7 @@ def _write_invoice(
     zone_id, zone_name, rate = _tax_zone(company, place)
     tax = round(taxable * rate) if client.type == "Residential" or rng.random() < 0.8 else 0
     total = subtotal + tax
-    term_id, term_days = company.payment_terms.get(client.term, (0, 0))
+    _term_id, term_days = company.payment_terms.get(client.term, (0, 0))
     paid, payments = (
         _payments(company, ids, out, rng, client, bu, invoice_id, work, total, when, created_by)
         if issued and total > 0

@@ -56,7 +56,7 @@ def build_settings(company: Company, ids: Ids, out: Out, rng: random.Random) -> 
         pid = ids.take()
         company.payment_types.append((Named(pid, name), share))
         out.add("accounting:payment-types", {"id": pid, "name": name}, created=when)
-    for name, days, default in content.PAYMENT_TERMS:
+    for name, days, is_default in content.PAYMENT_TERMS:
         tid = ids.take()
         company.payment_terms[name] = (tid, days)
         out.add(
@@ -66,7 +66,7 @@ def build_settings(company: Company, ids: Ids, out: Out, rng: random.Random) -> 
                 "name": name,
                 "dueDayType": "NumberOfDays",
                 "dueDay": days,
-                "isCustomerDefault": default,
+                "isCustomerDefault": is_default,
                 "isVendorDefault": name == "Net 30",
                 "inUse": True,
                 "paymentTermDiscountModel": None,
@@ -142,9 +142,11 @@ def build_geography(company: Company, ids: Ids, out: Out, rng: random.Random) ->
         )
     # A zone is named after its biggest city.
     named: list[Named] = []
-    for z, zone in enumerate(company.zones):
-        first = next((c.name for c in company.cities if c.zone_id == zone.id), f"Zone {z + 1}")
-        named.append(Named(zone.id, f"{first} Area"))
+    for z, dispatch_zone in enumerate(company.zones):
+        first = next(
+            (c.name for c in company.cities if c.zone_id == dispatch_zone.id), f"Zone {z + 1}"
+        )
+        named.append(Named(dispatch_zone.id, f"{first} Area"))
     company.zones = named
 
 

@@ -16,8 +16,8 @@ from localtitan.demo import (
     people,
     pricebook,
 )
-from localtitan.demo.context import Ids, Out, Vocab, pick, rng_for
 from localtitan.demo.content import METROS
+from localtitan.demo.context import Ids, Out, Vocab, pick, rng_for
 from localtitan.demo.model import Company
 from localtitan.demo.sizes import Plan
 

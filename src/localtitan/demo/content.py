@@ -8,6 +8,7 @@ No people, companies or places are listed here; those come from Faker.
 from __future__ import annotations
 
 __all__ = [
+    "ACTIVITY_CODES",
     "BUSINESS_UNITS",
     "CALL_REASONS",
     "CAMPAIGNS",
@@ -35,7 +36,6 @@ __all__ = [
     "TASK_KINDS",
     "TECH_NOTES",
     "TIMESHEET_CODES",
-    "ACTIVITY_CODES",
     "USER_ROLES",
 ]
 

@@ -114,7 +114,7 @@ def make_client(
     for record in location_records:
         record["createdById"] = csr.id
     # Contact methods on the customer (and on commercial sites, the site contact).
-    contacts = [("Phone", phone, None)]
+    contacts: list[tuple[str, str, str | None]] = [("Phone", phone, None)]
     if email:
         contacts.append(("Email", email, None))
     if chance(rng, 0.45):

@@ -73,10 +73,10 @@ def build_membership_plans(company: Company, ids: Ids, out: Out, rng: random.Ran
     )
     existing = next(c for c in company.campaigns if c.category == "Existing Customers")
     types: dict[str, RecurringServiceType] = {}
-    for name, job_type, recurrence, months, interval, _ in content.RECURRING_SERVICE_TYPES:
+    for name, job_type, recurrence, in_months, interval, _ in content.RECURRING_SERVICE_TYPES:
         rid = ids.take()
         jt = company.job_type(job_type)
-        types[name] = RecurringServiceType(rid, name, job_type, months, interval)
+        types[name] = RecurringServiceType(rid, name, job_type, in_months, interval)
         out.add(
             "memberships:recurring-service-types",
             {
@@ -84,7 +84,7 @@ def build_membership_plans(company: Company, ids: Ids, out: Out, rng: random.Ran
                 "name": name,
                 "recurrenceType": recurrence,
                 "recurrenceInterval": interval,
-                "recurrenceMonths": list(months),
+                "recurrenceMonths": list(in_months),
                 "durationType": "Continuous",
                 "durationLength": 0,
                 "invoiceTemplateId": None,

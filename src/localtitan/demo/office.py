@@ -10,7 +10,7 @@ from localtitan.demo import content
 from localtitan.demo.context import Ids, Out, chance, pick, stamp
 from localtitan.demo.model import Company, Named, Work
 
-__all__ = ["build_office", "after_job"]
+__all__ = ["after_job", "build_office"]
 
 
 def build_office(company: Company, ids: Ids, out: Out, rng: random.Random) -> None:

@@ -10,8 +10,6 @@ with a message naming ``--replace``.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -33,7 +31,7 @@ from localtitan.demo.sizes import (
     customers_for,
     plan_for,
 )
-from localtitan.demo.writer import BulkWriter, Prepared
+from localtitan.demo.writer import BulkWriter
 from localtitan.engine.catalog import catalog_for
 from localtitan.snapshots.tenantdata import (
     SeedSettings,
@@ -216,38 +214,25 @@ class _Run:
 async def _write_chunks(
     writer: BulkWriter, gen: _Generator, run: _Run, first: int, stop: int
 ) -> None:
-    """Write chunks ``first .. stop - 1``, generating the next one in a worker thread while
-    the database takes the current one (SQLite and asyncpg do their work off the GIL)."""
-    if first >= stop:
-        return
-    next_id = await writer.next_id()
+    """Generate and write chunks ``first .. stop - 1``, one at a time.
 
-    def make(index: int, first_id: int) -> tuple[Prepared, int, int]:
-        out, used, customers = gen.chunk_records(index, first_id)
-        return writer.prepare(out.items), used, customers
-
-    task = asyncio.ensure_future(asyncio.to_thread(make, first, next_id))
-    try:
-        for index in range(first, stop):
-            prepared, used, customers = await task
-            await writer.claim_ids(next_id, used)
-            next_id += used
-            if index + 1 < stop:
-                task = asyncio.ensure_future(asyncio.to_thread(make, index + 1, next_id))
-            await writer.write_prepared(prepared)
-            run.add(prepared.kinds)
-            run.customers_done += customers
-            run.report()
-    finally:
-        if not task.done():
-            # A thread cannot be stopped; let it finish so nothing outlives the seed.
-            with contextlib.suppress(BaseException):
-                await task
+    Generation stays on this thread on purpose: in a worker thread it competes for the GIL
+    with the SQLite driver thread, which needs the GIL between rows, and both slow down.
+    """
+    for index in range(first, stop):
+        next_id = await writer.next_id()
+        out, used, customers = gen.chunk_records(index, next_id)
+        prepared = writer.prepare(out.items)
+        await writer.claim_ids(next_id, used)
+        await writer.write_prepared(prepared)
+        run.add(prepared.kinds)
+        run.customers_done += customers
+        run.report()
 
 
 async def _write_company(writer: BulkWriter, gen: _Generator, run: _Run) -> int:
     first = await writer.next_id()
-    out, used = await asyncio.to_thread(gen.company_records, first)
+    out, used = gen.company_records(first)
     await writer.write(out.items)
     await writer.claim_ids(first, used)
     run.add(dict(Counter(item.kind for item in out.items)))

@@ -303,7 +303,9 @@ def _object_function(
             present = f"v if type(v) is K{i} else C[{i}](v)"
         else:
             present = f"v if type(v) in K{i} else C[{i}](v)"
-        lines.append(f"        {name!r}: ({missing} if (v := get({name!r}, M)) is M else {present}),")
+        lines.append(
+            f"        {name!r}: ({missing} if (v := get({name!r}, M)) is M else {present}),"
+        )
     lines.append("    }")
     exec(compile("\n".join(lines), "<demo-shaper>", "exec"), env)  # noqa: S102 - our own code
     shaper: _Shaper = env["obj"]

@@ -7,7 +7,7 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from localtitan.demo.context import Ids, Out, chance, pick, stamp
+from localtitan.demo.context import Ids, Out, pick, stamp
 from localtitan.demo.model import BusinessUnit, Campaign, Client, Company, Named, Place, Staff, Work
 
 __all__ = ["call_for_job", "other_calls"]

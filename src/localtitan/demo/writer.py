@@ -152,22 +152,25 @@ class BulkWriter:
         await self.write_prepared(self.prepare(items))
 
     async def write_prepared(self, prepared: Prepared) -> None:
-        rows = prepared.rows
+        await self.write_rows(prepared.rows)
+
+    async def write_rows(self, rows: Sequence[_Row]) -> None:
+        """Insert rows in :meth:`prepare`'s layout, with new row versions."""
         for start in range(0, len(rows), self.batch_rows):
             batch = rows[start : start + self.batch_rows]
             alloc = await allocate(
                 self.conn, self.environment, self.tenant_id, ids=0, versions=len(batch)
             )
             env, tenant, version = self.environment, self.tenant_id, alloc.first_version
-            full = [
-                (env, tenant, *r[:8], version + n, *r[8:]) for n, r in enumerate(batch)
-            ]
+            full = [(env, tenant, *r[:8], version + n, *r[8:]) for n, r in enumerate(batch)]
             await self._insert(full)
             self.written += len(batch)
 
     async def _insert(self, rows: list[tuple[Any, ...]]) -> None:
         if not self.fast:
-            await self.conn.execute(insert(records), [dict(zip(_COLUMNS, r, strict=True)) for r in rows])
+            await self.conn.execute(
+                insert(records), [dict(zip(_COLUMNS, r, strict=True)) for r in rows]
+            )
             return
         raw = await self.conn.get_raw_connection()
         driver: Any = raw.driver_connection

@@ -194,14 +194,21 @@ def _list_handler(op: Operation) -> Handler:
                 rows = (await conn.execute(stmt.offset(skip) if skip else stmt)).scalars().all()
             else:
                 rows = await _id_ordered_page(conn, call, coll, parent_id, conds, page, size)
-            if call.query.get("includeTotal"):
+            if call.query.get("includeTotal") or _total_required(catalog, op):
                 total = (
                     await conn.execute(select(func.count()).select_from(records).where(*conds))
                 ).scalar_one()
         has_more = len(rows) > size
         rows = rows[:size]
         items = _project(catalog, op, coll, rows)
-        return Result(body=_envelope(catalog, op, page, size, has_more, total, items))
+        known = {
+            "page": page,
+            "pageSize": size,
+            "hasMore": has_more,
+            "totalCount": total,
+            "tenantId": call.tenant_id,
+        }
+        return Result(body=_envelope(catalog, op, known, items))
 
     return handle
 
@@ -260,32 +267,55 @@ def _project(catalog: Catalog, op: Operation, coll: Collection, rows: Any) -> li
     if item is None:
         return [r.encode() if isinstance(r, str) else bytes(r) for r in rows]
     props = object_properties(catalog.manifest, item)
-    if props and list(props) == list(coll.properties):
+    # Stored JSON is served as is only when this operation declares the very same fields
+    # (names and schemas: a call's export may type ``type`` as a string, its get as an object).
+    if props and props == coll.properties:
         return [r.encode() if isinstance(r, str) else bytes(r) for r in rows]
     if props and set(props) <= set(coll.properties):
-        # Stored records hold every field this operation declares: pick them, no reshaping.
+        # Stored records hold every field this operation declares: pick them, reshaping only
+        # those this operation types differently (a call's export types ``type`` as a string).
         names = list(props)
-        return [encode({n: d[n] for n in names}) for d in map(decode, rows)]
+        differ = {n for n in names if props[n] != coll.properties[n]}
+        m = catalog.manifest
+        return [
+            encode({n: shape(m, props[n], d[n], 1) if n in differ else d[n] for n in names})
+            for d in map(decode, rows)
+        ]
     return [encode(shape(catalog.manifest, item, decode(r))) for r in rows]
 
 
+def _total_required(catalog: Catalog, op: Operation) -> bool:
+    """Some envelopes (``CollectionResult_Of_...``) declare a non-null ``totalCount``."""
+    schema = response_schema(op)
+    if schema is None:
+        return False
+    concrete = catalog.manifest.resolve(schema)
+    total = (concrete.get("properties") or {}).get("totalCount")
+    if not isinstance(total, Mapping) or "totalCount" not in (concrete.get("required") or []):
+        return False
+    kinds = total.get("type") or []
+    return "null" not in ([kinds] if isinstance(kinds, str) else kinds)
+
+
 def _envelope(
-    catalog: Catalog,
-    op: Operation,
-    page: int,
-    size: int,
-    has_more: bool,
-    total: int | None,
-    items: list[bytes],
+    catalog: Catalog, op: Operation, known: Mapping[str, Any], items: list[bytes]
 ) -> bytes:
+    """The operation's list envelope around already-encoded items (or a bare array)."""
     schema = response_schema(op)
     data = b"[" + b",".join(items) + b"]"
-    if schema is not None:
-        concrete = catalog.manifest.resolve(schema) if "$ref" in schema else schema
-        if concrete.get("items") is not None and "properties" not in concrete:
-            return data
-    head = encode({"page": page, "pageSize": size, "hasMore": has_more, "totalCount": total})
-    return head[:-1] + b',"data":' + data + b"}"
+    if schema is None:
+        head = encode({k: known.get(k) for k in ("page", "pageSize", "hasMore", "totalCount")})
+        return head[:-1] + b',"data":' + data + b"}"
+    concrete = catalog.manifest.resolve(schema)
+    if concrete.get("items") is not None and "properties" not in concrete:
+        return data
+    props = object_properties(catalog.manifest, concrete)
+    head_schema = {**concrete, "properties": {k: v for k, v in props.items() if k != "data"}}
+    head = encode(shape(catalog.manifest, head_schema, {k: known.get(k) for k in props}))
+    if "data" not in props:
+        return head
+    separator = b"," if len(head) > 2 else b""
+    return head[:-1] + separator + b'"data":' + data + b"}"
 
 
 # ---------------------------------------------------------------- get

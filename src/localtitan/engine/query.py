@@ -196,7 +196,12 @@ def _condition(
     ):
         if key.endswith(suffix) and len(key) > len(suffix):
             stem = name[: -len(suffix)]
-            field = _field_for(stem, properties) or _field_for(stem + "On", properties)
+            # ``startsOnOrAfter`` compares ``start``; ``completedBefore`` compares ``completedOn``.
+            field = (
+                _field_for(stem, properties)
+                or _field_for(stem + "On", properties)
+                or (_field_for(stem[:-1], properties) if stem.endswith("s") else None)
+            )
             if field is None:
                 return None
             target: Col[Any]

@@ -1,0 +1,546 @@
+"""Snapshot files: one tenant's records in one environment, as gzip JSON Lines.
+
+The format is documented in ``docs/snapshot-format.md``: a header line, one line per record,
+and a trailer with the record count and a SHA-256 of the record lines, so a truncated or
+altered file is detected before anything is written. Import reads the file twice: once to
+check it completely, once to load it in a single transaction.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import msgspec
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from localtitan.demo.writer import BulkWriter
+from localtitan.engine.catalog import catalog_for
+from localtitan.platform.environments import Environment
+from localtitan.platform.tenants import TenantError, create_tenant
+from localtitan.snapshots.tenantdata import (
+    SeedSettings,
+    clear_tenant,
+    count_records,
+    read_seed_settings,
+    tenant_exists,
+    tenant_name,
+    write_seed_settings,
+)
+from localtitan.spec import Manifest
+from localtitan.store.database import Database
+from localtitan.store.records import (
+    FIRST_ID,
+    decode,
+    encode,
+    format_time,
+    parse_time,
+    promoted_values,
+)
+from localtitan.store.tables import record_counters, records
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_END",
+    "VERSION",
+    "ExportResult",
+    "ImportResult",
+    "SnapshotError",
+    "SnapshotHeader",
+    "export_snapshot",
+    "import_snapshot",
+    "read_header",
+    "verify_snapshot",
+]
+
+FORMAT = "localtitan-snapshot"
+FORMAT_END = "localtitan-snapshot-end"
+VERSION = 1
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
+_RECORD_KEYS = (
+    "kind",
+    "id",
+    "parentId",
+    "guid",
+    "active",
+    "deleted",
+    "createdOn",
+    "modifiedOn",
+    "data",
+)
+
+
+class SnapshotError(Exception):
+    """A snapshot that cannot be read or loaded, worded for the person who gave it."""
+
+
+class _Line(msgspec.Struct, forbid_unknown_fields=True):
+    """One record line; ``data`` stays raw JSON so it is stored byte for byte."""
+
+    kind: str
+    id: int
+    parentId: int | None
+    guid: str | None
+    active: bool
+    deleted: bool
+    createdOn: str
+    modifiedOn: str
+    data: msgspec.Raw
+
+
+_line_decoder = msgspec.json.Decoder(_Line)
+
+
+@dataclass
+class SnapshotHeader:
+    tenant_id: int
+    environment: str
+    created_on: str
+    counts: dict[str, int]
+    tenant_name: str | None = None
+    seed: dict[str, Any] | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def records(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    tenant_id: int
+    environment: str
+    records: int
+    counts: dict[str, int]
+    sha256: str
+    bytes: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "file": str(self.path),
+            "tenantId": self.tenant_id,
+            "environment": self.environment,
+            "records": self.records,
+            "sha256": self.sha256,
+            "bytes": self.bytes,
+            "counts": self.counts,
+        }
+
+
+@dataclass
+class ImportResult:
+    tenant_id: int
+    environment: str
+    records: int
+    counts: dict[str, int]
+    created_tenant: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "tenantId": self.tenant_id,
+            "environment": self.environment,
+            "records": self.records,
+            "createdTenant": self.created_tenant,
+            "counts": self.counts,
+        }
+
+
+# ---------------------------------------------------------------- export
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _record_line(row: Any) -> bytes:
+    data = row.data if isinstance(row.data, bytes) else row.data.encode()
+    head = encode(
+        {
+            "kind": row.kind,
+            "id": row.id,
+            "parentId": row.parent_id,
+            "guid": row.guid,
+            "active": bool(row.active),
+            "deleted": bool(row.deleted),
+            "createdOn": format_time(_aware(row.created_on)),
+            "modifiedOn": format_time(_aware(row.modified_on)),
+        }
+    )
+    # The stored JSON goes in as it is: no decode and re-encode, so bytes round-trip.
+    return head[:-1] + b',"data":' + data + b"}\n"
+
+
+async def _snapshot_read(db: Database) -> Any:
+    """A read transaction that sees one snapshot for all its statements."""
+    conn = await db.engine.connect()
+    if db.dialect == "postgresql":
+        await conn.execution_options(isolation_level="REPEATABLE READ")
+    return conn
+
+
+async def export_snapshot(
+    db: Database,
+    *,
+    tenant_id: int,
+    environment: str,
+    path: Path,
+) -> ExportResult:
+    """Write the tenant's records in ``environment`` (deleted ones too, so export feeds
+    keep reporting deletions after an import) to ``path``, atomically."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".partial")
+    conn: AsyncConnection = await _snapshot_read(db)
+    try:
+        async with conn.begin():
+            if not await tenant_exists(conn, environment, tenant_id):
+                raise SnapshotError(f"Tenant {tenant_id} does not exist in {environment}.")
+            counted: dict[Any, Any] = dict(
+                (
+                    await conn.execute(
+                        select(records.c.kind, func.count())
+                        .where(
+                            records.c.environment == environment,
+                            records.c.tenant_id == tenant_id,
+                        )
+                        .group_by(records.c.kind)
+                        .order_by(records.c.kind)
+                    )
+                ).all()
+            )
+            counts = {str(k): int(v) for k, v in counted.items()}
+            seed = await read_seed_settings(conn, environment, tenant_id)
+            header: dict[str, Any] = {
+                "format": FORMAT,
+                "version": VERSION,
+                "tenantId": tenant_id,
+                "tenantName": await tenant_name(conn, tenant_id),
+                "environment": environment,
+                "createdOn": format_time(datetime.now(UTC)),
+                "counts": counts,
+            }
+            if seed is not None and seed.status == "complete":
+                header["seed"] = seed.as_json()
+            digest = hashlib.sha256()
+            written = 0
+            stmt = (
+                select(
+                    records.c.kind,
+                    records.c.id,
+                    records.c.parent_id,
+                    records.c.guid,
+                    records.c.active,
+                    records.c.deleted,
+                    records.c.created_on,
+                    records.c.modified_on,
+                    records.c.data,
+                )
+                .where(records.c.environment == environment, records.c.tenant_id == tenant_id)
+                .order_by(records.c.kind, records.c.id)
+                .execution_options(yield_per=2000)
+            )
+            with gzip.open(tmp, "wb", compresslevel=6) as out:
+                out.write(encode(header) + b"\n")
+                result = await conn.stream(stmt)
+                async for row in result:
+                    line = _record_line(row)
+                    digest.update(line)
+                    out.write(line)
+                    written += 1
+                trailer = {"format": FORMAT_END, "records": written, "sha256": digest.hexdigest()}
+                out.write(encode(trailer) + b"\n")
+        if written != sum(counts.values()):
+            raise SnapshotError("The tenant changed while it was exported; try again.")
+        os.replace(tmp, path)
+    finally:
+        await conn.close()
+        if tmp.exists():
+            tmp.unlink()
+    return ExportResult(
+        path, tenant_id, environment, written, counts, digest.hexdigest(), path.stat().st_size
+    )
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _open(path: Path) -> IO[bytes]:
+    try:
+        handle: IO[bytes] = gzip.open(path, "rb")  # type: ignore[assignment]  # noqa: SIM115
+    except OSError as exc:
+        raise SnapshotError(f"Cannot open {path}: {exc.strerror or exc}.") from None
+    return handle
+
+
+def _lines(path: Path) -> Iterator[bytes]:
+    """The file's lines, with gzip problems turned into clear messages."""
+    with _open(path) as fh:
+        try:
+            yield from fh
+        except EOFError:
+            raise SnapshotError(
+                f"{path} is truncated: the compressed data ends early. "
+                "Copy the file again from its source."
+            ) from None
+        except (gzip.BadGzipFile, zlib.error):
+            raise SnapshotError(f"{path} is not a valid gzip file (or is corrupt).") from None
+        except OSError as exc:
+            raise SnapshotError(f"Cannot read {path}: {exc}.") from None
+
+
+def _parse_header(path: Path, line: bytes | None) -> SnapshotHeader:
+    if line is None:
+        raise SnapshotError(f"{path} is empty: a snapshot starts with a header line.")
+    try:
+        raw = msgspec.json.decode(line)
+    except msgspec.DecodeError:
+        raise SnapshotError(
+            f"{path} is not a localtitan snapshot: its first line is not a JSON header."
+        ) from None
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+        raise SnapshotError(
+            f'{path} is not a localtitan snapshot (its header does not say "format": "{FORMAT}").'
+        )
+    version = raw.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise SnapshotError(f"{path} has no valid format version in its header.")
+    if version > VERSION:
+        raise SnapshotError(
+            f"{path} uses snapshot format version {version}; this localtitan reads version "
+            f"{VERSION}. Upgrade localtitan to import it."
+        )
+    if version < 1:
+        raise SnapshotError(f"{path} has an unknown snapshot format version {version}.")
+    try:
+        tenant = int(raw["tenantId"])
+        environment = str(raw["environment"])
+        counts = {str(k): int(v) for k, v in dict(raw["counts"]).items()}
+        created = str(raw["createdOn"])
+    except (KeyError, TypeError, ValueError):
+        raise SnapshotError(
+            f"{path} has an incomplete header (tenantId, environment, createdOn and counts "
+            "are required)."
+        ) from None
+    if environment not in {e.value for e in Environment}:
+        raise SnapshotError(f"{path} names an unknown environment {environment!r}.")
+    seed = raw.get("seed") if isinstance(raw.get("seed"), dict) else None
+    name = raw.get("tenantName") if isinstance(raw.get("tenantName"), str) else None
+    return SnapshotHeader(tenant, environment, created, counts, name, seed, raw)
+
+
+def read_header(path: Path) -> SnapshotHeader:
+    """Just the header (for messages before a full check)."""
+    for line in _lines(Path(path)):
+        return _parse_header(Path(path), line)
+    return _parse_header(Path(path), None)
+
+
+def _records(path: Path, known: set[str] | None) -> Iterator[_Line]:
+    """Every record line, checked; raises :class:`SnapshotError` at the first problem, and
+    only returns once the trailer matched (count and SHA-256)."""
+    lines = _lines(path)
+    header = _parse_header(path, next(lines, None))
+    digest = hashlib.sha256()
+    seen: set[tuple[str, int]] = set()
+    counts: dict[str, int] = {}
+    number = 1
+    for line in lines:
+        number += 1
+        if line.startswith(b'{"format"'):
+            _check_trailer(path, line, number, digest.hexdigest(), len(seen))
+            if next(lines, None) is not None:
+                raise SnapshotError(f"{path} has data after its trailer line (line {number}).")
+            if counts != {k: v for k, v in header.counts.items() if v}:
+                raise SnapshotError(
+                    f"{path} is corrupt: its records do not match the header's counts."
+                )
+            return
+        if not line.endswith(b"\n"):
+            break  # a last line without its newline: the file was cut
+        digest.update(line)
+        try:
+            rec = _line_decoder.decode(line)
+            decode(rec.data)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise SnapshotError(f"{path} is corrupt at line {number}: {exc}.") from None
+        if known is not None and rec.kind not in known:
+            raise SnapshotError(
+                f"{path} line {number} holds a record of kind {rec.kind!r}, which this "
+                "localtitan does not know."
+            )
+        key = (rec.kind, rec.id)
+        if key in seen:
+            raise SnapshotError(f"{path} is corrupt: {rec.kind} {rec.id} appears twice.")
+        seen.add(key)
+        counts[rec.kind] = counts.get(rec.kind, 0) + 1
+        yield rec
+    raise SnapshotError(
+        f"{path} is truncated: it ends before its trailer line (after {len(seen)} records)."
+    )
+
+
+def _check_trailer(path: Path, line: bytes, number: int, digest: str, count: int) -> None:
+    try:
+        trailer = msgspec.json.decode(line)
+    except msgspec.DecodeError:
+        raise SnapshotError(f"{path} is corrupt at line {number}.") from None
+    if not isinstance(trailer, dict) or trailer.get("format") != FORMAT_END:
+        raise SnapshotError(f"{path} is corrupt at line {number}: not a record or trailer.")
+    if trailer.get("records") != count:
+        raise SnapshotError(
+            f"{path} is corrupt: the trailer counts {trailer.get('records')} records, "
+            f"the file holds {count}."
+        )
+    if trailer.get("sha256") != digest:
+        raise SnapshotError(f"{path} is corrupt: its records do not match the trailer's SHA-256.")
+
+
+def verify_snapshot(path: Path, manifest: Manifest | None = None) -> SnapshotHeader:
+    """Read the whole file and check it; return its header."""
+    path = Path(path)
+    known = set(catalog_for(manifest).collections) if manifest is not None else None
+    for _ in _records(path, known):
+        pass
+    return read_header(path)
+
+
+# ---------------------------------------------------------------- import
+
+
+def _row(rec: _Line, sqlite: bool) -> tuple[Any, ...]:
+    data_text = bytes(rec.data).decode()
+    data = decode(data_text)
+    promoted = promoted_values(data if isinstance(data, dict) else {})
+    raw_status = data.get("status", data.get("jobStatus")) if isinstance(data, dict) else None
+    created = parse_time(rec.createdOn)
+    modified = parse_time(rec.modifiedOn)
+    return (
+        rec.kind,
+        rec.id,
+        rec.parentId,
+        rec.guid,
+        rec.active,
+        rec.deleted,
+        created.astimezone(UTC).strftime(_SQLITE_TIME) if sqlite else created,
+        modified.astimezone(UTC).strftime(_SQLITE_TIME) if sqlite else modified,
+        promoted["customer_id"],
+        promoted["location_id"],
+        promoted["job_id"],
+        promoted["number"],
+        promoted["name"],
+        str(raw_status)[:100] if isinstance(raw_status, str) else None,
+        data_text,
+    )
+
+
+async def import_snapshot(
+    db: Database,
+    manifest: Manifest,
+    path: Path,
+    *,
+    as_tenant: int | None = None,
+    environment: str | None = None,
+    replace: bool = False,
+) -> ImportResult:
+    """Load a snapshot into a tenant (the file's, or ``as_tenant``) in one transaction.
+
+    Ids are kept; row versions are new (after the target's own), so export clients of the
+    target see the loaded records as changes. The target must hold no records unless
+    ``replace``. The file is checked completely before the transaction starts and again as
+    it loads; any problem leaves the database unchanged.
+    """
+    path = Path(path)
+    header = verify_snapshot(path, manifest)
+    tenant_id = as_tenant if as_tenant is not None else header.tenant_id
+    env = environment or header.environment
+    if env not in {e.value for e in Environment}:
+        raise SnapshotError(f"Unknown environment {env!r}: use 'integration' or 'production'.")
+    known = set(catalog_for(manifest).collections)
+    created_tenant = False
+    async with db.begin() as conn:
+        writer = BulkWriter(conn, env, tenant_id)
+        if not await tenant_exists(conn, env, tenant_id):
+            try:
+                await create_tenant(
+                    conn,
+                    name=header.tenant_name or f"Imported tenant {tenant_id}",
+                    tenant_id=tenant_id,
+                    environments=(Environment(env),),
+                )
+            except TenantError as exc:
+                raise SnapshotError(str(exc)) from None
+            created_tenant = True
+        await writer.next_id()  # lock the counter until commit
+        existing = await count_records(conn, env, tenant_id)
+        if existing and not replace:
+            raise SnapshotError(
+                f"Tenant {tenant_id} already has {existing} records in {env}. "
+                "Add --replace to delete them and import the snapshot instead."
+            )
+        if existing:
+            await clear_tenant(conn, env, tenant_id)
+        sqlite = db.is_sqlite
+        batch: list[tuple[Any, ...]] = []
+        max_id = 0
+        counts: dict[str, int] = {}
+        for rec in _records(path, known):
+            batch.append(_row(rec, sqlite))
+            max_id = max(max_id, rec.id)
+            counts[rec.kind] = counts.get(rec.kind, 0) + 1
+            if len(batch) >= writer.batch_rows:
+                await writer.write_rows(batch)
+                batch = []
+        if batch:
+            await writer.write_rows(batch)
+        # New records of the target must not reuse an imported id.
+        await _raise_next_id(conn, env, tenant_id, max_id + 1)
+        await _import_seed(conn, env, tenant_id, header)
+    return ImportResult(
+        tenant_id, env, sum(counts.values()), dict(sorted(counts.items())), created_tenant
+    )
+
+
+async def _raise_next_id(conn: AsyncConnection, env: str, tenant_id: int, at_least: int) -> None:
+    await conn.execute(
+        update(record_counters)
+        .where(record_counters.c.environment == env, record_counters.c.tenant_id == tenant_id)
+        .where(record_counters.c.next_id < at_least)
+        .values(next_id=max(at_least, FIRST_ID))
+    )
+
+
+async def _import_seed(
+    conn: AsyncConnection, env: str, tenant_id: int, header: SnapshotHeader
+) -> None:
+    """Keep the demo seed settings a snapshot carries, so ``tenant reset`` works on it."""
+    seed = header.seed
+    if not seed:
+        return
+    try:
+        settings = SeedSettings(
+            environment=env,
+            tenant_id=tenant_id,
+            seed=int(seed["seed"]),
+            anchor=parse_time(str(seed["anchor"])),
+            customers=int(seed["customers"]),
+            size=seed.get("size"),
+            generator=int(seed.get("generator", 1)),
+            status="complete",
+            first_id=FIRST_ID,
+            chunks_done=0,
+            chunks_total=0,
+            records=int(seed.get("records", 0)),
+            started_on=datetime.now(UTC),
+            finished_on=datetime.now(UTC),
+        )
+    except (KeyError, TypeError, ValueError):
+        return  # seed settings are a convenience; a snapshot without usable ones still loads
+    await write_seed_settings(conn, settings)

@@ -1,0 +1,85 @@
+"""A seeded company through the API, as a client sees it: jobs whose customers, locations,
+appointments and invoices all resolve."""
+
+from __future__ import annotations
+
+import httpx
+
+from demo_kit import MANIFEST, small_tenant
+from localtitan.app import LocalTitan
+from localtitan.demo import seed_quickstart
+from localtitan.snapshots.tenantdata import count_records, read_seed_settings
+
+
+async def _get(client: httpx.AsyncClient, headers: dict[str, str], url: str) -> dict:
+    r = await client.get(url, headers=headers)
+    assert r.status_code == 200, (url, r.text)
+    return r.json()
+
+
+async def test_jobs_resolve_through_the_api(
+    app: LocalTitan, client: httpx.AsyncClient, backend: str
+) -> None:
+    creds = await small_tenant(app, backend)
+    h = await creds.headers(client)
+    page = await _get(client, h, creds.api("/jpm/v2/tenant/{tenant}/jobs?pageSize=40&includeTotal=true"))
+    assert page["totalCount"] > 300 and page["hasMore"]
+    jobs = page["data"]
+    assert {j["jobStatus"] for j in jobs} >= {"Completed"}
+    ids = []
+    for job in jobs[:12]:
+        assert job["jobNumber"] == str(job["id"]) and job["summary"]
+        customer = await _get(client, h, creds.api(f"/crm/v2/tenant/{{tenant}}/customers/{job['customerId']}"))
+        assert customer["name"] and customer["address"]["city"]
+        location = await _get(client, h, creds.api(f"/crm/v2/tenant/{{tenant}}/locations/{job['locationId']}"))
+        assert location["customerId"] == customer["id"]
+        appts = await _get(client, h, creds.api(f"/jpm/v2/tenant/{{tenant}}/appointments?jobId={job['id']}"))
+        assert {a["id"] for a in appts["data"]} >= {job["firstAppointmentId"], job["lastAppointmentId"]}
+        assert all(a["customerId"] == customer["id"] for a in appts["data"])
+        ids.append(job["invoiceId"])
+    invoices = await _get(
+        client, h, creds.api(f"/accounting/v2/tenant/{{tenant}}/invoices?ids={','.join(map(str, ids))}")
+    )
+    found = {i["id"]: i for i in invoices["data"]}
+    assert set(found) == set(ids)
+    for job in jobs[:12]:
+        invoice = found[job["invoiceId"]]
+        assert invoice["job"]["id"] == job["id"]
+        assert invoice["customer"]["id"] == job["customerId"]
+        assert isinstance(invoice["total"], str)
+
+
+async def test_the_rest_of_the_company_is_there(
+    app: LocalTitan, client: httpx.AsyncClient, backend: str
+) -> None:
+    creds = await small_tenant(app, backend)
+    h = await creds.headers(client)
+    for path in (
+        "/settings/v2/tenant/{tenant}/technicians",
+        "/settings/v2/tenant/{tenant}/business-units",
+        "/pricebook/v2/tenant/{tenant}/services",
+        "/marketing/v2/tenant/{tenant}/campaigns",
+        "/memberships/v2/tenant/{tenant}/memberships",
+        "/dispatch/v2/tenant/{tenant}/appointment-assignments",
+        "/accounting/v2/tenant/{tenant}/payments",
+        "/sales/v2/tenant/{tenant}/estimates",
+        "/equipmentsystems/v2/tenant/{tenant}/installed-equipment",
+        "/inventory/v2/tenant/{tenant}/purchase-orders",
+        "/payroll/v2/tenant/{tenant}/gross-pay-items",
+    ):
+        page = await _get(client, h, creds.api(path + "?pageSize=5"))
+        assert page["data"], path
+    export = await _get(client, h, creds.api("/crm/v2/tenant/{tenant}/export/customers"))
+    assert len(export["data"]) == 300 or export["hasMore"]
+
+
+async def test_the_quickstart_seed_fills_integration_only_once(
+    app: LocalTitan, backend: str
+) -> None:
+    creds = await small_tenant(app, backend)
+    db = app.runtime.db
+    assert await seed_quickstart(db, MANIFEST, creds.tenant_id) is None
+    async with db.read() as conn:
+        assert await count_records(conn, "production", creds.tenant_id) == 0
+        settings = await read_seed_settings(conn, "integration", creds.tenant_id)
+    assert settings is not None and (settings.size, settings.customers) == ("small", 300)
