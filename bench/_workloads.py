@@ -15,7 +15,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import msgspec
 
@@ -264,10 +263,15 @@ def reset_peak(pid: int) -> bool:
 class _Page(msgspec.Struct):
     hasMore: bool
     continueFrom: str
-    data: list[Any]
+    data: list[msgspec.Raw]
 
 
+# The page is split into records without building them, then each record is decoded on its own
+# and dropped, exactly as the raw SELECT baseline decodes its rows: the client's work per
+# record is the same on both sides. (Decoding a whole page into one object tree costs about
+# 1.5x as much here, most of it the cyclic GC walking the 1,000 live records.)
 _page_decoder = msgspec.json.Decoder(_Page)
+_record_decoder = msgspec.json.Decoder()
 
 
 @dataclass
@@ -289,8 +293,9 @@ class WalkFacts:
 
 class ExportWalk:
     """A client exporting a whole collection: ``GET export/<x>``, then ``from=continueFrom``
-    until ``hasMore`` is false, decoding every page in full (msgspec). ``rps`` in its samples
-    counts records; p50/p99 are per page. The server's memory is read around each walk."""
+    until ``hasMore`` is false, decoding every record (msgspec). ``rps`` in its samples counts
+    records; p50/p99 are per page (request sent to body read). The server's memory is read
+    around each walk."""
 
     def __init__(
         self,
@@ -334,8 +339,10 @@ class ExportWalk:
             if status != 200:
                 errors.append(f"status {status} {body[:200]!r}")
                 break
-            page = _page_decoder.decode(body)
             latencies.append(time.perf_counter() - t0)
+            page = _page_decoder.decode(body)
+            for raw in page.data:
+                _record_decoder.decode(raw)
             size += len(body)
             facts.pages += 1
             facts.records += len(page.data)
@@ -408,7 +415,7 @@ class RawSelect:
     def _sqlite(self, deadline: float) -> tuple[int, bool]:
         import sqlite3
 
-        decode = msgspec.json.decode
+        decode = _record_decoder.decode
         conn = sqlite3.connect(f"file:{self.sqlite_path}?mode=ro", uri=True)
         try:
             cur = conn.execute(self.SQL.format(p1="?", p2="?", p3="?"), self.args)
@@ -426,7 +433,7 @@ class RawSelect:
     async def _postgres(self, deadline: float) -> tuple[int, bool]:
         import asyncpg
 
-        decode = msgspec.json.decode
+        decode = _record_decoder.decode
         conn = await asyncpg.connect(self.pg_dsn, timeout=30)
         try:
             n = 0

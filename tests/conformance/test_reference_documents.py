@@ -9,9 +9,15 @@ sent in-process to the ASGI app with a real token, app key and tenant.
   2xx JSON body must validate against the document's response schema (JSON Schema 2020-12).
 - ``test_negative_data_is_no_server_error``: data that breaks the document. No 5xx.
 
-Both run on SQLite and PostgreSQL. Generated cases are made once per operation and mode and
-reused on both backends, so the two see the same requests. Generation is derandomized, with
-no shrinking and no example database, so a run is repeatable.
+- ``test_pinned_cases_conform``: a few valid requests written out by hand, each of which once
+  showed (or still shows) a localtitan bug, checked the same way as the positive data.
+
+Everything runs on SQLite and PostgreSQL, the full sweep on both (about two minutes in all:
+generation is the bulk of it, and cases are made once per operation and mode and reused on
+both backends, so the two see the same requests). Generation is derandomized, with no
+shrinking and no example database, so a run is repeatable. A customer with a location and
+contacts is seeded first; operations on ``customers/{id}`` and ``locations/{id}`` get one more
+case aimed at it, so their 200 bodies are validated against real records.
 
 Adjustments to the documents, made only in memory:
 
@@ -32,7 +38,6 @@ Statuses accepted although the document does not list them (gaps in the document
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import time
@@ -80,7 +85,8 @@ SEEDED_PATHS = {
     "location": re.compile(r"^/tenant/\{tenant\}/locations/\{id\}(/|$)"),
 }
 
-# localtitan bugs the sweep finds, by manifest operation id (see the report in each reason).
+# Operations whose sweep fails because of a localtitan bug: manifest operation id -> reason.
+# Each becomes xfail(strict=True), so a fix shows up as XPASS and the entry must go.
 KNOWN_POSITIVE_FAILURES: dict[str, str] = {}
 KNOWN_NEGATIVE_FAILURES: dict[str, str] = {}
 
@@ -117,12 +123,14 @@ def _server_base(document: dict[str, Any]) -> str:
 
 
 @cache
-def _reference_operations() -> tuple[tuple[RefOp, ...], int]:
-    """The implemented reference operations, and how many the documents hold in all."""
+def _reference_operations() -> tuple[tuple[RefOp, ...], int, tuple[str, ...]]:
+    """The implemented reference operations, how many the documents hold in all, and those
+    with no operation of the same method and full path in localtitan's manifest."""
     load_behaviours()
     manifest = load_manifest()
     by_route = {(op.method, op.path): op for op in manifest.operations}
     found: list[RefOp] = []
+    unmapped: list[str] = []
     total = 0
     for file in sorted(REFERENCE_DIR.glob("*.json")):
         document = json.loads(file.read_text())
@@ -135,7 +143,8 @@ def _reference_operations() -> tuple[tuple[RefOp, ...], int]:
                 total += 1
                 ours = by_route.get((method.upper(), base + path))
                 if ours is None:
-                    raise AssertionError(f"{file.name}: {method.upper()} {path} is not in ours")
+                    unmapped.append(f"{file.name}: {method.upper()} {path}")
+                    continue
                 if handler_for(ours) is None:
                     continue
                 params = [*item.get("parameters", []), *operation.get("parameters", [])]
@@ -159,14 +168,14 @@ def _reference_operations() -> tuple[tuple[RefOp, ...], int]:
                         ),
                     )
                 )
-    return tuple(found), total
+    return tuple(found), total, tuple(unmapped)
 
 
 def _params(known: dict[str, str]) -> list[Any]:
     if not REFERENCE_DIR.is_dir():
         reason = f"The reference OpenAPI documents are missing: {REFERENCE_DIR} does not exist."
         return [pytest.param(None, id="no-reference", marks=pytest.mark.skip(reason=reason))]
-    ops, _ = _reference_operations()
+    ops = _reference_operations()[0]
     out = []
     for ref in ops:
         marks = []
@@ -183,7 +192,6 @@ def _params(known: dict[str, str]) -> list[Any]:
 def _schema(file: str) -> Any:
     """The document as schemathesis loads it, aimed at localtitan (see the module docstring)."""
     document = json.loads((REFERENCE_DIR / file).read_text())
-    document = copy.deepcopy(document)
     document["servers"] = [{"url": BASE_URL + API_PREFIX + _server_base(document)}]
     document.pop("security", None)
     for item in document["paths"].values():
@@ -380,6 +388,22 @@ def _describe(case: Any, response: httpx.Response, problem: str) -> str:
     return "\n".join(lines)
 
 
+def _conformance_problems(ref: RefOp, case: Any, response: httpx.Response) -> list[str]:
+    """What is wrong with one answer to valid data, by the reference document."""
+    status = response.status_code
+    if not _status_allowed(ref, status):
+        declared = ", ".join(sorted(ref.declared))
+        return [_describe(case, response, f"status {status} (declared: {declared})")]
+    if 200 <= status < 300:
+        try:
+            case.validate_response(
+                response, checks=[content_type_conformance, response_schema_conformance]
+            )
+        except FailureGroup as exc:
+            return [_describe(case, response, str(exc).split("\n[", 1)[0].strip())]
+    return []
+
+
 @pytest.mark.asyncio(loop_scope="module")
 @pytest.mark.parametrize("ref", _params(KNOWN_POSITIVE_FAILURES))
 async def test_positive_data_conforms(ref: RefOp, target: Target) -> None:
@@ -388,18 +412,63 @@ async def test_positive_data_conforms(ref: RefOp, target: Target) -> None:
     problems = []
     for generated in cases:
         case, response = await target.send(ref, generated)
-        status = response.status_code
-        if not _status_allowed(ref, status):
-            declared = ", ".join(sorted(ref.declared))
-            problems.append(_describe(case, response, f"status {status} (declared: {declared})"))
-            continue
-        if 200 <= status < 300:
-            try:
-                case.validate_response(
-                    response, checks=[content_type_conformance, response_schema_conformance]
-                )
-            except FailureGroup as exc:
-                problems.append(_describe(case, response, str(exc).split("\n[", 1)[0].strip()))
+        problems += _conformance_problems(ref, case, response)
+    assert not problems, f"{ref.op_id} on {target.backend}:\n\n" + "\n\n".join(problems)
+
+
+# Valid requests written out by hand: each once showed a localtitan bug (see its reason), or
+# shows one still (xfail). Generated data reaches some of them only by chance (a year < 1000).
+PINNED: list[tuple[str, dict[str, Any], str | None]] = [
+    (
+        "dispatch.Capacity_GetList",
+        {
+            "body": {
+                "startsOnOrAfter": "0058-11-05T16:19:46Z",
+                "endsOnOrBefore": "0187-01-19T10:06:29Z",
+                "skillBasedAvailability": False,
+            }
+        },
+        "localtitan bug: a date-time before year 1000 is written without zero padding "
+        "('58-11-05T16:19:46.000000Z', not '0058-...'): format_time uses strftime('%Y'), "
+        "which glibc does not pad; the reference requires format date-time",
+    ),
+    (
+        "dispatch.AppointmentAssignments_AssignTechnicians",
+        {"body": {"jobAppointmentId": 0, "technicianIds": [0]}},
+        None,  # once 404 for the missing appointment, which the reference does not declare
+    ),
+    (
+        "dispatch.AppointmentAssignments_UnassignTechnicians",
+        {"body": {"jobAppointmentId": 0, "technicianIds": [0]}},
+        None,  # as above
+    ),
+    ("dispatch.ArrivalWindows_GetConfiguration", {}, None),  # once "Ranged", not in the enum
+    ("marketingads.CapacityAwarenessWarning_Get", {}, None),  # once a paged list envelope
+    ("pricebook.MaterialsMarkup_GetList", {}, None),  # once "totalCount": null
+    ("telecom.Calls_GetCalls", {}, None),  # as above
+]
+
+
+def _pinned_params() -> list[Any]:
+    if not REFERENCE_DIR.is_dir():
+        reason = f"The reference OpenAPI documents are missing: {REFERENCE_DIR} does not exist."
+        return [pytest.param(None, None, id="no-reference", marks=pytest.mark.skip(reason=reason))]
+    by_id = {ref.op_id: ref for ref in _reference_operations()[0]}
+    out = []
+    for op_id, data, bug in PINNED:
+        marks = [pytest.mark.xfail(strict=True, reason=bug)] if bug else []
+        out.append(pytest.param(by_id[op_id], data, id=op_id, marks=marks))
+    return out
+
+
+@pytest.mark.asyncio(loop_scope="module")
+@pytest.mark.parametrize(("ref", "data"), _pinned_params())
+async def test_pinned_cases_conform(ref: RefOp, data: dict[str, Any], target: Target) -> None:
+    operation = _schema(ref.file)[ref.path][ref.method]
+    media = "application/json" if "body" in data else None
+    case = operation.Case(path_parameters={"tenant": 1}, media_type=media, **data)
+    case, response = await target.send(ref, GeneratedCase(case))
+    problems = _conformance_problems(ref, case, response)
     assert not problems, f"{ref.op_id} on {target.backend}:\n\n" + "\n\n".join(problems)
 
 
@@ -421,6 +490,9 @@ def test_reference_coverage() -> None:
     """Say how many reference operations the sweeps cover; fail if the mapping broke."""
     if not REFERENCE_DIR.is_dir():
         pytest.skip(f"The reference OpenAPI documents are missing: {REFERENCE_DIR}")
-    ops, total = _reference_operations()
+    ops, total, unmapped = _reference_operations()
     assert total == 559
+    assert not unmapped, "reference operations missing from localtitan's manifest:\n" + "\n".join(
+        unmapped
+    )
     assert len(ops) >= 500, f"only {len(ops)} of {total} reference operations are implemented"

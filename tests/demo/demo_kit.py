@@ -16,7 +16,12 @@ ANCHOR = "2025-06-15"
 
 PEOPLE = frozenset({"settings:employees", "settings:technicians"})
 SKUS = frozenset(
-    {"pricebook:services", "pricebook:materials", "pricebook:equipment", "pricebook:discounts-and-fees"}
+    {
+        "pricebook:services",
+        "pricebook:materials",
+        "pricebook:equipment",
+        "pricebook:discounts-and-fees",
+    }
 )
 INVENTORY_LOCATIONS = frozenset({"inventory:warehouses", "inventory:trucks"})
 
@@ -159,7 +164,9 @@ def _ints(value: Any) -> Iterator[int]:
             yield from _ints(v)
 
 
-def references(kind: str, data: Any, parent_key: str = "") -> Iterator[tuple[str, int, frozenset[str] | None]]:
+def references(
+    kind: str, data: Any, parent_key: str = ""
+) -> Iterator[tuple[str, int, frozenset[str] | None]]:
     """Every (field path, id, kinds it may name) in a record; kinds None means unmapped."""
     if isinstance(data, list):
         for item in data:

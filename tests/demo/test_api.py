@@ -4,8 +4,8 @@ appointments and invoices all resolve."""
 from __future__ import annotations
 
 import httpx
-
 from demo_kit import MANIFEST, small_tenant
+
 from localtitan.app import LocalTitan
 from localtitan.demo import seed_quickstart
 from localtitan.snapshots.tenantdata import count_records, read_seed_settings
@@ -22,23 +22,36 @@ async def test_jobs_resolve_through_the_api(
 ) -> None:
     creds = await small_tenant(app, backend)
     h = await creds.headers(client)
-    page = await _get(client, h, creds.api("/jpm/v2/tenant/{tenant}/jobs?pageSize=40&includeTotal=true"))
+    page = await _get(
+        client, h, creds.api("/jpm/v2/tenant/{tenant}/jobs?pageSize=40&includeTotal=true")
+    )
     assert page["totalCount"] > 300 and page["hasMore"]
     jobs = page["data"]
     assert {j["jobStatus"] for j in jobs} >= {"Completed"}
     ids = []
     for job in jobs[:12]:
         assert job["jobNumber"] == str(job["id"]) and job["summary"]
-        customer = await _get(client, h, creds.api(f"/crm/v2/tenant/{{tenant}}/customers/{job['customerId']}"))
+        customer = await _get(
+            client, h, creds.api(f"/crm/v2/tenant/{{tenant}}/customers/{job['customerId']}")
+        )
         assert customer["name"] and customer["address"]["city"]
-        location = await _get(client, h, creds.api(f"/crm/v2/tenant/{{tenant}}/locations/{job['locationId']}"))
+        location = await _get(
+            client, h, creds.api(f"/crm/v2/tenant/{{tenant}}/locations/{job['locationId']}")
+        )
         assert location["customerId"] == customer["id"]
-        appts = await _get(client, h, creds.api(f"/jpm/v2/tenant/{{tenant}}/appointments?jobId={job['id']}"))
-        assert {a["id"] for a in appts["data"]} >= {job["firstAppointmentId"], job["lastAppointmentId"]}
+        appts = await _get(
+            client, h, creds.api(f"/jpm/v2/tenant/{{tenant}}/appointments?jobId={job['id']}")
+        )
+        assert {a["id"] for a in appts["data"]} >= {
+            job["firstAppointmentId"],
+            job["lastAppointmentId"],
+        }
         assert all(a["customerId"] == customer["id"] for a in appts["data"])
         ids.append(job["invoiceId"])
     invoices = await _get(
-        client, h, creds.api(f"/accounting/v2/tenant/{{tenant}}/invoices?ids={','.join(map(str, ids))}")
+        client,
+        h,
+        creds.api(f"/accounting/v2/tenant/{{tenant}}/invoices?ids={','.join(map(str, ids))}"),
     )
     found = {i["id"]: i for i in invoices["data"]}
     assert set(found) == set(ids)

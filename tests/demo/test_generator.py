@@ -6,8 +6,8 @@ from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
-
 from demo_kit import ANCHOR, CATALOG, MANIFEST, check_references, references
+
 from localtitan.demo import generate
 from localtitan.demo.sizes import SIZES, customers_for, plan_for
 from localtitan.engine.shaping import fill_record
@@ -97,7 +97,9 @@ def test_money_adds_up(small: list[Stored]) -> None:
         assert round(float(inv["balance"]) * 100) == total - paid[inv["id"]]
         balances[inv["customer"]["id"]] += total - paid[inv["id"]]
         if total:
-            outcomes["paid" if paid[inv["id"]] == total else "partial" if paid[inv["id"]] else "open"] += 1
+            outcomes[
+                "paid" if paid[inv["id"]] == total else "partial" if paid[inv["id"]] else "open"
+            ] += 1
     assert outcomes["paid"] and outcomes["partial"] and outcomes["open"]
     for cust in (r.data for r in small if r.kind == "crm:customers"):
         assert round(cust["balance"] * 100) == balances[cust["id"]]

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from demo_kit import ANCHOR, MANIFEST, tenant_rows
 
 from conftest import make_creds
-from demo_kit import ANCHOR, MANIFEST, tenant_rows
 from localtitan.app import LocalTitan
 from localtitan.demo import schedule, seed_tenant
 from localtitan.snapshots.refresh import RefreshError, refresh_integration
@@ -27,8 +27,18 @@ async def test_refresh_copies_production_and_removes_integration_only_records(
     db = app.runtime.db
     creds = await make_creds(app.runtime)  # an integration connection
     tenant = creds.tenant_id
-    await seed_tenant(db, MANIFEST, environment="production", tenant_id=tenant, customers=8, seed=3, anchor=ANCHOR)
-    await seed_tenant(db, MANIFEST, environment="integration", tenant_id=tenant, customers=12, seed=4, anchor=ANCHOR)
+    await seed_tenant(
+        db, MANIFEST, environment="production", tenant_id=tenant, customers=8, seed=3, anchor=ANCHOR
+    )
+    await seed_tenant(
+        db,
+        MANIFEST,
+        environment="integration",
+        tenant_id=tenant,
+        customers=12,
+        seed=4,
+        anchor=ANCHOR,
+    )
     h = await creds.headers(client)
     before = await client.get(creds.api("/crm/v2/tenant/{tenant}/export/customers"), headers=h)
     token = before.json()["continueFrom"]
@@ -50,7 +60,7 @@ async def test_refresh_copies_production_and_removes_integration_only_records(
     )
     assert customers.status_code == 200
     assert len(customers.json()["data"]) == 8
-    kind, rid = next(k for k in only_integration if k[0] == "crm:customers")
+    _, rid = next(k for k in only_integration if k[0] == "crm:customers")
     missing = await client.get(creds.api(f"/crm/v2/tenant/{{tenant}}/customers/{rid}"), headers=h)
     assert missing.status_code == 404
     # An export client that had read integration sees the copies and the removals as changes.
@@ -81,7 +91,9 @@ async def test_a_due_schedule_runs_once(app: LocalTitan) -> None:
     db = app.runtime.db
     creds = await make_creds(app.runtime)
     tenant = creds.tenant_id
-    await seed_tenant(db, MANIFEST, environment="production", tenant_id=tenant, customers=3, anchor=ANCHOR)
+    await seed_tenant(
+        db, MANIFEST, environment="production", tenant_id=tenant, customers=3, anchor=ANCHOR
+    )
     past = datetime.now(UTC) - timedelta(minutes=5)
     await schedule.set_schedule(db, tenant, schedule.parse_every("24h") or 0, first_run=past)
     ran = await schedule.run_due(db)

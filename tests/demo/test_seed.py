@@ -4,12 +4,11 @@ bulk writer, refusing seeded tenants, replace, reset and resuming an interrupted
 from __future__ import annotations
 
 import pytest
-
 from demo_kit import ANCHOR, MANIFEST, new_tenant, tenant_rows
+
 from localtitan.app import LocalTitan
-from localtitan.demo import SeedError, generate, reset_tenant, seed_tenant
+from localtitan.demo import SeedError, generate, reset_tenant, seed_tenant, sizes
 from localtitan.demo import seed as seed_module
-from localtitan.demo import sizes
 from localtitan.snapshots.tenantdata import count_records, read_seed_settings
 from localtitan.store.records import FIRST_ID, get_record
 
@@ -53,7 +52,7 @@ async def test_a_seeded_tenant_is_refused_unless_replaced(app: LocalTitan) -> No
     tenant = await new_tenant(db)
     await seed_tenant(db, MANIFEST, environment=ENV, tenant_id=tenant, customers=10, anchor=ANCHOR)
     before = await tenant_rows(db, ENV, tenant)
-    with pytest.raises(SeedError, match="already has .* records .* --replace"):
+    with pytest.raises(SeedError, match=r"already has .* records .* --replace"):
         await seed_tenant(db, MANIFEST, environment=ENV, tenant_id=tenant, customers=10)
     assert await tenant_rows(db, ENV, tenant) == before
     # Replace clears and reseeds; ids restart, so the same settings give the same records.
@@ -68,7 +67,9 @@ async def test_a_seeded_tenant_is_refused_unless_replaced(app: LocalTitan) -> No
 async def test_reset_restores_the_demo_state(app: LocalTitan) -> None:
     db = app.runtime.db
     tenant = await new_tenant(db)
-    await seed_tenant(db, MANIFEST, environment=ENV, tenant_id=tenant, customers=12, seed=5, anchor=ANCHOR)
+    await seed_tenant(
+        db, MANIFEST, environment=ENV, tenant_id=tenant, customers=12, seed=5, anchor=ANCHOR
+    )
     before = await tenant_rows(db, ENV, tenant)
     from sqlalchemy import delete
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from demo_kit import ANCHOR, MANIFEST, new_tenant, small_tenant, tenant_rows
 from sqlalchemy import func, select
 
 from conftest import make_creds
-from demo_kit import ANCHOR, MANIFEST, new_tenant, small_tenant, tenant_rows
 from localtitan.app import LocalTitan
 from localtitan.demo import seed_tenant
 from localtitan.snapshots.files import (
@@ -51,9 +51,7 @@ async def test_import_of_an_export_serves_the_same_responses(
     assert header.counts == exported.counts and exported.records == header.records > 10_000
     assert header.seed is not None and header.seed["customers"] == 300
     target = await make_creds(app.runtime)
-    loaded = await import_snapshot(
-        app.runtime.db, MANIFEST, path, as_tenant=target.tenant_id
-    )
+    loaded = await import_snapshot(app.runtime.db, MANIFEST, path, as_tenant=target.tenant_id)
     assert (loaded.records, loaded.created_tenant) == (exported.records, False)
     a, b = await source.headers(client), await target.headers(client)
     for path_ in LISTS:
@@ -102,19 +100,33 @@ def _bad_files(good: Path, tmp: Path) -> dict[str, tuple[Path, str]]:
     tampered = lines[3].replace(b'"active":true', b'"active":false', 1)
     return {
         "corrupt gzip": (
-            _bytes(tmp / "corrupt.gz", raw[:200] + bytes(b ^ 0x5A for b in raw[200:400]) + raw[400:]),
+            _bytes(
+                tmp / "corrupt.gz", raw[:200] + bytes(b ^ 0x5A for b in raw[200:400]) + raw[400:]
+            ),
             "not a valid gzip file|corrupt",
         ),
         "not gzip": (_bytes(tmp / "plain.jsonl", b"".join(lines)), "not a valid gzip file"),
         "truncated bytes": (_bytes(tmp / "cut.gz", raw[: len(raw) // 2]), "truncated"),
         "truncated lines": (_write(tmp / "short.gz", lines[:-5]), "truncated"),
-        "no trailer newline": (_write(tmp / "half.gz", [*lines[:-1], lines[-1][:20]]), "truncated|corrupt"),
-        "wrong header": (_write(tmp / "header.gz", [b'{"format":"something-else"}\n', *lines[1:]]), "not a localtitan snapshot"),
+        "no trailer newline": (
+            _write(tmp / "half.gz", [*lines[:-1], lines[-1][:20]]),
+            "truncated|corrupt",
+        ),
+        "wrong header": (
+            _write(tmp / "header.gz", [b'{"format":"something-else"}\n', *lines[1:]]),
+            "not a localtitan snapshot",
+        ),
         "not json": (_write(tmp / "text.gz", [b"hello world\n"]), "not a localtitan snapshot"),
         "empty": (_write(tmp / "empty.gz", []), "empty"),
         "future version": (_write(tmp / "future.gz", [future, *lines[1:]]), "format version 7"),
-        "tampered record": (_write(tmp / "tampered.gz", [*lines[:3], tampered, *lines[4:]]), "SHA-256"),
-        "bad record": (_write(tmp / "record.gz", [*lines[:3], b'{"kind": 5}\n', *lines[4:]]), "corrupt at line 4"),
+        "tampered record": (
+            _write(tmp / "tampered.gz", [*lines[:3], tampered, *lines[4:]]),
+            "SHA-256",
+        ),
+        "bad record": (
+            _write(tmp / "record.gz", [*lines[:3], b'{"kind": 5}\n', *lines[4:]]),
+            "corrupt at line 4",
+        ),
         "extra after trailer": (_write(tmp / "extra.gz", [*lines, lines[2]]), "after its trailer"),
         "missing file": (tmp / "nope.gz", "Cannot open"),
     }
@@ -150,7 +162,7 @@ async def test_import_refuses_a_tenant_with_records_unless_replaced(
     tenant = await new_tenant(db)
     await seed_tenant(db, MANIFEST, environment=ENV, tenant_id=tenant, customers=3, seed=8)
     before = await tenant_rows(db, ENV, tenant)
-    with pytest.raises(SnapshotError, match="already has .* --replace"):
+    with pytest.raises(SnapshotError, match=r"already has .* --replace"):
         await import_snapshot(db, MANIFEST, good_file, as_tenant=tenant)
     assert await tenant_rows(db, ENV, tenant) == before
     await import_snapshot(db, MANIFEST, good_file, as_tenant=tenant, replace=True)

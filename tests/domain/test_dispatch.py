@@ -56,10 +56,10 @@ async def test_assign_and_unassign_technicians(
     await api.ok(ASSIGN, json={"jobAppointmentId": appt, "technicianIds": [ann]})
     assert sorted(await _assigned(api, appt)) == sorted([ann, bo])
 
-    response = await api.call(ASSIGN, json={"jobAppointmentId": appt, "technicianIds": [1]})
-    assert 400 <= response.status_code < 500
-    response = await api.call(ASSIGN, json={"jobAppointmentId": 1, "technicianIds": [ann]})
-    assert 400 <= response.status_code < 500
+    error = await api.fails(400, ASSIGN, json={"jobAppointmentId": appt, "technicianIds": [bo, 1]})
+    assert "technicianIds[1]" in error["errors"]
+    error = await api.fails(400, ASSIGN, json={"jobAppointmentId": 1, "technicianIds": [ann]})
+    assert "jobAppointmentId" in error["errors"]
     error = await api.fails(400, ASSIGN, json={"jobAppointmentId": appt, "technicianIds": []})
     assert "technicianIds" in error["errors"]
 
@@ -115,3 +115,18 @@ async def test_technician_shifts(client: httpx.AsyncClient, creds: Creds, app: L
     remaining = await api.ok("dispatch.TechnicianShifts_GetList", params={"pageSize": 100})
     assert len(remaining["data"]) == 5
     assert not {s["id"] for s in remaining["data"]} & set(deleted["deletedIds"])
+
+
+async def test_arrival_window_configuration(
+    client: httpx.AsyncClient, creds: Creds, app: LocalTitan
+) -> None:
+    api = await connect(client, creds)
+    get, put = (
+        "dispatch.ArrivalWindows_GetConfiguration",
+        "dispatch.ArrivalWindows_UpdatedConfiguration",
+    )
+    assert await api.ok(get) == {"configuration": "StartTimeOfArrivalWindow"}
+    changed = await api.ok(put, json={"configuration": "EndTimeOfArrivalWindow"})
+    assert changed == {"configuration": "EndTimeOfArrivalWindow"}
+    assert await api.ok(get) == {"configuration": "EndTimeOfArrivalWindow"}
+    await api.fails(400, put, json={"configuration": "Ranged"})

@@ -12,7 +12,9 @@ inserted directly (``insert``): forms, jbce, marketingreputation, reporting, sch
 service-agreements, telecom, plus the read-only collections of the other modules listed with
 ``direct=True`` (business units, customer memberships, activity types...). marketingads' create
 operations have no read counterpart: its lists are tested on inserted records and its creates
-only for a 2xx answer.
+only for a 2xx answer. customer-interactions creates ratings but has no get: they are read back
+through its list and export. Creates that answer no id (journal entries, job notes, shifts)
+are found the way a client would, as the new record in the list.
 """
 
 from __future__ import annotations

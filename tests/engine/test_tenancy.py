@@ -138,6 +138,8 @@ async def test_export_token_of_one_tenant_shows_nothing_of_it_to_another(
     await World(a, app).ref("crm:customers")
     first = await a.ok("crm.ExportCustomers_GetCustomers")
     b = await connect(client, await make_creds(app.runtime))
-    # The token only says where in a feed to resume; B's feed holds none of A's records.
-    body = await b.ok("crm.ExportCustomers_GetCustomers", params={"from": first["continueFrom"]})
-    assert body["data"] == []
+    # A token is bound to the feed that issued it: another tenant's feed refuses it.
+    body = await b.fails(
+        400, "crm.ExportCustomers_GetCustomers", params={"from": first["continueFrom"]}
+    )
+    assert "from" in body["errors"]

@@ -37,15 +37,25 @@ async def assign(call: Call) -> Result:
         raise bad_request("technicianIds", "Name at least one technician.")
 
     async def work(tx: Tx) -> Result:
-        appt = await tx.get(APPOINTMENTS, body.get("jobAppointmentId"), "Appointment")
+        # Ids in a body that name nothing are a 400 naming the field (404 is for paths).
+        appt = await tx.find(APPOINTMENTS, body.get("jobAppointmentId"))
+        if appt is None:
+            raise bad_request(
+                "jobAppointmentId",
+                f"Appointment with ID {body.get('jobAppointmentId')} was not found.",
+            )
         current = [
             a
             for a in await tx.children(ASSIGNMENTS)
             if a.data.get("appointmentId") == appt.id and a.active
         ]
         by_tech = {a.data.get("technicianId"): a for a in current}
-        for tech_id in tech_ids:
-            tech = await tx.get("settings:technicians", tech_id, "Technician")
+        for i, tech_id in enumerate(tech_ids):
+            tech = await tx.find("settings:technicians", tech_id)
+            if tech is None:
+                raise bad_request(
+                    f"technicianIds[{i}]", f"Technician with ID {tech_id} was not found."
+                )
             if assigning and tech_id not in by_tech:
                 await tx.create(
                     ASSIGNMENTS,
@@ -195,7 +205,7 @@ async def arrival_configuration(call: Call) -> Result:
             else:
                 current.data["configuration"] = config
                 await tx.save(current)
-        data = current.data if current else {"configuration": "Ranged"}
+        data = current.data if current else {"configuration": "StartTimeOfArrivalWindow"}
         return respond(call, {"configuration": data.get("configuration")})
 
     return await transaction(call, work)

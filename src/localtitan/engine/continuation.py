@@ -1,4 +1,5 @@
-"""Export continuation tokens: opaque, signed, carrying the last row version a client saw."""
+"""Export continuation tokens: opaque, signed, carrying the last row version a client saw,
+and bound to the feed (environment, tenant and collection) that issued them."""
 
 from __future__ import annotations
 

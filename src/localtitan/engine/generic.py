@@ -167,8 +167,10 @@ def _list_handler(op: Operation) -> Handler:
         coll = catalog.collection(op)
         parent_id, _ = _ids_from_path(op, coll, call)
         await _check_parent(call, catalog, coll, parent_id)
-        page = call.query.get("page") or 1
-        size = call.query.get("pageSize") or DEFAULT_PAGE_SIZE
+        page = call.query.get("page")
+        page = 1 if page is None else page
+        size = call.query.get("pageSize")
+        size = DEFAULT_PAGE_SIZE if size is None else size
         errors: dict[str, list[str]] = {}
         if page < 1:
             errors["page"] = ["The page must be 1 or more."]
@@ -463,6 +465,11 @@ def _delete_handler(op: Operation) -> Handler:
 # ---------------------------------------------------------------- export
 
 
+def _feed(call: Call, coll: Collection) -> str:
+    """What a continuation token is bound to: one collection of one tenant's environment."""
+    return f"{call.environment.value}:{call.tenant_id}:{coll.kind}"
+
+
 def _export_handler(op: Operation) -> Handler:
     async def handle(call: Call) -> Result:
         catalog = catalog_for(call.runtime.manifest)
@@ -472,7 +479,7 @@ def _export_handler(op: Operation) -> Handler:
         conds = [key_filter(env, call.tenant_id, coll.kind)]
         after = 0
         if start:
-            version = decode_token(call.runtime.server_key, coll.kind, str(start))
+            version = decode_token(call.runtime.server_key, _feed(call, coll), str(start))
             if version is not None:
                 after = version
             else:
@@ -509,7 +516,7 @@ def _export_handler(op: Operation) -> Handler:
         has_more = len(rows) > EXPORT_PAGE_SIZE
         rows = rows[:EXPORT_PAGE_SIZE]
         last = rows[-1].row_version if rows else after
-        token = encode_token(call.runtime.server_key, coll.kind, last)
+        token = encode_token(call.runtime.server_key, _feed(call, coll), last)
         items = _project(catalog, op, coll, [r.data for r in rows])
         head = encode({"hasMore": has_more, "continueFrom": token})
         body = head[:-1] + b',"data":[' + b",".join(items) + b"]}"
