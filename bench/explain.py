@@ -104,7 +104,23 @@ def _requests(prepared: Prepared, cfg: Config) -> list[tuple[str, str, str, byte
             None,
         ),
         ("export page", "GET", f"/api-integration/jpm/v2/tenant/{t}/export/jobs", None),
+        ("create job (writers)", "POST", jobs, _job_body(info)),
     ]
+
+
+def _job_body(info: Any) -> bytes:
+    customer, location = info.customer_location(info.counts["crm:customers"] // 3)
+    return json.dumps(
+        {
+            "customerId": customer,
+            "locationId": location,
+            "businessUnitId": info.business_unit_id,
+            "jobTypeId": info.job_type_id,
+            "campaignId": info.campaign_id,
+            "priority": "Normal",
+            "appointments": [{"start": "2026-12-01T15:00:00Z", "end": "2026-12-01T17:00:00Z"}],
+        }
+    ).encode()
 
 
 async def _plan(engine: Any, sql: str, params: Any) -> list[str]:

@@ -220,3 +220,20 @@ async def test_job_location_and_appointment_filters(
     # An id that is not a number is a 400 naming the filter, not an error in the server.
     error = await api.fails(400, JOBS, params={"customerId": "abc"})
     assert "customerId" in error["errors"]
+
+
+async def test_customer_address_filters(
+    client: httpx.AsyncClient, creds: Creds, app: LocalTitan
+) -> None:
+    api = await connect(client, creds)
+    world = World(api, app)
+    austin = await world.body("crm.Customers_Create")
+    austin["address"] = {**austin["address"], "city": "Austin", "zip": "78701", "state": "TX"}
+    dallas = await world.body("crm.Customers_Create")
+    dallas["address"] = {**dallas["address"], "city": "Dallas", "zip": "75201", "state": "TX"}
+    a = await api.ok("crm.Customers_Create", json=austin)
+    d = await api.ok("crm.Customers_Create", json=dallas)
+    assert await _ids(api, CUSTOMERS, city="austin") == [a["id"]]
+    assert await _ids(api, CUSTOMERS, zip="75201") == [d["id"]]
+    assert await _ids(api, CUSTOMERS, state="TX") == [a["id"], d["id"]]
+    assert await _ids(api, CUSTOMERS, city="Houston") == []

@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, cast, func, literal
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import ColumnElement, String, Text, cast, func, literal
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.sql.elements import ColumnElement as Col
 
 from localtitan.errors import ApiError
@@ -37,6 +37,10 @@ _IGNORED = {
     "orderbydirection",
     "searchtext",
 }
+_ADDRESS_PARTS = {
+    p.lower(): p
+    for p in ("street", "unit", "city", "state", "zip", "country", "latitude", "longitude")
+}
 _COLUMNS = {
     "id": records.c.id,
     "createdon": records.c.created_on,
@@ -47,7 +51,11 @@ _COLUMNS = {
 
 
 def json_field(dialect: str, field: str) -> ColumnElement[Any]:
+    """A field of the stored JSON; ``address.city`` reaches into a nested object."""
     if dialect == "postgresql":
+        if "." in field:
+            path = literal(field.split("."), type_=ARRAY(Text))
+            return cast(records.c.data, JSONB).op("#>>")(path)
         return cast(records.c.data, JSONB).op("->>")(literal(field))
     return func.json_extract(records.c.data, f"$.{field}")
 
@@ -176,6 +184,9 @@ def _condition(
     field = _field_for(name, properties)
     if field is not None:
         return _equals(dialect, field, value, properties[field])
+    if key in _ADDRESS_PARTS and "address" in properties:
+        # Customer and location filters such as city= and zip= match the address inside.
+        return _equals(dialect, f"address.{_ADDRESS_PARTS[key]}", value, None)
     if key.endswith("ids") and len(key) > 3:
         singular = _field_for(name[:-1], properties)
         if singular:
