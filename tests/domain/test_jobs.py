@@ -220,3 +220,32 @@ def api_op(op_id: str) -> Any:
     from domain_kit import operation
 
     return operation(op_id)
+
+
+async def test_jobs_and_appointments_by_technician_and_appointment_status(
+    client: httpx.AsyncClient, creds: Creds, app: LocalTitan
+) -> None:
+    api, world = await _setup(client, creds, app)
+    alice = await world.ref("settings:technicians")
+    (bob_record,) = await insert(app, api.creds, "settings:technicians", [{"name": "Bob"}])
+    bob = bob_record["id"]
+    body = await world.job_body()
+    body["appointments"] = [{"start": T10, "end": T12, "technicianIds": [alice]}]
+    alice_job = await api.ok("jpm.Jobs_Create", json=body)
+    body = await world.job_body()
+    body["appointments"] = [{"start": T10, "end": T12, "technicianIds": [bob]}]
+    bob_job = await api.ok("jpm.Jobs_Create", json=body)
+
+    def ids(page: Any) -> list[Any]:
+        return [r["id"] for r in page["data"]]
+
+    assert ids(await api.ok("jpm.Jobs_GetList", params={"technicianId": alice})) == [
+        alice_job["id"]
+    ]
+    assert ids(await api.ok("jpm.Appointments_GetList", params={"technicianId": bob})) == [
+        bob_job["firstAppointmentId"]
+    ]
+    hold = {"reasonId": 1, "memo": "waiting for parts"}
+    await api.ok("jpm.Appointments_Hold", id=bob_job["firstAppointmentId"], json=hold)
+    held = await api.ok("jpm.Jobs_GetList", params={"appointmentStatus": "Hold"})
+    assert ids(held) == [bob_job["id"]]

@@ -21,6 +21,7 @@ from localtitan.engine.dispatch import Handler, register_generic
 from localtitan.engine.page_cache import PageCache
 from localtitan.engine.query import build_filters, sort_clause
 from localtitan.engine.references import check_references
+from localtitan.engine.related import related_filters
 from localtitan.engine.shaping import fill_record, object_properties, shape
 from localtitan.errors import ApiError
 from localtitan.spec import Operation
@@ -184,6 +185,9 @@ def _list_handler(op: Operation) -> Handler:
             key_filter(call.environment.value, call.tenant_id, coll.kind),
             records.c.deleted.is_(False),
             *build_filters(db.dialect, call.query, coll.properties, has_active=has_active),
+            *related_filters(
+                db.dialect, call.environment.value, call.tenant_id, coll.kind, call.query
+            ),
         ]
         if parent_id is not None:
             conds.append(records.c.parent_id == _int(parent_id))

@@ -20,7 +20,7 @@ from localtitan.errors import ApiError
 from localtitan.store.records import PROMOTED, format_time
 from localtitan.store.tables import records
 
-__all__ = ["MAX_IDS", "build_filters", "json_field", "sort_clause"]
+__all__ = ["MAX_IDS", "build_filters", "json_field", "json_value", "sort_clause"]
 
 MAX_IDS = 50
 
@@ -50,17 +50,17 @@ _COLUMNS = {
 }
 
 
-def json_field(dialect: str, field: str) -> ColumnElement[Any]:
+def json_field(dialect: str, field: str, table: Any = records) -> ColumnElement[Any]:
     """A field of the stored JSON; ``address.city`` reaches into a nested object."""
     if dialect == "postgresql":
         if "." in field:
             path = literal(field.split("."), type_=ARRAY(Text))
-            return cast(records.c.data, JSONB).op("#>>")(path)
-        return cast(records.c.data, JSONB).op("->>")(literal(field))
-    return func.json_extract(records.c.data, f"$.{field}")
+            return cast(table.c.data, JSONB).op("#>>")(path)
+        return cast(table.c.data, JSONB).op("->>")(literal(field))
+    return func.json_extract(table.c.data, f"$.{field}")
 
 
-def _json_value(dialect: str, value: Any) -> Any:
+def json_value(dialect: str, value: Any) -> Any:
     # PostgreSQL's ->> yields text; SQLite's json_extract yields the JSON scalar itself.
     if dialect == "postgresql":
         if isinstance(value, bool):
@@ -193,12 +193,12 @@ def _condition(
             if singular in PROMOTED:
                 return records.c[PROMOTED[singular]].in_(_ids(name, value))
             expr = json_field(dialect, singular)
-            return expr.in_([_json_value(dialect, v) for v in _ids(name, value)])
+            return expr.in_([json_value(dialect, v) for v in _ids(name, value)])
     if key.endswith("s") and len(key) > 1:
         singular = _field_for(name[:-1], properties)
         if singular:
             expr = json_field(dialect, singular)
-            return expr.in_([_json_value(dialect, v) for v in _as_list(value)])
+            return expr.in_([json_value(dialect, v) for v in _as_list(value)])
     for suffix, op in (
         ("onorafter", ">="),
         ("after", ">"),
@@ -221,7 +221,7 @@ def _condition(
             elif field.lower() == "modifiedon":
                 target, v = records.c.modified_on, value
             else:
-                target, v = json_field(dialect, field), _json_value(dialect, value)
+                target, v = json_field(dialect, field), json_value(dialect, value)
             return typing.cast("ColumnElement[bool]", target.op(op)(v))
     return None
 
@@ -229,11 +229,11 @@ def _condition(
 def _equals(dialect: str, field: str, value: Any, schema: Any) -> ColumnElement[bool]:
     expr = json_field(dialect, field)
     if isinstance(value, list):
-        return expr.in_([_json_value(dialect, v) for v in value])
+        return expr.in_([json_value(dialect, v) for v in value])
     if isinstance(value, str):
         # Enum and text filters match regardless of case, as ServiceTitan's do.
         return func.lower(cast(expr, String)) == value.lower()
-    return typing.cast("ColumnElement[bool]", expr == _json_value(dialect, value))
+    return typing.cast("ColumnElement[bool]", expr == json_value(dialect, value))
 
 
 def sort_clause(

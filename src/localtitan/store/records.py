@@ -188,10 +188,9 @@ def promoted_values(data: Mapping[str, Any]) -> dict[str, Any]:
 def _row(env: str, tenant_id: int, rec: Stored, version: int, now: datetime) -> dict[str, Any]:
     created = rec.created_on or now
     modified = rec.modified_on or now
-    status = rec.status
-    if status is None:
-        raw_status = rec.data.get("status", rec.data.get("jobStatus"))
-        status = str(raw_status)[:100] if isinstance(raw_status, str) else None
+    # The column follows the JSON, so a status change made to the data is what filters see.
+    raw_status = rec.data.get("status", rec.data.get("jobStatus"))
+    status = str(raw_status)[:100] if isinstance(raw_status, str) else rec.status
     return {
         "environment": env,
         "tenant_id": tenant_id,
