@@ -19,7 +19,16 @@ import tempfile
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from bench._harness import BenchResult, Config, compare, fetch_token
+from bench._harness import (
+    BenchResult,
+    Config,
+    HttpLoad,
+    HttpRequest,
+    baseline_server,
+    capture,
+    compare,
+    fetch_token,
+)
 from bench._workloads import ExportWalk, RawSelect, api_target, auth_headers
 from bench.dataset import ENVIRONMENT, dataset_server
 
@@ -60,7 +69,25 @@ async def run(cfg: Config) -> BenchResult:
             comparison = await compare(
                 "export/jobs records/s vs raw SELECT records/s", walk, raw, walk_cfg, target=TARGET
             )
+            # Where a page's time goes: the feed's second page, again and again on one
+            # connection, against the bare ASGI app sending the same bytes.
+            status, body = await walk.conn.request("GET", walk.target)
             await walk.conn.close()
+            if status != 200:
+                raise RuntimeError(f"export answered {status}: {body[:300]!r}")
+            page_req = HttpRequest(
+                "GET", f"{walk.target}?from={_token(body)}", auth_headers(lt, token)
+            )
+            real = await capture(lt.server, page_req)
+            one = replace(cfg, concurrency=1)
+            async with baseline_server(cfg, real, Path(tmp)) as base:
+                page_cmp = await compare(
+                    "one export page (1,000 jobs) vs bare ASGI sending the same bytes",
+                    HttpLoad("export page", lt.server, page_req, one),
+                    HttpLoad("bare ASGI", base, page_req, one),
+                    one,
+                    target="report",
+                )
     measured = walk.walks[1:] if cfg.warmup > 0 else walk.walks
     growth = [w.peak_growth_mb for w in walk.walks if w.peak_growth_mb is not None]
     # From the server's RSS before its first export request (the warm-up walk) to the highest
@@ -74,7 +101,7 @@ async def run(cfg: Config) -> BenchResult:
     return BenchResult(
         NAME,
         TITLE,
-        [comparison],
+        [comparison, page_cmp],
         notes=[
             f"dataset {info.scale}: {expect:,} jobs, {PAGE:,} a page; every measured walk "
             f"complete with all records: {complete}; req/s in the table counts records; both "
@@ -109,3 +136,9 @@ async def run(cfg: Config) -> BenchResult:
 
 def _mb(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} MB"
+
+
+def _token(body: bytes) -> str:
+    import json
+
+    return str(json.loads(body)["continueFrom"])

@@ -720,6 +720,10 @@ def seed_cmd(
         bool,
         typer.Option("--replace", help="Delete the tenant's records in the environment first."),
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Generator processes; 0 generates in this process [by size and CPUs]."),
+    ] = None,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
     as_json: JsonOut = False,
@@ -743,6 +747,7 @@ def seed_cmd(
             anchor=anchor,
             replace=replace,
             progress=update,
+            workers=workers,
         )
 
     if bar is not None:

@@ -351,9 +351,10 @@ def test_servicepytan_export_all_and_continue_from(
     records = customers.export_all("customers")
     _check_all_customers(server, "integration", records)
     assert len(records) > EXPORT_PAGE_SIZE
-    first, second = redirect.pages("/export/customers")
-    assert first["from"] == [""]
-    assert second["from"][0], "the second export page must continue from the first"
+    exports = redirect.pages("/export/customers")
+    assert len(exports) == math.ceil(len(records) / EXPORT_PAGE_SIZE) >= 2
+    assert exports[0]["from"] == [""]
+    assert all(p["from"][0] for p in exports[1:]), "later pages must continue from a token"
 
     # The last page's continueFrom resumes after everything seen so far: nothing new yet.
     last = customers.export_one("customers")

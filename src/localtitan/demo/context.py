@@ -12,7 +12,7 @@ import random
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVar
 
 from faker import Faker
@@ -29,7 +29,6 @@ __all__ = [
     "chance",
     "guid",
     "iso",
-    "later",
     "money",
     "pick",
     "rng_for",
@@ -217,7 +216,3 @@ class Vocab:
         )[style]
         clean = "".join(ch for ch in local.lower() if ch.isalnum() or ch == ".")
         return f"{clean}@{pick(rng, self.email_domains)}"
-
-
-def later(start: datetime, rng: random.Random, low_minutes: int, high_minutes: int) -> datetime:
-    return start + timedelta(minutes=rng.randint(low_minutes, high_minutes))

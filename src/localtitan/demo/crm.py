@@ -96,9 +96,9 @@ def make_client(
     phone = company.phone(rng)
     email = vocab.email(rng, first, last) if chance(rng, 0.82) else None
     if commercial and email:
-        email = (
-            f"{first[0]}{last}@{company.domain.replace('.com', '')}{rng.randint(1, 99)}.com".lower()
-        )
+        # Businesses write from their own domain.
+        domain = "".join(ch for ch in name.lower() if ch.isalnum())[:24] or "example"
+        email = f"{first[0]}{last}@{domain}.com".lower().replace(" ", "")
     client = Client(
         cid,
         name,

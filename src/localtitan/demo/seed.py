@@ -19,20 +19,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from localtitan.demo.company import build_company
-from localtitan.demo.context import Ids, Out
-from localtitan.demo.customers import build_chunk
-from localtitan.demo.model import Company
-from localtitan.demo.shaper import Filler
-from localtitan.demo.sizes import (
-    CHUNK_CUSTOMERS,
-    SINGLE_TRANSACTION_LIMIT,
-    Plan,
-    customers_for,
-    plan_for,
-)
+from localtitan.demo import sizes
+from localtitan.demo.producer import ChunkRows, CompanyGenerator, chunk_rows, default_workers
+from localtitan.demo.sizes import SINGLE_TRANSACTION_LIMIT, Plan, customers_for, plan_for
 from localtitan.demo.writer import BulkWriter
-from localtitan.engine.catalog import catalog_for
 from localtitan.snapshots.tenantdata import (
     SeedSettings,
     clear_tenant,
@@ -43,6 +33,7 @@ from localtitan.snapshots.tenantdata import (
 )
 from localtitan.spec import Manifest
 from localtitan.store.database import Database
+from localtitan.store.records import FIRST_ID, Stored
 
 __all__ = [
     "DEFAULT_SEED",
@@ -62,7 +53,7 @@ DEFAULT_SEED = 1
 GENERATOR_VERSION = 1
 # Chunks per transaction for seeds that commit as they go (20,000 customers).
 _CHUNKS_PER_COMMIT = 40
-_SQLITE_CACHE_KIB = 512 * 1024
+_SQLITE_CACHE_KIB = 256 * 1024
 
 
 class SeedError(Exception):
@@ -128,48 +119,20 @@ def normalize_anchor(value: datetime | date | str | None) -> datetime:
     return datetime(value.year, value.month, value.day, tzinfo=UTC)
 
 
-class _Generator:
-    """Deterministic generation of one company, chunk by chunk."""
-
-    def __init__(self, manifest: Manifest, seed: int, anchor: datetime, plan: Plan) -> None:
-        self.catalog = catalog_for(manifest)
-        self.filler = Filler(manifest)
-        self.seed = seed
-        self.anchor = anchor
-        self.plan = plan
-        self.company: Company | None = None
-
-    def company_records(self, first_id: int) -> tuple[Out, int]:
-        ids = Ids(first_id)
-        out = Out(self.catalog, self.filler)
-        self.company = build_company(self.seed, self.anchor, self.plan, ids, out)
-        return out, ids.used
-
-    def chunk_records(self, index: int, first_id: int) -> tuple[Out, int, int]:
-        assert self.company is not None
-        ids = Ids(first_id)
-        out = Out(self.catalog, self.filler)
-        customers = build_chunk(self.company, index, ids, out)
-        return out, ids.used, customers
-
-
 def generate(
     manifest: Manifest,
     *,
     customers: int,
     seed: int = DEFAULT_SEED,
     anchor: datetime | date | str | None = None,
-    first_id: int = 10_000_001,
-) -> list[Any]:
-    """All records of a company in memory (for tests and small tools)."""
-    gen = _Generator(manifest, seed, normalize_anchor(anchor), plan_for(customers))
-    out, used = gen.company_records(first_id)
-    items = list(out.items)
-    next_id = first_id + used
+    first_id: int = FIRST_ID,
+) -> list[Stored]:
+    """All records of a company in memory, with the ids a seed of a fresh tenant gives them
+    (for tests and small tools)."""
+    gen = CompanyGenerator(manifest, seed, normalize_anchor(anchor), plan_for(customers))
+    items = gen.company_records(first_id)
     for index in range(gen.plan.chunks):
-        chunk, used, _ = gen.chunk_records(index, next_id)
-        items.extend(chunk.items)
-        next_id += used
+        items.extend(gen.chunk(index)[0])
     return items
 
 
@@ -211,34 +174,61 @@ class _Run:
         )
 
 
-async def _write_chunks(
-    writer: BulkWriter, gen: _Generator, run: _Run, first: int, stop: int
-) -> None:
-    """Generate and write chunks ``first .. stop - 1``, one at a time.
-
-    Generation stays on this thread on purpose: in a worker thread it competes for the GIL
-    with the SQLite driver thread, which needs the GIL between rows, and both slow down.
-    """
-    for index in range(first, stop):
-        next_id = await writer.next_id()
-        out, used, customers = gen.chunk_records(index, next_id)
-        prepared = writer.prepare(out.items)
-        await writer.claim_ids(next_id, used)
-        await writer.write_prepared(prepared)
-        run.add(prepared.kinds)
-        run.customers_done += customers
-        run.report()
-
-
-async def _write_company(writer: BulkWriter, gen: _Generator, run: _Run) -> int:
-    first = await writer.next_id()
-    out, used = gen.company_records(first)
-    await writer.write(out.items)
-    await writer.claim_ids(first, used)
-    run.add(dict(Counter(item.kind for item in out.items)))
+async def _write_company(writer: BulkWriter, gen: CompanyGenerator, run: _Run) -> int:
+    """Write the company's records and reserve every id the seed may use; returns the first."""
+    base = await writer.next_id()
+    items = gen.company_records(base)
+    await writer.write(items)
+    await writer.claim_ids(base, gen.ids_needed)
+    run.add(dict(Counter(item.kind for item in items)))
     run.company_records = run.records
     run.report()
-    return first
+    return base
+
+
+async def _write_chunks(
+    db: Database,
+    conn: AsyncConnection | None,
+    gen: CompanyGenerator,
+    settings: SeedSettings,
+    run: _Run,
+    workers: int,
+) -> None:
+    """Write the chunks from ``settings.chunks_done`` on. With ``conn``, all in that
+    transaction; without, a transaction per :data:`_CHUNKS_PER_COMMIT` chunks, each also
+    recording the progress in ``tenant_seeds``."""
+    plan = gen.plan
+    sqlite = db.is_sqlite
+    chunks = chunk_rows(gen, settings.chunks_done, plan.chunks, sqlite=sqlite, workers=workers)
+    if conn is not None:
+        writer = BulkWriter(conn, settings.environment, settings.tenant_id)
+        async for chunk in chunks:
+            await _write_chunk(writer, chunk, run)
+        settings.chunks_done = plan.chunks
+        return
+    try:
+        while settings.chunks_done < plan.chunks:
+            stop = min(plan.chunks, settings.chunks_done + _CHUNKS_PER_COMMIT)
+            async with db.begin() as step:
+                await _tune(step)
+                writer = BulkWriter(step, settings.environment, settings.tenant_id)
+                for _ in range(settings.chunks_done, stop):
+                    await _write_chunk(writer, await anext(chunks), run)
+                settings.chunks_done = stop
+                settings.records = run.records
+                if stop == plan.chunks:
+                    settings.status = "complete"
+                    settings.finished_on = datetime.now(UTC)
+                await write_seed_settings(step, settings)
+    finally:
+        await chunks.aclose()
+
+
+async def _write_chunk(writer: BulkWriter, chunk: ChunkRows, run: _Run) -> None:
+    await writer.write_rows(chunk.prepared.rows)
+    run.add(chunk.prepared.kinds)
+    run.customers_done += chunk.customers
+    run.report()
 
 
 async def seed_tenant(
@@ -253,12 +243,14 @@ async def seed_tenant(
     anchor: datetime | date | str | None = None,
     replace: bool = False,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> SeedResult:
     """Fill a tenant's ``environment`` with a demo company.
 
     Refuses a tenant that already has records unless ``replace`` (which clears the tenant in
     that environment first, in the same transaction). ``seed`` and ``anchor`` default to 1 and
     today at 00:00 UTC; the same seed, anchor and size always give the same records and ids.
+    ``workers`` is the number of generator processes (default: by size and CPUs; 0 = none).
     """
     try:
         count = customers_for(size, customers)
@@ -285,7 +277,7 @@ async def seed_tenant(
                 f"customers, seed {state.seed}, anchor {state.anchor.date()}). Rerun that seed "
                 "to resume it, or add --replace to clear the tenant and start again."
             )
-        return await _resume(db, manifest, state, progress)
+        return await _resume(db, manifest, state, progress, workers)
     if existing and not replace:
         raise SeedError(
             f"Tenant {tenant_id} already has {existing} records in {environment}. "
@@ -310,9 +302,10 @@ async def seed_tenant(
         started_on=datetime.now(UTC),
         finished_on=None,
     )
+    chosen = default_workers(plan.chunks) if workers is None else workers
     if count <= SINGLE_TRANSACTION_LIMIT:
-        return await _seed_at_once(db, manifest, settings, plan, replace, progress)
-    return await _seed_in_steps(db, manifest, settings, plan, replace, progress)
+        return await _seed_at_once(db, manifest, settings, plan, replace, progress, chosen)
+    return await _seed_in_steps(db, manifest, settings, plan, replace, progress, chosen)
 
 
 async def _tune(conn: AsyncConnection) -> None:
@@ -344,16 +337,15 @@ async def _seed_at_once(
     plan: Plan,
     replace: bool,
     progress: Progress | None,
+    workers: int,
 ) -> SeedResult:
     run = _Run(time.monotonic(), plan, progress)
-    gen = _Generator(manifest, settings.seed, settings.anchor, plan)
+    gen = CompanyGenerator(manifest, settings.seed, settings.anchor, plan)
     async with db.begin() as conn:
         writer = await _prepare(conn, settings, replace)
-        first = await _write_company(writer, gen, run)
-        await _write_chunks(writer, gen, run, 0, plan.chunks)
-        settings.first_id = first
+        settings.first_id = await _write_company(writer, gen, run)
+        await _write_chunks(db, conn, gen, settings, run, workers)
         settings.status = "complete"
-        settings.chunks_done = plan.chunks
         settings.records = run.records
         settings.finished_on = datetime.now(UTC)
         await write_seed_settings(conn, settings)
@@ -367,47 +359,37 @@ async def _seed_in_steps(
     plan: Plan,
     replace: bool,
     progress: Progress | None,
+    workers: int,
 ) -> SeedResult:
     run = _Run(time.monotonic(), plan, progress)
-    gen = _Generator(manifest, settings.seed, settings.anchor, plan)
+    gen = CompanyGenerator(manifest, settings.seed, settings.anchor, plan)
     async with db.begin() as conn:
         writer = await _prepare(conn, settings, replace)
-        first = await _write_company(writer, gen, run)
-        settings.first_id = first
+        settings.first_id = await _write_company(writer, gen, run)
         settings.records = run.records
         await write_seed_settings(conn, settings)
-    await _continue(db, gen, settings, run)
+    await _write_chunks(db, None, gen, settings, run, workers)
     return _result(settings, run, resumed=False)
 
 
 async def _resume(
-    db: Database, manifest: Manifest, settings: SeedSettings, progress: Progress | None
+    db: Database,
+    manifest: Manifest,
+    settings: SeedSettings,
+    progress: Progress | None,
+    workers: int | None,
 ) -> SeedResult:
     plan = plan_for(settings.customers)
     run = _Run(time.monotonic(), plan, progress)
-    gen = _Generator(manifest, settings.seed, settings.anchor, plan)
-    # The company's records are committed; only its in-memory facts are needed again.
+    gen = CompanyGenerator(manifest, settings.seed, settings.anchor, plan)
+    # The company's records (and every id) are committed; only its facts are needed again.
     gen.company_records(settings.first_id)
     run.records = settings.records
-    run.customers_done = min(plan.customers, settings.chunks_done * CHUNK_CUSTOMERS)
+    run.customers_done = min(plan.customers, settings.chunks_done * sizes.CHUNK_CUSTOMERS)
     run.report()
-    await _continue(db, gen, settings, run)
+    chosen = default_workers(plan.chunks - settings.chunks_done) if workers is None else workers
+    await _write_chunks(db, None, gen, settings, run, chosen)
     return _result(settings, run, resumed=True)
-
-
-async def _continue(db: Database, gen: _Generator, settings: SeedSettings, run: _Run) -> None:
-    plan = gen.plan
-    while settings.chunks_done < plan.chunks:
-        stop = min(plan.chunks, settings.chunks_done + _CHUNKS_PER_COMMIT)
-        async with db.begin() as conn:
-            writer = BulkWriter(conn, settings.environment, settings.tenant_id)
-            await _write_chunks(writer, gen, run, settings.chunks_done, stop)
-            settings.chunks_done = stop
-            settings.records = run.records
-            if stop == plan.chunks:
-                settings.status = "complete"
-                settings.finished_on = datetime.now(UTC)
-            await write_seed_settings(conn, settings)
 
 
 def _result(settings: SeedSettings, run: _Run, *, resumed: bool) -> SeedResult:

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 
 __all__ = [
     "CHUNK_CUSTOMERS",
+    "IDS_PER_CUSTOMER",
     "SINGLE_TRANSACTION_LIMIT",
     "SIZES",
     "Plan",
+    "chunk_id_block",
     "customers_for",
     "plan_for",
 ]
@@ -23,12 +25,24 @@ SIZES: dict[str, int] = {"small": 300, "medium": 10_000, "large": 100_000}
 # the same chunk, so memory stays flat however many customers there are.
 CHUNK_CUSTOMERS = 500
 
+# Ids reserved per customer. A chunk takes a block of ids of its own (customers x this), so
+# chunks are independent: any chunk can be generated (in another process, or when a seed
+# resumes) knowing only its index. Customers use about 50 ids each; a chunk of 500 using
+# twice the mean is practically impossible, and the generator raises if it ever did.
+IDS_PER_CUSTOMER = 100
+
 # Up to this many customers a seed is one transaction; beyond it, it commits as it goes and
 # records its progress so an interrupted seed can resume.
 SINGLE_TRANSACTION_LIMIT = SIZES["large"]
 
 # Rough records per customer, for the progress bar's first estimate (refined as chunks land).
 RECORDS_PER_CUSTOMER = 30
+
+
+def chunk_id_block() -> int:
+    # The constant covers the chunk's own records (prospects, calls, transfers) and the
+    # wider spread of small chunks.
+    return CHUNK_CUSTOMERS * IDS_PER_CUSTOMER + 5_000
 
 
 def _clamp(value: int, low: int, high: int) -> int:

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from localtitan.store.records import Stored, allocate, encode, promoted_values
 from localtitan.store.tables import records
 
-__all__ = ["BATCH_ROWS", "BulkWriter", "IdMismatchError", "Prepared"]
+__all__ = ["BATCH_ROWS", "BulkWriter", "IdMismatchError", "Prepared", "prepare_rows"]
 
 BATCH_ROWS = 4_000
 
@@ -77,6 +77,38 @@ def _status(rec: Stored) -> str | None:
     return str(raw)[:100] if isinstance(raw, str) else None
 
 
+def prepare_rows(items: Sequence[Stored], *, sqlite: bool) -> Prepared:
+    """Encode records into rows; pure CPU work, safe to run in another thread or process."""
+    now = datetime.now(UTC)
+    rows: list[_Row] = []
+    kinds: dict[str, int] = {}
+    for rec in items:
+        kinds[rec.kind] = kinds.get(rec.kind, 0) + 1
+        created = rec.created_on or now
+        modified = rec.modified_on or now
+        promoted = promoted_values(rec.data)
+        rows.append(
+            (
+                rec.kind,
+                rec.id,
+                rec.parent_id,
+                rec.guid,
+                rec.active,
+                rec.deleted,
+                created.astimezone(UTC).strftime(_SQLITE_TIME) if sqlite else created,
+                modified.astimezone(UTC).strftime(_SQLITE_TIME) if sqlite else modified,
+                promoted["customer_id"],
+                promoted["location_id"],
+                promoted["job_id"],
+                promoted["number"],
+                promoted["name"],
+                _status(rec),
+                encode(rec.data).decode(),
+            )
+        )
+    return Prepared(rows, kinds)
+
+
 class BulkWriter:
     """Writes records for one tenant and environment inside the caller's transaction."""
 
@@ -117,36 +149,7 @@ class BulkWriter:
     # ------------------------------------------------------------ rows
 
     def prepare(self, items: Sequence[Stored]) -> Prepared:
-        """Encode records into rows; pure CPU work, safe to run in another thread."""
-        now = datetime.now(UTC)
-        sqlite = self.dialect == "sqlite"
-        rows: list[_Row] = []
-        kinds: dict[str, int] = {}
-        for rec in items:
-            kinds[rec.kind] = kinds.get(rec.kind, 0) + 1
-            created = rec.created_on or now
-            modified = rec.modified_on or now
-            promoted = promoted_values(rec.data)
-            rows.append(
-                (
-                    rec.kind,
-                    rec.id,
-                    rec.parent_id,
-                    rec.guid,
-                    rec.active,
-                    rec.deleted,
-                    created.astimezone(UTC).strftime(_SQLITE_TIME) if sqlite else created,
-                    modified.astimezone(UTC).strftime(_SQLITE_TIME) if sqlite else modified,
-                    promoted["customer_id"],
-                    promoted["location_id"],
-                    promoted["job_id"],
-                    promoted["number"],
-                    promoted["name"],
-                    _status(rec),
-                    encode(rec.data).decode(),
-                )
-            )
-        return Prepared(rows, kinds)
+        return prepare_rows(items, sqlite=self.dialect == "sqlite")
 
     async def write(self, items: Sequence[Stored]) -> None:
         await self.write_prepared(self.prepare(items))
