@@ -143,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         "pinning": pinning,
         "client_loop": loop_name,
         "loadavg_1m_at_start": load,
+        "source": _source(),
     }
     print(
         f"bench: {', '.join(names)}; {cfg.rounds} rounds x {cfg.duration:g} s per side, "
@@ -186,6 +187,29 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nbench: failed: {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _source() -> dict[str, Any] | None:
+    """The commit measured and whether src/ had uncommitted changes (read-only git calls)."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if head.returncode != 0:
+        return None
+    return {"commit": head.stdout.strip(), "src_changed": bool(dirty.stdout.strip())}
 
 
 def _loadavg() -> float | None:

@@ -132,7 +132,6 @@ def estimate_for_job(
         },
         created=when,
         modified=sold_on or when,
-        active=status != "Dismissed",
     )
     for item in items:
         out.add("sales:estimates/{}/items", item, created=when, parent_id=eid)

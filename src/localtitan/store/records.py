@@ -65,8 +65,9 @@ def decode(raw: str | bytes) -> Any:
 
 def format_time(value: datetime) -> str:
     """ISO-8601 UTC with a ``Z``, as ServiceTitan writes timestamps."""
-    value = value.astimezone(UTC) if value.tzinfo else value
-    return value.strftime("%Y-%m-%dT%H:%M:%S.%f") + "Z"
+    value = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+    # isoformat pads the year to four digits; strftime("%Y") does not on glibc (year 58).
+    return value.isoformat(timespec="microseconds") + "Z"
 
 
 def parse_time(value: str) -> datetime:
