@@ -25,31 +25,14 @@ log = logging.getLogger("localtitan.api")
 
 MAX_BODY_BYTES = 25 * 1024 * 1024
 _JSON = b"application/json"
-_MISSING = object()
 
 
-class _Door:
-    """Per-runtime caches the door needs (handler lookups)."""
-
-    def __init__(self) -> None:
-        self.handlers: dict[str, tuple[Handler, str] | None] = {}
-
-    def handler(self, op: Operation) -> tuple[Handler, str] | None:
-        found = self.handlers.get(op.id, _MISSING)
-        if found is _MISSING:
-            found = handler_for(op)
-            self.handlers[op.id] = found
-        return found  # type: ignore[return-value]
-
-
-_doors: dict[int, _Door] = {}
-
-
-def _door(runtime: Runtime) -> _Door:
-    door = _doors.get(id(runtime))
-    if door is None:
-        door = _doors[id(runtime)] = _Door()
-    return door
+def _handler(runtime: Runtime, op: Operation) -> tuple[Handler, str] | None:
+    # Resolving generic handlers builds closures: do it once per operation and process.
+    cache = runtime.handlers
+    if op.id not in cache:
+        cache[op.id] = handler_for(op)
+    return cache[op.id]
 
 
 async def _send(
@@ -229,7 +212,7 @@ async def _handle(
         runtime.manifest, op, match.path_params, query, body or None, content_type
     )
 
-    found = _door(runtime).handler(op)
+    found = _handler(runtime, op)
     if found is None:
         raise ApiError(
             501,

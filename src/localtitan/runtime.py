@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
@@ -45,6 +46,8 @@ class Runtime:
         self.manifest: Manifest = load_manifest()
         self.router = Router(self.manifest.operations)
         self._clients: dict[str, tuple[float, ClientInfo | None]] = {}
+        # operation id -> (handler, "generic" | "behaviour"), or None: filled by the door.
+        self.handlers: dict[str, tuple[Any, str] | None] = {}
         load_behaviours()
 
     async def start(self) -> None:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -391,6 +392,21 @@ def _create_handler(op: Operation) -> Handler:
 # ---------------------------------------------------------------- update / replace
 
 
+@asynccontextmanager
+async def _existing(
+    call: Call, coll: Collection, record_id: Any, parent_id: Any
+) -> AsyncIterator[tuple[Any, Stored, int]]:
+    """One write transaction on an existing record: the tenant's counter is taken first (it
+    orders the write), then the record is found, or 404 when missing or under another parent.
+    Yields the connection, the record and the row version to write it with."""
+    async with call.runtime.db.begin() as conn:
+        alloc = await allocate(conn, call.environment.value, call.tenant_id, versions=1)
+        found = await _lookup(conn, call, coll, record_id)
+        if found is None or (parent_id is not None and found.parent_id != _int(parent_id)):
+            raise _not_found(_label(coll), record_id)
+        yield conn, found, alloc.first_version
+
+
 def _merge(current: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(current)
     for key, value in patch.items():
@@ -410,12 +426,7 @@ def _update_handler(op: Operation, *, replace: bool) -> Handler:
         body = {k: v for k, v in body.items() if k not in _SYSTEM_FIELDS}
         await check_references(call, catalog, body)
         now = datetime.now(UTC)
-        env = call.environment.value
-        async with call.runtime.db.begin() as conn:
-            alloc = await allocate(conn, env, call.tenant_id, versions=1)
-            found = await _lookup(conn, call, coll, record_id)
-            if found is None or (parent_id is not None and found.parent_id != _int(parent_id)):
-                raise _not_found(_label(coll), record_id)
+        async with _existing(call, coll, record_id, parent_id) as (conn, found, version):
             if replace:
                 kept = {k: found.data[k] for k in _SYSTEM_FIELDS if k in found.data}
                 data = {**body, **kept}
@@ -428,7 +439,7 @@ def _update_handler(op: Operation, *, replace: bool) -> Handler:
             found.active = bool(found.data.get("active", found.active))
             found.modified_on = now
             await put_record(
-                conn, env, call.tenant_id, found, version=alloc.first_version, new=False
+                conn, call.environment.value, call.tenant_id, found, version=version, new=False
             )
         return _respond(catalog, op, found.data)
 
@@ -444,12 +455,7 @@ def _delete_handler(op: Operation) -> Handler:
         coll = catalog.collection(op)
         parent_id, record_id = _ids_from_path(op, coll, call)
         now = datetime.now(UTC)
-        env = call.environment.value
-        async with call.runtime.db.begin() as conn:
-            alloc = await allocate(conn, env, call.tenant_id, versions=1)
-            found = await _lookup(conn, call, coll, record_id)
-            if found is None or (parent_id is not None and found.parent_id != _int(parent_id)):
-                raise _not_found(_label(coll), record_id)
+        async with _existing(call, coll, record_id, parent_id) as (conn, found, version):
             # Deleted records stay in the table: export feeds must still report them.
             found.deleted = True
             found.active = False
@@ -458,7 +464,7 @@ def _delete_handler(op: Operation) -> Handler:
             found.data["modifiedOn"] = format_time(now)
             found.modified_on = now
             await put_record(
-                conn, env, call.tenant_id, found, version=alloc.first_version, new=False
+                conn, call.environment.value, call.tenant_id, found, version=version, new=False
             )
         status = _success_status(op)
         return Result(status=status, body=b"")
