@@ -50,6 +50,7 @@ SCENARIOS = (
     "export",
     "writers",
 )
+_WAITS = ("_connection_worker_thread (", "Runner.run (")
 _FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$")
 
 
@@ -108,17 +109,22 @@ def _summary(path: Path, top: int) -> str:
     threads: Counter[str] = Counter()
     leaf: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
+    waiting: Counter[str] = Counter()
     total = 0
     for line in path.read_text().splitlines():
         stack, _, count_text = line.rpartition(" ")
         if not stack or not count_text.isdigit():
             continue
         count = int(count_text)
-        total += count
         frames = stack.split(";")
-        thread = frames[0]
-        threads[re.sub(r"\(\d+\)|0x[0-9a-f]+", "", thread).strip()] += count
         names = [_short(f) for f in frames[1:]]
+        # py-spy takes these for active, but they are waits: an aiosqlite worker blocked on its
+        # queue, and uvloop's run loop in C (epoll, or socket I/O done in C).
+        if names and names[-1].startswith(_WAITS):
+            waiting[names[-1]] += count
+            continue
+        total += count
+        threads[re.sub(r"\(\d+\)|0x[0-9a-f]+", "", frames[0]).strip()] += count
         if names:
             leaf[names[-1]] += count
         for name in set(names):
@@ -126,8 +132,13 @@ def _summary(path: Path, top: int) -> str:
                 inclusive[name] += count
     if not total:
         return "no samples"
-    out = [f"{total:,} samples (active threads only)", "", "by thread:"]
-    out += [f"  {n / total:6.1%}  {t}" for t, n in threads.most_common(8)]
+    out = [f"{total:,} busy samples; left out as waits: "]
+    out[0] += ", ".join(f"{n:,} {w}" for w, n in waiting.most_common())
+    out += ["", "by thread (busy samples):"]
+    threads_by_kind: Counter[str] = Counter()
+    for t, n in threads.items():
+        threads_by_kind[re.sub(r"Thread-\d+", "Thread-N", t)] += n
+    out += [f"  {n / total:6.1%}  {t}" for t, n in threads_by_kind.most_common(8)]
     out += ["", f"top {top} functions by own time (leaf frames):"]
     out += [f"  {n / total:6.1%}  {f}" for f, n in leaf.most_common(top)]
     out += ["", f"top {top} localtitan functions by inclusive time:"]
