@@ -809,13 +809,11 @@ class Running:
 
 
 @contextlib.asynccontextmanager
-async def dataset_server(
-    cfg: Config, workdir: Path, *, wrap: Sequence[str] = ()
-) -> AsyncIterator[Running]:
+async def dataset_server(cfg: Config, workdir: Path) -> AsyncIterator[Running]:
     """``localtitan serve --rate-limit 0`` on a private copy of the dataset.
 
-    ``wrap`` prefixes the server's command (a profiler, say); the server key comes from the
-    copied data dir, which is the key the dataset's signing keys were encrypted with.
+    The server key comes from the copied data dir (no ``LOCALTITAN_SERVER_KEY``): it is the key
+    the dataset's signing keys were encrypted with.
     """
     from localtitan.platform.quickstart import read_quickstart, with_base_url
 
@@ -823,7 +821,6 @@ async def dataset_server(
     try:
         port = free_port()
         argv = [
-            *wrap,
             sys.executable,
             "-c",
             "from localtitan.cli import main; main()",

@@ -72,14 +72,20 @@ async def _read_body(receive: Any, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _refuse_nul(path_params: dict[str, str], query: list[tuple[str, str]], body: bytes) -> None:
+def _refuse_nul(
+    path_params: dict[str, str],
+    query: list[tuple[str, str]],
+    body: bytes,
+    content_type: str | None,
+) -> None:
     """PostgreSQL cannot store a NUL character in text, and no ServiceTitan field holds one."""
     errors: dict[str, list[str]] = {}
     message = "The value contains a NUL character, which is not allowed."
     for name, value in [*path_params.items(), *query]:
         if "\x00" in value or "\x00" in name:
             errors[name.replace("\x00", "")] = [message]
-    if b"\x00" in body or b"\\u0000" in body:
+    is_json = "json" in (content_type or "").lower()
+    if is_json and (b"\x00" in body or b"\\u0000" in body):
         errors["$"] = [message]
     if errors:
         raise ApiError(400, "One or more validation errors occurred.", errors=errors)
@@ -205,8 +211,8 @@ async def _handle(
         raise ApiError(
             413, f"The request body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB."
         )
-    _refuse_nul(match.path_params, query, body)
     content_type = _header(scope, b"content-type")
+    _refuse_nul(match.path_params, query, body, content_type)
     # Validation failures are ApiErrors already (400, or 415 for a body that is not JSON).
     validated = validate_request(
         runtime.manifest, op, match.path_params, query, body or None, content_type

@@ -8,17 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from localtitan.api import handle_api
 from localtitan.auth import token_endpoint
+from localtitan.domain.attachments import read_file_token
 from localtitan.engine import implemented_operations
 from localtitan.errors import error_body
 from localtitan.platform.environments import API_HOSTS, AUTH_HOSTS, Environment
 from localtitan.portal import home
 from localtitan.runtime import Runtime
 from localtitan.settings import Settings
+from localtitan.store.tables import blobs
 
 __all__ = ["LocalTitan", "create_app"]
 
@@ -102,6 +105,8 @@ class LocalTitan:
             response = home(request, len(implemented_operations(ops)), len(ops))
         elif path == "/healthz":
             response = JSONResponse({"status": "ok"})
+        elif path.startswith("/files/"):
+            response = await self._file(path[len("/files/") :])
         else:
             response = Response(
                 error_body(404, "Nothing here. The portal is at /."),
@@ -109,6 +114,34 @@ class LocalTitan:
                 media_type="application/json",
             )
         await response(scope, receive, send)
+
+    async def _file(self, token: str) -> Response:
+        """The bytes behind a signed download URL (see ``localtitan.domain.attachments``)."""
+        found = read_file_token(self.runtime.server_key, token)
+        row = None
+        if found is not None:
+            env, tenant_id, blob_id = found
+            async with self.runtime.db.read() as conn:
+                row = (
+                    await conn.execute(
+                        select(blobs.c.content_type, blobs.c.file_name, blobs.c.data).where(
+                            blobs.c.environment == env,
+                            blobs.c.tenant_id == tenant_id,
+                            blobs.c.id == blob_id,
+                        )
+                    )
+                ).first()
+        if row is None:
+            return Response(
+                error_body(404, "This download link is unknown or has expired."),
+                status_code=404,
+                media_type="application/json",
+            )
+        return Response(
+            bytes(row.data),
+            media_type=row.content_type,
+            headers={"Content-Disposition": f'attachment; filename="{row.file_name}"'},
+        )
 
     async def _lifespan(self, receive: Any, send: Any) -> None:
         while True:

@@ -14,6 +14,7 @@ def load_behaviours() -> None:
     _loaded = True
     # Importing a module registers its handlers.
     from localtitan.domain import (  # noqa: F401
+        attachments,
         bookkeeping,
         crm,
         dispatch,

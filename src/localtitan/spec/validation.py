@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -145,7 +145,10 @@ def validate_request(
     """Bind and validate a request; raise ``RequestValidationError`` like ASP.NET would."""
     v = _validator(manifest, operation)
     if v.body is not None and not _is_json(content_type):
-        raise UnsupportedMediaTypeError(content_type)
+        if not _is_upload(manifest, operation, content_type):
+            raise UnsupportedMediaTypeError(content_type)
+        # A file upload's bytes go to its handler as they came (multipart or raw).
+        v = replace(v, body=None)
     errs = Errors()
     path_out: dict[str, Any] = {}
     for param in v.path:
@@ -159,6 +162,19 @@ def validate_request(
     if errs.items:
         raise RequestValidationError(errs.items)
     return ValidatedRequest(path_out, query_out, body_out)
+
+
+_UPLOAD_TYPES = ("multipart/form-data", "application/octet-stream")
+
+
+def _is_upload(manifest: Manifest, operation: Operation, content_type: str | None) -> bool:
+    """The documents declare uploads as a JSON body ``{file: binary}``; clients send files."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    if media not in _UPLOAD_TYPES or operation.request_body is None:
+        return False
+    schema = manifest.resolve(operation.request_body.get("schema") or {})
+    props = schema.get("properties") or {}
+    return any(isinstance(p, Mapping) and p.get("format") == "binary" for p in props.values())
 
 
 def _is_json(content_type: str | None) -> bool:
