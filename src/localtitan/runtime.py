@@ -53,6 +53,7 @@ class Runtime:
     async def start(self) -> None:
         await migrate(self.db)
         await self.keys.ensure()
+        await self.db.refresh_statistics()
 
     async def close(self) -> None:
         await self.limiter.close()

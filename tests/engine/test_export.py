@@ -57,6 +57,26 @@ async def test_from_a_date_starts_at_that_modification_time(
     assert (await _follow(api, SERVICES, "2024-02-03"))[0] == [ids[2], ids[3], ids[0]]
 
 
+async def test_a_date_started_feed_keeps_its_date_when_continued(
+    client: httpx.AsyncClient, creds: Creds, app: LocalTitan
+) -> None:
+    api = await connect(client, creds)
+    t0 = datetime(2024, 2, 1, 9, 0, tzinfo=UTC)
+    (recent,) = await insert(app, creds, "pricebook:services", [{"code": "NEW"}], times=[t0])
+    _, token = await _follow(api, SERVICES, "2024-01-15")
+    # Written later but dated before the feed's start (as an import or a seed does it).
+    await insert(
+        app, creds, "pricebook:services", [{"code": "OLD"}], times=[t0 - timedelta(days=60)]
+    )
+    assert (await _follow(api, SERVICES, token))[0] == []
+    # An empty first page still moves the feed forward: continuing it does not restart it.
+    nothing, token = await _follow(api, SERVICES, "2030-01-01")
+    assert nothing == []
+    assert (await _follow(api, SERVICES, token))[0] == []
+    await api.ok("pricebook.Services_Update", id=recent["id"], json={"displayName": "Now"})
+    assert (await _follow(api, SERVICES, "2024-01-15"))[0] == [recent["id"]]
+
+
 async def test_bad_from_and_foreign_tokens_are_400(
     client: httpx.AsyncClient, creds: Creds, app: LocalTitan
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from datetime import UTC, datetime
 
 from localtitan.platform.server_key import ServerKey
 
@@ -16,14 +17,17 @@ def _sign(key: ServerKey, payload: bytes) -> bytes:
     return hmac.new(key.derive("export-continuation"), payload, hashlib.sha256).digest()[:12]
 
 
-def encode_token(key: ServerKey, kind: str, version: int) -> str:
-    payload = f"{kind}|{version}".encode()
+def encode_token(key: ServerKey, feed: str, version: int, since: datetime | None = None) -> str:
+    # A feed started from a date keeps that date: continuing must not bring back older records
+    # whose row version happens to be newer (demo data is written with past dates).
+    since_us = "" if since is None else str(int(since.timestamp() * 1_000_000))
+    payload = f"{feed}|{version}|{since_us}".encode()
     raw = payload + b"|" + _sign(key, payload)
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_token(key: ServerKey, kind: str, token: str) -> int | None:
-    """The row version in a token this server made for ``kind``, or None."""
+def decode_token(key: ServerKey, feed: str, token: str) -> tuple[int, datetime | None] | None:
+    """(row version, start date) of a token this server made for ``feed``, or None."""
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     except (ValueError, TypeError):
@@ -32,7 +36,13 @@ def decode_token(key: ServerKey, kind: str, token: str) -> int | None:
     payload, sep, signature = raw[:-13], raw[-13:-12], raw[-12:]
     if sep != b"|" or not hmac.compare_digest(signature, _sign(key, payload)):
         return None
-    token_kind, _, version = payload.decode(errors="replace").rpartition("|")
-    if token_kind != kind or not version.isdigit():
+    head, _, since_us = payload.decode(errors="replace").rpartition("|")
+    token_feed, _, version = head.rpartition("|")
+    if token_feed != feed or not version.isdigit():
         return None
-    return int(version)
+    since = None
+    if since_us:
+        if not since_us.lstrip("-").isdigit():
+            return None
+        since = datetime.fromtimestamp(int(since_us) / 1_000_000, tz=UTC)
+    return int(version), since

@@ -36,7 +36,6 @@ from localtitan.store.records import (
     key_filter,
     parse_time,
     put_record,
-    tenant_version,
 )
 from localtitan.store.tables import records
 
@@ -239,7 +238,17 @@ async def _id_ordered_page(
     of the next page, which the cache remembers for the client's next request.
     """
     env = call.environment.value
-    version = await tenant_version(conn, env, call.tenant_id)
+    # Stamped with the collection's newest row version: writes elsewhere leave it valid.
+    version = int(
+        (
+            await conn.execute(
+                select(func.max(records.c.row_version)).where(
+                    key_filter(env, call.tenant_id, coll.kind)
+                )
+            )
+        ).scalar_one_or_none()
+        or 0
+    )
     filters = tuple(
         sorted((k, repr(v)) for k, v in call.query.items() if k not in ("page", "includeTotal"))
     )
@@ -488,10 +497,11 @@ def _export_handler(op: Operation) -> Handler:
         start = call.query.get("from")
         conds = [key_filter(env, call.tenant_id, coll.kind)]
         after = 0
+        since = None
         if start:
-            version = decode_token(call.runtime.server_key, _feed(call, coll), str(start))
-            if version is not None:
-                after = version
+            position = decode_token(call.runtime.server_key, _feed(call, coll), str(start))
+            if position is not None:
+                after, since = position
             else:
                 try:
                     since = parse_time(str(start))
@@ -506,7 +516,8 @@ def _export_handler(op: Operation) -> Handler:
                             ]
                         },
                     ) from None
-                conds.append(records.c.modified_on >= since)
+        if since is not None:
+            conds.append(records.c.modified_on >= since)
         conds.append(records.c.row_version > after)
         has_active = any(p.name == "active" for p in op.parameters)
         if has_active and call.query.get("active") is not None:
@@ -522,11 +533,23 @@ def _export_handler(op: Operation) -> Handler:
             .limit(EXPORT_PAGE_SIZE + 1)
         )
         async with call.runtime.db.read() as conn:
+            # Read the newest version BEFORE the page: if nothing matches, every version up to
+            # it has been looked at (row versions commit in order), so the next call may start
+            # after it. Read after the page, it could include a commit the page did not see.
+            newest = (
+                await conn.execute(
+                    select(func.max(records.c.row_version)).where(
+                        key_filter(env, call.tenant_id, coll.kind)
+                    )
+                )
+            ).scalar_one_or_none()
             rows = (await conn.execute(stmt)).all()
+        last = rows[-1].row_version if rows else max(after, int(newest or 0))
         has_more = len(rows) > EXPORT_PAGE_SIZE
         rows = rows[:EXPORT_PAGE_SIZE]
-        last = rows[-1].row_version if rows else after
-        token = encode_token(call.runtime.server_key, _feed(call, coll), last)
+        if has_more:
+            last = rows[-1].row_version
+        token = encode_token(call.runtime.server_key, _feed(call, coll), last, since)
         items = _project(catalog, op, coll, [r.data for r in rows])
         head = encode({"hasMore": has_more, "continueFrom": token})
         body = head[:-1] + b',"data":[' + b",".join(items) + b"]}"

@@ -2,8 +2,9 @@
 
 Finding where page N starts costs a scan of N x pageSize index entries. Clients page forward
 one page at a time, and often re-read pages, so each served page records where the next one
-starts, keyed by the query and stamped with the tenant's row version (any write moves it, so a
-stale entry is never used). An in-process LRU: each worker keeps its own.
+starts, keyed by the query and stamped with the collection's newest row version (any write to
+the collection moves it, so a stale entry is never used). An in-process LRU: each worker keeps
+its own.
 """
 
 from __future__ import annotations

@@ -38,6 +38,21 @@ class Database:
         async with self.engine.connect() as conn:
             yield conn
 
+    async def refresh_statistics(self) -> None:
+        """Give the query planner fresh statistics, after a start or a bulk load.
+
+        SQLite keeps none until ANALYZE runs, and without them it reads every job to find one
+        customer's (it prefers the index that gives id order). ``analysis_limit`` keeps this
+        to a sample, so it takes milliseconds even on millions of rows.
+        """
+        async with self.engine.connect() as conn:
+            if self.is_sqlite:
+                await conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+                await conn.exec_driver_sql("ANALYZE")
+            else:
+                await conn.exec_driver_sql("ANALYZE records")
+            await conn.commit()
+
     async def close(self) -> None:
         await self.engine.dispose()
 
