@@ -653,8 +653,8 @@ def _with_db(settings: Settings, action: Callable[[Any, Any], Awaitable[T]]) -> 
         _fail(f"Cannot reach the database: {exc}")
     except KeyboardInterrupt:
         _fail(
-            "Interrupted; nothing was changed (a seed of over 100,000 customers keeps what it "
-            "committed: rerun the same command to resume).",
+            "Interrupted. Nothing was changed, except by a seed of over 100,000 customers, "
+            "which keeps the chunks it committed: rerun the same command to resume it.",
             code=130,
         )
     raise AssertionError("unreachable")

@@ -200,13 +200,13 @@ async def _write_chunks(
     plan = gen.plan
     sqlite = db.is_sqlite
     chunks = chunk_rows(gen, settings.chunks_done, plan.chunks, sqlite=sqlite, workers=workers)
-    if conn is not None:
-        writer = BulkWriter(conn, settings.environment, settings.tenant_id)
-        async for chunk in chunks:
-            await _write_chunk(writer, chunk, run)
-        settings.chunks_done = plan.chunks
-        return
     try:
+        if conn is not None:
+            writer = BulkWriter(conn, settings.environment, settings.tenant_id)
+            async for chunk in chunks:
+                await _write_chunk(writer, chunk, run)
+            settings.chunks_done = plan.chunks
+            return
         while settings.chunks_done < plan.chunks:
             stop = min(plan.chunks, settings.chunks_done + _CHUNKS_PER_COMMIT)
             async with db.begin() as step:
@@ -221,7 +221,7 @@ async def _write_chunks(
                     settings.finished_on = datetime.now(UTC)
                 await write_seed_settings(step, settings)
     finally:
-        await chunks.aclose()
+        await chunks.aclose()  # stops the worker processes, whatever happened
 
 
 async def _write_chunk(writer: BulkWriter, chunk: ChunkRows, run: _Run) -> None:
