@@ -253,7 +253,7 @@ async def _id_ordered_page(
         sorted((k, repr(v)) for k, v in call.query.items() if k not in ("page", "includeTotal"))
     )
     base = (id(call.runtime.db), env, call.tenant_id, coll.kind, parent_id, filters, size)
-    start = _pages.start((*base, page), version) if page > 1 else None
+    start = await _cached_start(conn, call, coll, (*base, page), version) if page > 1 else None
     bound: Any
     if page == 1:
         bound = None
@@ -282,6 +282,38 @@ async def _id_ordered_page(
     if len(rows) > size:
         _pages.remember((*base, page + 1), version, rows[size].id)
     return [r.data for r in rows]
+
+
+async def _cached_start(
+    conn: Any, call: Call, coll: Collection, key: tuple[Any, ...], version: int
+) -> int | None:
+    """Where the page under ``key`` starts, if known and still true.
+
+    A page starts where it did as long as no record before that start changed: new records
+    get higher ids, so appends (the usual write) never move an earlier page. One indexed look
+    at the records changed since the entry was made tells, and the entry is re-stamped.
+    """
+    entry = _pages.entry(key)
+    if entry is None:
+        return None
+    stamped, first_id = entry
+    if stamped == version:
+        return first_id
+    moved = (
+        await conn.execute(
+            select(records.c.id)
+            .where(
+                key_filter(call.environment.value, call.tenant_id, coll.kind),
+                records.c.row_version > stamped,
+                records.c.id < first_id,
+            )
+            .limit(1)
+        )
+    ).first()
+    if moved is not None:
+        return None
+    _pages.remember(key, version, first_id)
+    return first_id
 
 
 def _project(catalog: Catalog, op: Operation, coll: Collection, rows: Any) -> list[bytes]:

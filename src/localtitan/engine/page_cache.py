@@ -2,9 +2,10 @@
 
 Finding where page N starts costs a scan of N x pageSize index entries. Clients page forward
 one page at a time, and often re-read pages, so each served page records where the next one
-starts, keyed by the query and stamped with the collection's newest row version (any write to
-the collection moves it, so a stale entry is never used). An in-process LRU: each worker keeps
-its own.
+starts, keyed by the query and stamped with the collection's newest row version. After a
+write, an entry is used again only once the records changed since its stamp are shown not to
+lie before its start (see ``generic._cached_start``). An in-process LRU: each worker keeps its
+own.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ class PageCache:
             return None
         self._entries.move_to_end(key)
         return hit[1]
+
+    def entry(self, key: Hashable) -> tuple[int, int] | None:
+        """(row version it was learned at, first id) for ``key``, however old."""
+        return self._entries.get(key)
 
     def remember(self, key: Hashable, version: int, first_id: int) -> None:
         self._entries[key] = (version, first_id)
