@@ -220,6 +220,7 @@ def _list_handler(op: Operation) -> Handler:
 
 
 _pages = PageCache()
+_MAX_CHANGES_CHECKED = 200
 
 
 async def _id_ordered_page(
@@ -299,18 +300,24 @@ async def _cached_start(
     stamped, first_id = entry
     if stamped == version:
         return first_id
-    moved = (
-        await conn.execute(
-            select(records.c.id)
-            .where(
-                key_filter(call.environment.value, call.tenant_id, coll.kind),
-                records.c.row_version > stamped,
-                records.c.id < first_id,
+    # Walk the changes in row-version order (that index), not ids before the start (which
+    # would scan the whole collection); after many changes, finding the start afresh is cheaper.
+    changed = (
+        (
+            await conn.execute(
+                select(records.c.id)
+                .where(
+                    key_filter(call.environment.value, call.tenant_id, coll.kind),
+                    records.c.row_version > stamped,
+                )
+                .order_by(records.c.row_version)
+                .limit(_MAX_CHANGES_CHECKED + 1)
             )
-            .limit(1)
         )
-    ).first()
-    if moved is not None:
+        .scalars()
+        .all()
+    )
+    if len(changed) > _MAX_CHANGES_CHECKED or any(i < first_id for i in changed):
         return None
     _pages.remember(key, version, first_id)
     return first_id
