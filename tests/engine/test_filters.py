@@ -153,8 +153,22 @@ async def test_paging_limits(client: httpx.AsyncClient, creds: Creds) -> None:
     assert body == {"page": 1, "pageSize": 50, "hasMore": False, "totalCount": 0, "data": []}
     body = await api.ok(BUSINESS_UNITS)
     assert body["totalCount"] is None
-    for bad in ({"pageSize": -1}, {"pageSize": 5001}, {"page": -1}, {"page": "x"}):
+    for bad in (
+        {"pageSize": -1},
+        {"pageSize": 0},
+        {"pageSize": 5001},
+        {"page": -1},
+        {"page": 0},
+        {"page": "x"},
+    ):
         await api.fails(400, BUSINESS_UNITS, params=bad)
+    assert (await api.ok(BUSINESS_UNITS, params={"pageSize": 5000}))["pageSize"] == 5000
+    # Journal entries document a lower maximum.
+    error = await api.fails(400, "accounting.JournalEntries_GetList", params={"pageSize": 501})
+    assert "pageSize" in error["errors"]
+    assert (await api.ok("accounting.JournalEntries_GetList", params={"pageSize": 500}))[
+        "pageSize"
+    ] == 500
 
 
 async def test_customer_name_contains_any_case(

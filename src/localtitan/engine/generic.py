@@ -43,6 +43,12 @@ __all__ = ["DEFAULT_PAGE_SIZE", "EXPORT_PAGE_SIZE", "MAX_PAGE_SIZE", "generic_ha
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 5000
+# Lists whose reference documents a lower maximum ("Maximum value is 500").
+_LOWER_MAXIMUM = {
+    "accounting.JournalEntries_GetList": 500,
+    "accounting.JournalEntries_GetDetails": 500,
+    "accounting.JournalEntries_GetSummary": 500,
+}
 EXPORT_PAGE_SIZE = 1000
 _PARAM = re.compile(r"{(\w+)}")
 _SYSTEM_FIELDS = ("id", "createdOn", "modifiedOn", "createdById", "modifiedById")
@@ -175,8 +181,9 @@ def _list_handler(op: Operation) -> Handler:
         errors: dict[str, list[str]] = {}
         if page < 1:
             errors["page"] = ["The page must be 1 or more."]
-        if size < 1 or size > MAX_PAGE_SIZE:
-            errors["pageSize"] = [f"The page size must be between 1 and {MAX_PAGE_SIZE}."]
+        largest = _LOWER_MAXIMUM.get(op.id, MAX_PAGE_SIZE)
+        if size < 1 or size > largest:
+            errors["pageSize"] = [f"The page size must be between 1 and {largest}."]
         if errors:
             raise ApiError(400, "One or more validation errors occurred.", errors=errors)
         db = call.runtime.db
