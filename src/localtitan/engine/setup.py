@@ -20,6 +20,7 @@ def load_behaviours() -> None:
         dispatch,
         jpm,
         people,
+        reporting,
         sales,
     )
     from localtitan.engine import generic  # noqa: F401
