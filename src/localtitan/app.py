@@ -6,6 +6,7 @@ Environments are reached by path prefix (``/auth-integration``, ``/api-integrati
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 
 from localtitan.api import handle_api
 from localtitan.auth import token_endpoint
+from localtitan.demo import schedule
 from localtitan.domain.attachments import read_file_token
 from localtitan.engine import implemented_operations
 from localtitan.errors import error_body
@@ -46,14 +48,19 @@ class LocalTitan:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self._started = False
+        self._scheduler: asyncio.Task[None] | None = None
 
     async def startup(self) -> None:
         if not self._started:
             await self.runtime.start()
+            # Per-tenant schedules (refresh integration from production every N hours).
+            self._scheduler = schedule.start_scheduler(self.runtime.db)
             self._started = True
 
     async def shutdown(self) -> None:
         if self._started:
+            await schedule.stop_scheduler(self._scheduler)
+            self._scheduler = None
             await self.runtime.close()
             self._started = False
 
