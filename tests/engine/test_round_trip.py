@@ -366,7 +366,7 @@ class Trip:
         )
 
     async def list_all(self) -> list[dict[str, Any]]:
-        body = await self.list_page(pageSize=5000)
+        body = await self.list_page(pageSize=500)
         return list(body["data"] if isinstance(body, dict) else body)
 
     def list_has(self, op: str) -> bool:
@@ -423,15 +423,15 @@ async def _check_list(trip: Trip, ids: list[Any], record: Mapping[str, Any]) -> 
         assert {r[trip.key] for r in body["data"]} == set(ids[:2])
     created = record.get("createdOn")
     if trip.list_has("createdOnOrAfter") and isinstance(created, str):
-        after = await trip.list_page(createdOnOrAfter=created, pageSize=5000)
+        after = await trip.list_page(createdOnOrAfter=created, pageSize=500)
         assert rid in {r[trip.key] for r in after["data"]}
-        before = await trip.list_page(createdBefore=created, pageSize=5000)
+        before = await trip.list_page(createdBefore=created, pageSize=500)
         assert rid not in {r[trip.key] for r in before["data"]}
     modified = record.get("modifiedOn")
     if trip.list_has("modifiedOnOrAfter") and isinstance(modified, str):
-        after = await trip.list_page(modifiedOnOrAfter=modified, pageSize=5000)
+        after = await trip.list_page(modifiedOnOrAfter=modified, pageSize=500)
         assert rid in {r[trip.key] for r in after["data"]}
-        before = await trip.list_page(modifiedBefore=modified, pageSize=5000)
+        before = await trip.list_page(modifiedBefore=modified, pageSize=500)
         assert rid not in {r[trip.key] for r in before["data"]}
     # Paging one record at a time: hasMore until the last page, no record twice.
     first = await trip.list_page(pageSize=1)
