@@ -67,11 +67,18 @@ def test_the_same_seed_and_anchor_give_the_same_company() -> None:
 def test_jobs_span_a_year_back_and_two_weeks_ahead(small: list[Stored]) -> None:
     anchor = datetime.fromisoformat(ANCHOR).replace(tzinfo=UTC)
     appts = {r.id: r.data for r in small if r.kind == "jpm:appointments"}
+    customers = {r.id: r.data for r in small if r.kind == "crm:customers"}
     past: Counter[str] = Counter()
     future: Counter[str] = Counter()
     for job in (r.data for r in small if r.kind == "jpm:jobs"):
         start = parse_time(appts[job["firstAppointmentId"]]["start"])
         assert (anchor - start).days <= 366 and (start - anchor).days <= 14
+        # A timeline that holds: customer, then booking, then visit, then completion.
+        booked = parse_time(job["createdOn"])
+        assert parse_time(customers[job["customerId"]]["createdOn"]) <= booked < start
+        if job["completedOn"]:
+            end = parse_time(appts[job["lastAppointmentId"]]["end"])
+            assert end <= parse_time(job["completedOn"]) <= anchor
         (past if start < anchor else future)[job["jobStatus"]] += 1
     assert past["Completed"] > 0.8 * sum(past.values())
     assert past["Canceled"] > 0

@@ -127,6 +127,14 @@ def _bad_files(good: Path, tmp: Path) -> dict[str, tuple[Path, str]]:
             _write(tmp / "record.gz", [*lines[:3], b'{"kind": 5}\n', *lines[4:]]),
             "corrupt at line 4",
         ),
+        "repeated record": (
+            _write(tmp / "twice.gz", [*lines[:3], lines[2], *lines[3:]]),
+            "repeats or is out of order",
+        ),
+        "kinds not together": (
+            _write(tmp / "split.gz", [lines[0], lines[-2], *lines[1:-2], lines[-1]]),
+            "not together",
+        ),
         "extra after trailer": (_write(tmp / "extra.gz", [*lines, lines[2]]), "after its trailer"),
         "missing file": (tmp / "nope.gz", "Cannot open"),
     }

@@ -82,6 +82,14 @@ def book_job(
     window = pick(rng, _WINDOWS)
     start = day + timedelta(hours=window)
     minutes = max(45, int(job_type.minutes * rng.uniform(0.75, 1.3)))
+    # A job cannot come before its customer, and a past job is over by the anchor (the
+    # demo's "now"); move it a day when it would be.
+    while start < client.created + timedelta(hours=2):
+        start += timedelta(days=1)
+    if start < anchor < start + timedelta(minutes=minutes + 30):
+        start -= timedelta(days=1)
+        if start < client.created + timedelta(hours=2):
+            start += timedelta(days=2)
     # Status follows from when the job is.
     if start >= anchor:
         status = "Canceled" if chance(rng, 0.03) else "Scheduled"

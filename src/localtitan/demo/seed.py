@@ -231,7 +231,15 @@ async def _write_chunk(writer: BulkWriter, chunk: ChunkRows, run: _Run) -> None:
     run.report()
 
 
-async def seed_tenant(
+async def seed_tenant(db: Database, manifest: Manifest, **options: Any) -> SeedResult:
+    """Fill a tenant's ``environment`` with a demo company (see ``_seed_tenant``), then give
+    the query planner statistics for the new volume of records."""
+    result = await _seed_tenant(db, manifest, **options)
+    await db.refresh_statistics(full=True)
+    return result
+
+
+async def _seed_tenant(
     db: Database,
     manifest: Manifest,
     *,

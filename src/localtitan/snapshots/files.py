@@ -345,17 +345,23 @@ def read_header(path: Path) -> SnapshotHeader:
 
 def _records(path: Path, known: set[str] | None) -> Iterator[_Line]:
     """Every record line, checked; raises :class:`SnapshotError` at the first problem, and
-    only returns once the trailer matched (count and SHA-256)."""
+    only returns once the trailer matched (count and SHA-256).
+
+    Memory stays flat however big the file: records come grouped by kind with ids rising
+    within a kind, so a repeated record shows as an id that does not rise.
+    """
     lines = _lines(path)
     header = _parse_header(path, next(lines, None))
     digest = hashlib.sha256()
-    seen: set[tuple[str, int]] = set()
     counts: dict[str, int] = {}
+    total = 0
+    kind = ""
+    last_id = 0
     number = 1
     for line in lines:
         number += 1
         if line.startswith(b'{"format"'):
-            _check_trailer(path, line, number, digest.hexdigest(), len(seen))
+            _check_trailer(path, line, number, digest.hexdigest(), total)
             if next(lines, None) is not None:
                 raise SnapshotError(f"{path} has data after its trailer line (line {number}).")
             if counts != {k: v for k, v in header.counts.items() if v}:
@@ -376,14 +382,23 @@ def _records(path: Path, known: set[str] | None) -> Iterator[_Line]:
                 f"{path} line {number} holds a record of kind {rec.kind!r}, which this "
                 "localtitan does not know."
             )
-        key = (rec.kind, rec.id)
-        if key in seen:
-            raise SnapshotError(f"{path} is corrupt: {rec.kind} {rec.id} appears twice.")
-        seen.add(key)
+        if rec.kind != kind:
+            if rec.kind in counts:
+                raise SnapshotError(
+                    f"{path} is corrupt at line {number}: the {rec.kind} records are not together."
+                )
+            kind, last_id = rec.kind, rec.id
+        elif rec.id <= last_id:
+            raise SnapshotError(
+                f"{path} is corrupt at line {number}: {rec.kind} {rec.id} repeats or is out "
+                "of order."
+            )
+        last_id = rec.id
         counts[rec.kind] = counts.get(rec.kind, 0) + 1
+        total += 1
         yield rec
     raise SnapshotError(
-        f"{path} is truncated: it ends before its trailer line (after {len(seen)} records)."
+        f"{path} is truncated: it ends before its trailer line (after {total} records)."
     )
 
 
