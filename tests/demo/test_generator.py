@@ -53,12 +53,12 @@ def test_records_have_their_stored_shape(small: list[Stored]) -> None:
 
 
 def test_the_same_seed_and_anchor_give_the_same_company() -> None:
-    a = generate(MANIFEST, customers=40, anchor=ANCHOR, seed=3)
-    b = generate(MANIFEST, customers=40, anchor=ANCHOR, seed=3)
+    a = generate(MANIFEST, customers=20, anchor=ANCHOR, seed=3)
+    b = generate(MANIFEST, customers=20, anchor=ANCHOR, seed=3)
     assert [(r.kind, r.id, r.data, r.created_on, r.modified_on) for r in a] == [
         (r.kind, r.id, r.data, r.created_on, r.modified_on) for r in b
     ]
-    c = generate(MANIFEST, customers=40, anchor=ANCHOR, seed=4)
+    c = generate(MANIFEST, customers=20, anchor=ANCHOR, seed=4)
     assert [r.data for r in a if r.kind == "crm:customers"] != [
         r.data for r in c if r.kind == "crm:customers"
     ]

@@ -20,7 +20,7 @@ async def test_two_tenants_seeded_alike_hold_equal_records(app: LocalTitan) -> N
     a, b = await new_tenant(db), await new_tenant(db)
     for tenant in (a, b):
         result = await seed_tenant(
-            db, MANIFEST, environment=ENV, tenant_id=tenant, customers=25, seed=9, anchor=ANCHOR
+            db, MANIFEST, environment=ENV, tenant_id=tenant, customers=15, seed=9, anchor=ANCHOR
         )
         assert result.records == sum(result.counts.values()) > 1000
     assert await tenant_rows(db, ENV, a) == await tenant_rows(db, ENV, b)
@@ -68,7 +68,7 @@ async def test_reset_restores_the_demo_state(app: LocalTitan) -> None:
     db = app.runtime.db
     tenant = await new_tenant(db)
     await seed_tenant(
-        db, MANIFEST, environment=ENV, tenant_id=tenant, customers=12, seed=5, anchor=ANCHOR
+        db, MANIFEST, environment=ENV, tenant_id=tenant, customers=8, seed=5, anchor=ANCHOR
     )
     before = await tenant_rows(db, ENV, tenant)
     from sqlalchemy import delete

@@ -185,3 +185,17 @@ async def test_a_reader_following_concurrent_writers_misses_nothing(
     assert set(created) <= set(seen), f"missed {sorted(set(created) - set(seen))}"
     # Creates never change, so each shows once.
     assert len(seen) == len(set(seen))
+
+
+async def test_contact_feeds_follow_the_contacts_customers_are_made_with(
+    client: httpx.AsyncClient, creds: Creds, app: LocalTitan
+) -> None:
+    api = await connect(client, creds)
+    body = await World(api, app).body("crm.Customers_Create")
+    body["contacts"] = [{"type": "Email", "value": "ann@example.com"}]
+    body["locations"][0]["contacts"] = [{"type": "Phone", "value": "5125550100"}]
+    customer = await api.ok("crm.Customers_Create", json=body)
+    customer_contacts, _ = await _follow(api, "crm.ExportContacts_CustomersContacts")
+    assert customer_contacts == [c["id"] for c in customer["contacts"]]
+    location_contacts, _ = await _follow(api, "crm.ExportContacts_LocationsContacts")
+    assert location_contacts == [c["id"] for c in customer["locations"][0]["contacts"]]

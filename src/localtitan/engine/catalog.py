@@ -101,8 +101,11 @@ class Catalog:
         resource = op.resource
         if op.kind == "export" and resource.startswith("export/"):
             resource = resource[len("export/") :]
-            if (op.module, resource) not in self._resources:
-                resource = self._nested(op.module, resource) or resource
+            nested = self._nested(op.module, resource)
+            # A feed across parents (export/customers/contacts) reads the nested collection
+            # its records are written to, unless the plain resource is created on its own.
+            if nested and (op.module, resource) not in self._creatable():
+                resource = nested
             return f"{op.module}:{resource}"
         if op.kind == "list" and "/" in resource and "{}" not in resource:
             nested = self._nested(op.module, resource)
