@@ -18,7 +18,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bench import deep_page, door, export, filters, list_page, token_endpoint, writers
+from bench import (
+    deep_page,
+    door,
+    export,
+    filters,
+    list_page,
+    seed,
+    token_endpoint,
+    writers,
+)
 from bench._harness import (
     RESULTS_DIR,
     BenchResult,
@@ -41,6 +50,8 @@ BENCHMARKS: dict[str, tuple[str, BenchRun]] = {
     filters.NAME: (filters.TITLE, filters.run),
     export.NAME: (export.TITLE, export.run),
     writers.NAME: (writers.TITLE, writers.run),
+    # Issue 4: seeding a demo company, against a raw bulk insert of the same rows.
+    seed.NAME: (seed.TITLE, seed.run),
 }
 
 
