@@ -1,0 +1,250 @@
+"""``serve``, ``quickstart`` and ``coverage``."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from localtitan.auth.keys import KeyRingError
+from localtitan.cli._common import (
+    DatabaseUrl,
+    DataDir,
+    JsonOut,
+    _fail,
+    _print_json,
+    _settings,
+    app,
+    console,
+)
+from localtitan.platform import quickstart
+from localtitan.platform.environments import ENVIRONMENTS
+from localtitan.settings import Settings
+from localtitan.spec import load_manifest
+
+__all__ = ["coverage", "quickstart_cmd", "serve"]
+
+
+@app.command()
+def serve(
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    redis_url: Annotated[
+        str | None, typer.Option("--redis-url", help="Redis URL for limits shared by workers.")
+    ] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on [default: 127.0.0.1].")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on [default: 8080].")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes [default: 1].")] = None,
+    rate_limit: Annotated[
+        int | None,
+        typer.Option(
+            "--rate-limit",
+            help="Requests per second per app, tenant and environment; 0 turns limits off "
+            "[default: 60].",
+        ),
+    ] = None,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo/--no-demo", help="Create the quickstart tenant and app on first start."
+        ),
+    ] = True,
+) -> None:
+    """Start the server: the portal and both environments, migrating the database first."""
+    import uvicorn
+
+    settings = _settings(
+        data_dir,
+        database_url,
+        redis_url=redis_url,
+        host=host,
+        port=port,
+        workers=workers,
+        rate_limit=rate_limit,
+    )
+    data = _prepare(settings, demo)
+    console.print(f"[bold]localtitan[/bold] on {settings.base_url} (data in {settings.data_dir})")
+    for env in ENVIRONMENTS:
+        from localtitan.platform.environments import api_prefix, auth_prefix
+
+        console.print(
+            f"  {env.value:12} token {settings.base_url}{auth_prefix(env)}/connect/token"
+            f"   api {settings.base_url}{api_prefix(env)}",
+            soft_wrap=True,
+        )
+    if data is not None:
+        console.print(
+            f"\nDemo tenant {data['tenantId']}; "
+            f"credentials in {quickstart.quickstart_path(settings.data_dir)}"
+        )
+        console.print("Try the two-step call:\n")
+        console.print(quickstart.curl_example(data), markup=False, highlight=False, soft_wrap=True)
+        console.print()
+    env_vars = {
+        "LOCALTITAN_DATA_DIR": str(settings.data_dir.resolve()),
+        "LOCALTITAN_DATABASE_URL": settings.resolved_database_url,
+        "LOCALTITAN_RATE_LIMIT": str(settings.rate_limit),
+    }
+    if settings.redis_url:
+        env_vars["LOCALTITAN_REDIS_URL"] = settings.redis_url
+    import os
+
+    os.environ.update(env_vars)
+    uvicorn.run(
+        "localtitan.asgi:application",
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level="warning",
+        lifespan="on",
+    )
+
+
+def _prepare(settings: Settings, demo: bool) -> dict[str, Any] | None:
+    """Migrate, make signing keys, and on first start the quickstart bundle (with demo data)."""
+
+    async def go() -> dict[str, Any] | None:
+        from localtitan.runtime import Runtime
+
+        runtime = Runtime(settings)
+        try:
+            await runtime.start()
+            if not demo:
+                return None
+            async with runtime.db.begin() as conn:
+                if await quickstart.quickstart_is_current(conn, settings.data_dir):
+                    data = quickstart.read_quickstart(settings.data_dir)
+                    assert data is not None
+                    return quickstart.with_base_url(data, settings.base_url)
+                data = await quickstart.create_quickstart(
+                    conn,
+                    runtime.server_key,
+                    settings.data_dir,
+                    settings.base_url,
+                    runtime.manifest.scopes,
+                )
+            if settings.seed_demo:
+                from localtitan.demo import seed_quickstart
+
+                await seed_quickstart(runtime.db, runtime.manifest, int(data["tenantId"]))
+            return data
+        finally:
+            await runtime.close()
+
+    try:
+        return asyncio.run(go())
+    except OSError as exc:
+        _fail(f"Cannot reach the database: {exc}")
+    except KeyRingError as exc:
+        _fail(str(exc))
+    raise AssertionError("unreachable")
+
+
+@app.command("quickstart")
+def quickstart_cmd(
+    data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json: JsonOut = False
+) -> None:
+    """Print the demo tenant, app key and credentials made on first start."""
+    settings = _settings(data_dir, database_url)
+    data = quickstart.read_quickstart(settings.data_dir)
+    if data is None:
+        _fail(f"No quickstart yet in {settings.data_dir}: run 'localtitan serve' once first.")
+    assert data is not None
+    if as_json:
+        _print_json(data)
+        return
+    console.print(f"Tenant id: {data['tenantId']}\nApp key:   {data['appKey']}")
+    for env, e in data["environments"].items():
+        console.print(
+            f"\n[bold]{env}[/bold]\n"
+            f"  client id:     {e['clientId']}\n"
+            f"  client secret: {e['clientSecret']}\n"
+            f"  token URL:     {e['tokenUrl']}\n"
+            f"  API base URL:  {e['apiBaseUrl']}",
+            soft_wrap=True,
+        )
+    console.print("\nTwo-step call:\n")
+    console.print(quickstart.curl_example(data), markup=False, highlight=False, soft_wrap=True)
+
+
+# ---------------------------------------------------------------- coverage
+
+
+@app.command()
+def coverage(
+    data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json: JsonOut = False
+) -> None:
+    """How many of the API's operations have behaviour, per module."""
+    from localtitan.engine import implemented_operations
+    from localtitan.engine.setup import load_behaviours
+
+    load_behaviours()
+    manifest = load_manifest()
+    served = implemented_operations(manifest.operations)
+    rows: dict[str, dict[str, Any]] = {}
+    for op in manifest.operations:
+        row = rows.setdefault(
+            op.module,
+            {
+                "module": op.module,
+                "operations": 0,
+                "generic": 0,
+                "behaviour": 0,
+                "notImplemented": [],
+            },
+        )
+        row["operations"] += 1
+        how = served.get(op.id)
+        if how:
+            row[how] += 1
+        else:
+            row["notImplemented"].append(op.operation_id)
+    total = len(manifest.operations)
+    done = len(served)
+    if as_json:
+        _print_json(
+            {
+                "total": total,
+                "implemented": done,
+                "modules": list(rows.values()),
+                "operations": [
+                    {
+                        "id": op.id,
+                        "operationId": op.operation_id,
+                        "module": op.module,
+                        "method": op.method,
+                        "path": op.path,
+                        "kind": op.kind,
+                        "status": served.get(op.id, "not implemented"),
+                    }
+                    for op in manifest.operations
+                ],
+            }
+        )
+        return
+    table = Table(title=f"localtitan coverage: {done} of {total} operations implemented")
+    for col in ("module", "operations", "generic", "behaviour", "not implemented"):
+        table.add_column(col, justify="left" if col == "module" else "right")
+    for row in rows.values():
+        table.add_row(
+            row["module"],
+            str(row["operations"]),
+            str(row["generic"]),
+            str(row["behaviour"]),
+            str(len(row["notImplemented"])),
+        )
+    table.add_row(
+        "[bold]all[/bold]",
+        str(total),
+        str(sum(r["generic"] for r in rows.values())),
+        str(sum(r["behaviour"] for r in rows.values())),
+        str(total - done),
+    )
+    console.print(table)
+
+
+# ---------------------------------------------------------------- tenants
