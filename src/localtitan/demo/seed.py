@@ -231,10 +231,35 @@ async def _write_chunk(writer: BulkWriter, chunk: ChunkRows, run: _Run) -> None:
     run.report()
 
 
-async def seed_tenant(db: Database, manifest: Manifest, **options: Any) -> SeedResult:
+async def seed_tenant(
+    db: Database,
+    manifest: Manifest,
+    *,
+    environment: str,
+    tenant_id: int,
+    size: str | None = None,
+    customers: int | None = None,
+    seed: int | None = None,
+    anchor: datetime | date | str | None = None,
+    replace: bool = False,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> SeedResult:
     """Fill a tenant's ``environment`` with a demo company (see ``_seed_tenant``), then give
     the query planner statistics for the new volume of records."""
-    result = await _seed_tenant(db, manifest, **options)
+    result = await _seed_tenant(
+        db,
+        manifest,
+        environment=environment,
+        tenant_id=tenant_id,
+        size=size,
+        customers=customers,
+        seed=seed,
+        anchor=anchor,
+        replace=replace,
+        progress=progress,
+        workers=workers,
+    )
     await db.refresh_statistics(full=True)
     return result
 
