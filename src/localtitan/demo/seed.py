@@ -245,39 +245,6 @@ async def seed_tenant(
     progress: Progress | None = None,
     workers: int | None = None,
 ) -> SeedResult:
-    """Fill a tenant's ``environment`` with a demo company (see ``_seed_tenant``), then give
-    the query planner statistics for the new volume of records."""
-    result = await _seed_tenant(
-        db,
-        manifest,
-        environment=environment,
-        tenant_id=tenant_id,
-        size=size,
-        customers=customers,
-        seed=seed,
-        anchor=anchor,
-        replace=replace,
-        progress=progress,
-        workers=workers,
-    )
-    await db.refresh_statistics(full=True)
-    return result
-
-
-async def _seed_tenant(
-    db: Database,
-    manifest: Manifest,
-    *,
-    environment: str,
-    tenant_id: int,
-    size: str | None = None,
-    customers: int | None = None,
-    seed: int | None = None,
-    anchor: datetime | date | str | None = None,
-    replace: bool = False,
-    progress: Progress | None = None,
-    workers: int | None = None,
-) -> SeedResult:
     """Fill a tenant's ``environment`` with a demo company.
 
     Refuses a tenant that already has records unless ``replace`` (which clears the tenant in
@@ -310,7 +277,9 @@ async def _seed_tenant(
                 f"customers, seed {state.seed}, anchor {state.anchor.date()}). Rerun that seed "
                 "to resume it, or add --replace to clear the tenant and start again."
             )
-        return await _resume(db, manifest, state, progress, workers)
+        result = await _resume(db, manifest, state, progress, workers)
+        await db.refresh_statistics(full=True)
+        return result
     if existing and not replace:
         raise SeedError(
             f"Tenant {tenant_id} already has {existing} records in {environment}. "
@@ -337,8 +306,12 @@ async def _seed_tenant(
     )
     chosen = default_workers(plan.chunks) if workers is None else workers
     if count <= SINGLE_TRANSACTION_LIMIT:
-        return await _seed_at_once(db, manifest, settings, plan, replace, progress, chosen)
-    return await _seed_in_steps(db, manifest, settings, plan, replace, progress, chosen)
+        result = await _seed_at_once(db, manifest, settings, plan, replace, progress, chosen)
+    else:
+        result = await _seed_in_steps(db, manifest, settings, plan, replace, progress, chosen)
+    # The planner needs statistics for the new volume of records (see refresh_statistics).
+    await db.refresh_statistics(full=True)
+    return result
 
 
 async def _tune(conn: AsyncConnection) -> None:
