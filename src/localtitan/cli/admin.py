@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -245,6 +246,24 @@ def secret_list(
         )
 
 
+def _set_secret(
+    client_id: str,
+    secret_id: int,
+    active: bool,
+    data_dir: Path | None,
+    database_url: str | None,
+    as_json: bool,
+) -> None:
+    settings = _settings(data_dir, database_url)
+    change = credentials.restore_secret if active else credentials.deactivate_secret
+    _run(settings, lambda conn: change(conn, client_id, secret_id))
+    if as_json:
+        _print_json({"clientId": client_id, "secretId": secret_id, "active": active})
+    else:
+        done = "restored" if active else "deactivated"
+        console.print(f"Secret {secret_id} of {client_id} {done}.")
+
+
 @secret_app.command("deactivate")
 def secret_deactivate(
     client_id: ClientId,
@@ -254,12 +273,7 @@ def secret_deactivate(
     as_json: JsonOut = False,
 ) -> None:
     """Deactivate a secret: it stops working at the token endpoint."""
-    settings = _settings(data_dir, database_url)
-    _run(settings, lambda conn: credentials.deactivate_secret(conn, client_id, secret_id))
-    if as_json:
-        _print_json({"clientId": client_id, "secretId": secret_id, "active": False})
-    else:
-        console.print(f"Secret {secret_id} of {client_id} deactivated.")
+    _set_secret(client_id, secret_id, False, data_dir, database_url, as_json)
 
 
 @secret_app.command("restore")
@@ -271,12 +285,7 @@ def secret_restore(
     as_json: JsonOut = False,
 ) -> None:
     """Restore a deactivated secret."""
-    settings = _settings(data_dir, database_url)
-    _run(settings, lambda conn: credentials.restore_secret(conn, client_id, secret_id))
-    if as_json:
-        _print_json({"clientId": client_id, "secretId": secret_id, "active": True})
-    else:
-        console.print(f"Secret {secret_id} of {client_id} restored.")
+    _set_secret(client_id, secret_id, True, data_dir, database_url, as_json)
 
 
 # ---------------------------------------------------------------- keys

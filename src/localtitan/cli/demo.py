@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -63,10 +64,11 @@ def _with_db(settings: Settings, action: Callable[[Any, Any], Awaitable[T]]) -> 
     raise AssertionError("unreachable")
 
 
-def _seed_progress(quiet: bool) -> tuple[Any, Callable[[Any], None] | None]:
-    """A Rich progress bar showing records written, records per second and time left."""
+def _seed_progress(quiet: bool) -> tuple[AbstractContextManager[Any], Callable[[Any], None] | None]:
+    """A Rich progress bar showing records written, records per second and time left (a
+    context that shows nothing when ``quiet``), and the callback that moves it."""
     if quiet:
-        return None, None
+        return nullcontext(), None
     from rich.progress import (
         BarColumn,
         Progress,
@@ -153,10 +155,7 @@ def seed_cmd(
             workers=workers,
         )
 
-    if bar is not None:
-        with bar:
-            result = _with_db(settings, go)
-    else:
+    with bar:
         result = _with_db(settings, go)
     if as_json:
         _print_json(result.as_json())
@@ -274,10 +273,7 @@ def tenant_reset(
             for env in envs
         ]
 
-    if bar is not None:
-        with bar:
-            results = _with_db(settings, go)
-    else:
+    with bar:
         results = _with_db(settings, go)
     if as_json:
         _print_json([r.as_json() for r in results])
