@@ -29,6 +29,7 @@ from localtitan.spec import Operation
 from localtitan.store.records import (
     Stored,
     allocate,
+    collection_version,
     decode,
     encode,
     format_time,
@@ -247,16 +248,7 @@ async def _id_ordered_page(
     """
     env = call.environment.value
     # Stamped with the collection's newest row version: writes elsewhere leave it valid.
-    version = int(
-        (
-            await conn.execute(
-                select(func.max(records.c.row_version)).where(
-                    key_filter(env, call.tenant_id, coll.kind)
-                )
-            )
-        ).scalar_one_or_none()
-        or 0
-    )
+    version = await collection_version(conn, env, call.tenant_id, coll.kind)
     filters = tuple(
         sorted((k, repr(v)) for k, v in call.query.items() if k not in ("page", "includeTotal"))
     )
@@ -588,15 +580,9 @@ def _export_handler(op: Operation) -> Handler:
             # Read the newest version BEFORE the page: if nothing matches, every version up to
             # it has been looked at (row versions commit in order), so the next call may start
             # after it. Read after the page, it could include a commit the page did not see.
-            newest = (
-                await conn.execute(
-                    select(func.max(records.c.row_version)).where(
-                        key_filter(env, call.tenant_id, coll.kind)
-                    )
-                )
-            ).scalar_one_or_none()
+            newest = await collection_version(conn, env, call.tenant_id, coll.kind)
             rows = (await conn.execute(stmt)).all()
-        last = rows[-1].row_version if rows else max(after, int(newest or 0))
+        last = rows[-1].row_version if rows else max(after, newest)
         has_more = len(rows) > EXPORT_PAGE_SIZE
         rows = rows[:EXPORT_PAGE_SIZE]
         if has_more:

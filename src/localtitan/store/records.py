@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import ColumnElement, and_, insert, select, update
+from sqlalchemy import ColumnElement, and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from localtitan.store.tables import record_counters, records
@@ -24,6 +24,7 @@ __all__ = [
     "Allocation",
     "Stored",
     "allocate",
+    "collection_version",
     "decode",
     "encode",
     "format_time",
@@ -33,7 +34,6 @@ __all__ = [
     "promoted_values",
     "put_record",
     "put_records",
-    "tenant_version",
 ]
 
 # Ids start high enough to look like real ServiceTitan ids.
@@ -156,13 +156,12 @@ async def allocate(
     return Allocation(next_id - ids, version - versions + 1)
 
 
-async def tenant_version(conn: AsyncConnection, env: str, tenant_id: int) -> int:
-    """The last row version handed out for this tenant: it moves on every write."""
+async def collection_version(conn: AsyncConnection, env: str, tenant_id: int, kind: str) -> int:
+    """The newest row version of one collection of a tenant (0 when it is empty): it moves on
+    every write to that collection."""
     value = (
         await conn.execute(
-            select(record_counters.c.row_version).where(
-                record_counters.c.environment == env, record_counters.c.tenant_id == tenant_id
-            )
+            select(func.max(records.c.row_version)).where(key_filter(env, tenant_id, kind))
         )
     ).scalar_one_or_none()
     return int(value or 0)
