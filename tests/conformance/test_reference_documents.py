@@ -289,10 +289,10 @@ class Target:
     creds: Any
     seeds: dict[str, int]
     _headers: dict[str, str] = field(default_factory=dict)
-    _token_time: float = 0.0
+    _token_time: float | None = None  # None: no token yet (monotonic time may be small)
 
     async def headers(self) -> dict[str, str]:
-        if time.monotonic() - self._token_time > TOKEN_REFRESH_SECONDS:
+        if self._token_time is None or time.monotonic() - self._token_time > TOKEN_REFRESH_SECONDS:
             self._headers = await self.creds.headers(self.client)
             self._token_time = time.monotonic()
         return self._headers

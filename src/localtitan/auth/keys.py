@@ -7,6 +7,7 @@ expire; each environment signs with its own keys, so a token of one never verifi
 from __future__ import annotations
 
 import json
+import math
 import secrets
 import time
 from dataclasses import dataclass
@@ -52,7 +53,7 @@ class KeyRing:
         self._db = db
         self._fernet = Fernet(server_key.fernet_key())
         self._keys: dict[str, SigningKey] = {}
-        self._loaded_at = 0.0
+        self._loaded_at = -math.inf  # never loaded: the first use loads, however early in uptime
 
     async def load(self) -> None:
         async with self._db.read() as conn:

@@ -126,10 +126,11 @@ def _worker_chunk(index: int, sqlite: bool) -> ChunkRows:
 
 def default_workers(chunks: int) -> int:
     """Worker processes for a seed of ``chunks`` chunks: none for small seeds, else one per
-    spare CPU (this process writes), at most four."""
+    CPU, at most four. Not one fewer for this process: it writes in bulk and waits on the
+    workers most of the time (on 2 CPUs, 2 workers seed 8 % faster than 1)."""
     if chunks < _MIN_CHUNKS_FOR_WORKERS:
         return 0
-    return max(1, min(4, (os.cpu_count() or 2) - 1))
+    return max(1, min(4, os.cpu_count() or 2))
 
 
 async def chunk_rows(

@@ -11,7 +11,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-__all__ = ["Database", "open_database"]
+__all__ = ["SQLITE_PAGE_SIZE", "Database", "open_database"]
+
+SQLITE_PAGE_SIZE = 16_384
 
 
 class Database:
@@ -71,6 +73,10 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # Let SQLAlchemy's begin event, not the driver, open transactions (see _sqlite_begin).
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
+    # Records are JSON of about a kilobyte; 16 KiB pages waste less of each page than the
+    # default 4 KiB (a large tenant's file is about a tenth smaller). It only takes effect
+    # on a new, empty database, so it must come before WAL mode is set.
+    cur.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 __all__ = [
@@ -177,12 +178,21 @@ records = Table(
         "deleted",
         "active",
     ),
-    Index("ix_records_parent", "environment", "tenant_id", "kind", "parent_id"),
-    Index("ix_records_customer", "environment", "tenant_id", "kind", "customer_id"),
-    Index("ix_records_location", "environment", "tenant_id", "kind", "location_id"),
-    Index("ix_records_job", "environment", "tenant_id", "kind", "job_id"),
+    # Most records leave these empty: their indexes hold only records with a value
+    # (migration 0005). ``number`` stays whole, as sorting by it walks its index.
+    *(
+        Index(
+            f"ix_records_{column.removesuffix('_id')}",
+            "environment",
+            "tenant_id",
+            "kind",
+            column,
+            sqlite_where=text(f"{column} IS NOT NULL"),
+            postgresql_where=text(f"{column} IS NOT NULL"),
+        )
+        for column in ("parent_id", "customer_id", "location_id", "job_id", "guid")
+    ),
     Index("ix_records_number", "environment", "tenant_id", "kind", "number"),
-    Index("ix_records_guid", "environment", "tenant_id", "kind", "guid"),
 )
 
 # Per tenant and environment: the next record id and the last row version handed out. A writer
