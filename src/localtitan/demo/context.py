@@ -12,7 +12,7 @@ import random
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from faker import Faker
@@ -79,7 +79,9 @@ def money(value_cents: int) -> str:
 
 def iso(value: datetime) -> str:
     """``format_time`` for the UTC datetimes the generator works in, without strftime."""
-    if value.tzinfo is not None:
+    if value.tzinfo is UTC:
+        value = value.replace(tzinfo=None)
+    elif value.tzinfo is not None:
         if value.utcoffset():
             return format_time(value)
         value = value.replace(tzinfo=None)

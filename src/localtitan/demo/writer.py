@@ -70,6 +70,14 @@ class Prepared:
     kinds: dict[str, int]
 
 
+def _sqlite_time(value: datetime) -> str:
+    """``value`` in SQLAlchemy's SQLite text; the generator's UTC times skip ``astimezone``
+    and ``strftime``, a fifth of the time spent preparing rows."""
+    if value.tzinfo is UTC:
+        return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return value.astimezone(UTC).strftime(_SQLITE_TIME)
+
+
 def _status(rec: Stored) -> str | None:
     if rec.status is not None:
         return rec.status
@@ -95,8 +103,8 @@ def prepare_rows(items: Sequence[Stored], *, sqlite: bool) -> Prepared:
                 rec.guid,
                 rec.active,
                 rec.deleted,
-                created.astimezone(UTC).strftime(_SQLITE_TIME) if sqlite else created,
-                modified.astimezone(UTC).strftime(_SQLITE_TIME) if sqlite else modified,
+                _sqlite_time(created) if sqlite else created,
+                _sqlite_time(modified) if sqlite else modified,
                 promoted["customer_id"],
                 promoted["location_id"],
                 promoted["job_id"],
