@@ -62,12 +62,13 @@ def test_seed_export_import_reset_and_refresh(tmp_path: Path) -> None:
     # Export, then import into a new tenant.
     snap = tmp_path / "acme.jsonl.gz"
     exported = run_json(data, "tenant", "export", "--tenant", str(tenant), "-o", str(snap))
-    assert exported["records"] == seeded["records"] and snap.exists()
+    assert exported["records"] == seeded["records"] and exported["files"] == 0 and snap.exists()
     loaded = run_json(data, "tenant", "import", str(snap), "--as-tenant", "777001")
     assert loaded == {
         "tenantId": 777001,
         "environment": "integration",
         "records": seeded["records"],
+        "files": 0,
         "createdTenant": True,
         "counts": seeded["counts"],
     }

@@ -30,7 +30,7 @@ from localtitan.platform.server_key import ServerKey
 from localtitan.store.records import allocate
 from localtitan.store.tables import blobs
 
-__all__ = ["FILE_URL_SECONDS", "file_token", "read_file_token"]
+__all__ = ["FILE_URL_SECONDS", "JOB_ATTACHMENTS", "file_token", "read_file_token"]
 
 FILE_URL_SECONDS = 900
 _MAX_NAME = 200

@@ -1,13 +1,16 @@
-"""Snapshot files: one tenant's records in one environment, as gzip JSON Lines.
+"""Snapshot files: one tenant's records and stored files in one environment, as gzip JSON Lines.
 
 The format is documented in ``docs/snapshot-format.md``: a header line, one line per record,
-and a trailer with the record count and a SHA-256 of the record lines, so a truncated or
-altered file is detected before anything is written. Import reads the file twice: once to
-check it completely, once to load it in a single transaction.
+one line per stored file (attachment bytes, images), and a trailer with the counts and a
+SHA-256 of every line in between, so a truncated or altered file is detected before anything
+is written. Import reads the file twice: once to check it completely, once to load it in a
+single transaction. Files are read and written one at a time, so memory holds at most one.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import gzip
 import hashlib
 import os
@@ -19,16 +22,18 @@ from pathlib import Path
 from typing import IO, Any
 
 import msgspec
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from localtitan.demo.writer import BulkWriter
+from localtitan.domain.attachments import JOB_ATTACHMENTS
 from localtitan.engine.catalog import catalog_for
 from localtitan.platform.environments import Environment
 from localtitan.platform.tenants import TenantError, create_tenant
 from localtitan.snapshots.tenantdata import (
     SeedSettings,
     clear_tenant,
+    count_files,
     count_records,
     read_seed_settings,
     tenant_exists,
@@ -45,7 +50,7 @@ from localtitan.store.records import (
     parse_time,
     promoted_values,
 )
-from localtitan.store.tables import record_counters, records
+from localtitan.store.tables import blobs, record_counters, records
 
 __all__ = [
     "FORMAT",
@@ -63,7 +68,9 @@ __all__ = [
 
 FORMAT = "localtitan-snapshot"
 FORMAT_END = "localtitan-snapshot-end"
-VERSION = 1
+VERSION = 2
+# The first version whose snapshots hold stored files.
+_FILES_VERSION = 2
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 _RECORD_KEYS = (
     "kind",
@@ -99,6 +106,40 @@ class _Line(msgspec.Struct, forbid_unknown_fields=True):
 _line_decoder = msgspec.json.Decoder(_Line)
 
 
+class _FileLine(msgspec.Struct, forbid_unknown_fields=True):
+    """One stored-file line as written; :func:`_parse_file` checks it into a :class:`_File`."""
+
+    file: int
+    contentType: str
+    fileName: str | None
+    createdOn: str
+    size: int
+    sha256: str
+    base64: str
+
+
+_file_decoder = msgspec.json.Decoder(_FileLine)
+# Column widths of ``blobs``: a longer value would fail inside the import transaction with a
+# database error instead of a message about the file.
+_MAX_CONTENT_TYPE = 200
+_MAX_FILE_NAME = 400
+_MAX_ID = 2**63 - 1
+# Stored files go to the database in groups of about this many bytes, so small files do not
+# cost a statement each while memory stays under this plus the largest file.
+_FILE_BATCH_BYTES = 8 * 1024 * 1024
+
+
+@dataclass
+class _File:
+    """A stored file from a snapshot, checked (size and SHA-256 match its bytes)."""
+
+    id: int
+    content_type: str
+    file_name: str | None
+    created_on: datetime
+    data: bytes
+
+
 @dataclass
 class SnapshotHeader:
     tenant_id: int
@@ -108,6 +149,8 @@ class SnapshotHeader:
     tenant_name: str | None = None
     seed: dict[str, Any] | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    version: int = VERSION
+    files: int = 0
 
     @property
     def records(self) -> int:
@@ -123,6 +166,7 @@ class ExportResult:
     counts: dict[str, int]
     sha256: str
     bytes: int
+    files: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -130,6 +174,7 @@ class ExportResult:
             "tenantId": self.tenant_id,
             "environment": self.environment,
             "records": self.records,
+            "files": self.files,
             "sha256": self.sha256,
             "bytes": self.bytes,
             "counts": self.counts,
@@ -143,12 +188,14 @@ class ImportResult:
     records: int
     counts: dict[str, int]
     created_tenant: bool
+    files: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return {
             "tenantId": self.tenant_id,
             "environment": self.environment,
             "records": self.records,
+            "files": self.files,
             "createdTenant": self.created_tenant,
             "counts": self.counts,
         }
@@ -179,6 +226,24 @@ def _record_line(row: Any) -> bytes:
     return head[:-1] + b',"data":' + data + b"}\n"
 
 
+def _file_line(row: Any) -> bytes:
+    data = bytes(row.data)
+    return (
+        encode(
+            {
+                "file": row.id,
+                "contentType": row.content_type,
+                "fileName": row.file_name,
+                "createdOn": format_time(_aware(row.created_on)),
+                "size": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "base64": base64.b64encode(data).decode("ascii"),
+            }
+        )
+        + b"\n"
+    )
+
+
 async def _snapshot_read(db: Database) -> Any:
     """A read transaction that sees one snapshot for all its statements."""
     conn = await db.engine.connect()
@@ -195,7 +260,7 @@ async def export_snapshot(
     path: Path,
 ) -> ExportResult:
     """Write the tenant's records in ``environment`` (deleted ones too, so export feeds
-    keep reporting deletions after an import) to ``path``, atomically."""
+    keep reporting deletions after an import) and its stored files to ``path``, atomically."""
     path = Path(path)
     tmp = path.with_name(path.name + ".partial")
     conn: AsyncConnection = await _snapshot_read(db)
@@ -217,6 +282,7 @@ async def export_snapshot(
                 ).all()
             )
             counts = {str(k): int(v) for k, v in counted.items()}
+            files = await count_files(conn, environment, tenant_id)
             seed = await read_seed_settings(conn, environment, tenant_id)
             header: dict[str, Any] = {
                 "format": FORMAT,
@@ -226,11 +292,13 @@ async def export_snapshot(
                 "environment": environment,
                 "createdOn": format_time(datetime.now(UTC)),
                 "counts": counts,
+                "files": files,
             }
             if seed is not None and seed.status == "complete":
                 header["seed"] = seed.as_json()
             digest = hashlib.sha256()
             written = 0
+            files_written = 0
             stmt = (
                 select(
                     records.c.kind,
@@ -255,9 +323,26 @@ async def export_snapshot(
                     digest.update(line)
                     out.write(line)
                     written += 1
-                trailer = {"format": FORMAT_END, "records": written, "sha256": digest.hexdigest()}
+                # One row per fetch: a stored file may be as large as an upload may be.
+                stored = await conn.stream(
+                    select(blobs)
+                    .where(blobs.c.environment == environment, blobs.c.tenant_id == tenant_id)
+                    .order_by(blobs.c.id)
+                    .execution_options(yield_per=1)
+                )
+                async for row in stored:
+                    line = _file_line(row)
+                    digest.update(line)
+                    out.write(line)
+                    files_written += 1
+                trailer = {
+                    "format": FORMAT_END,
+                    "records": written,
+                    "files": files_written,
+                    "sha256": digest.hexdigest(),
+                }
                 out.write(encode(trailer) + b"\n")
-        if written != sum(counts.values()):
+        if written != sum(counts.values()) or files_written != files:
             raise SnapshotError("The tenant changed while it was exported; try again.")
         os.replace(tmp, path)
     finally:
@@ -265,7 +350,14 @@ async def export_snapshot(
         if tmp.exists():
             tmp.unlink()
     return ExportResult(
-        path, tenant_id, environment, written, counts, digest.hexdigest(), path.stat().st_size
+        path,
+        tenant_id,
+        environment,
+        written,
+        counts,
+        digest.hexdigest(),
+        path.stat().st_size,
+        files_written,
     )
 
 
@@ -331,9 +423,18 @@ def _parse_header(path: Path, line: bytes | None) -> SnapshotHeader:
         ) from None
     if environment not in {e.value for e in Environment}:
         raise SnapshotError(f"{path} names an unknown environment {environment!r}.")
+    files = 0
+    if version >= _FILES_VERSION:
+        declared = raw.get("files")
+        if not isinstance(declared, int) or isinstance(declared, bool) or declared < 0:
+            raise SnapshotError(
+                f'{path} has an incomplete header: version {version} needs "files", the number '
+                "of stored files in the snapshot."
+            )
+        files = declared
     seed = raw.get("seed") if isinstance(raw.get("seed"), dict) else None
     name = raw.get("tenantName") if isinstance(raw.get("tenantName"), str) else None
-    return SnapshotHeader(tenant, environment, created, counts, name, seed, raw)
+    return SnapshotHeader(tenant, environment, created, counts, name, seed, raw, version, files)
 
 
 def read_header(path: Path) -> SnapshotHeader:
@@ -343,35 +444,64 @@ def read_header(path: Path) -> SnapshotHeader:
     return _parse_header(Path(path), None)
 
 
-def _records(path: Path, known: set[str] | None) -> Iterator[_Line]:
-    """Every record line, checked; raises :class:`SnapshotError` at the first problem, and
-    only returns once the trailer matched (count and SHA-256).
+def _entries(path: Path, known: set[str] | None) -> Iterator[_Line | _File]:
+    """Every record line, then every stored file, checked; raises :class:`SnapshotError` at
+    the first problem, and only returns once the trailer matched (counts and SHA-256).
 
     Memory stays flat however big the file: records come grouped by kind with ids rising
-    within a kind, so a repeated record shows as an id that does not rise.
+    within a kind, and files come after all records with ids rising, so a repeat shows as an
+    id that does not rise. At most one stored file is held at a time.
     """
     lines = _lines(path)
     header = _parse_header(path, next(lines, None))
     digest = hashlib.sha256()
     counts: dict[str, int] = {}
     total = 0
+    files = 0
     kind = ""
     last_id = 0
+    last_file = 0
     number = 1
     for line in lines:
         number += 1
         if line.startswith(b'{"format"'):
-            _check_trailer(path, line, number, digest.hexdigest(), total)
+            _check_trailer(path, line, number, header.version, digest.hexdigest(), total, files)
             if next(lines, None) is not None:
                 raise SnapshotError(f"{path} has data after its trailer line (line {number}).")
             if counts != {k: v for k, v in header.counts.items() if v}:
                 raise SnapshotError(
                     f"{path} is corrupt: its records do not match the header's counts."
                 )
+            if files != header.files:
+                raise SnapshotError(
+                    f"{path} is corrupt: it holds {files} stored files, its header says "
+                    f"{header.files}."
+                )
             return
         if not line.endswith(b"\n"):
             break  # a last line without its newline: the file was cut
         digest.update(line)
+        if line.startswith(b'{"file"'):
+            if header.version < _FILES_VERSION:
+                raise SnapshotError(
+                    f"{path} is corrupt at line {number}: it holds a stored file, but its "
+                    f"header says format version {header.version}, which cannot hold files."
+                )
+            stored = _parse_file(path, line, number)
+            if stored.id <= last_file:
+                raise SnapshotError(
+                    f"{path} is corrupt at line {number}: stored file {stored.id} repeats or "
+                    "is out of order (files must come in rising id order)."
+                )
+            last_file = stored.id
+            files += 1
+            yield stored
+            continue
+        if files:
+            raise SnapshotError(
+                f"{path} is corrupt at line {number}: a record comes after the stored files "
+                "(all records must come before the first file)."
+            )
         try:
             rec = _line_decoder.decode(line)
             decode(rec.data)
@@ -397,32 +527,90 @@ def _records(path: Path, known: set[str] | None) -> Iterator[_Line]:
         counts[rec.kind] = counts.get(rec.kind, 0) + 1
         total += 1
         yield rec
-    raise SnapshotError(
-        f"{path} is truncated: it ends before its trailer line (after {total} records)."
-    )
+    held = f"{total} records and {files} stored files" if files else f"{total} records"
+    raise SnapshotError(f"{path} is truncated: it ends before its trailer line (after {held}).")
 
 
-def _check_trailer(path: Path, line: bytes, number: int, digest: str, count: int) -> None:
+def _parse_file(path: Path, line: bytes, number: int) -> _File:
+    where = f"{path} is corrupt at line {number}"
+    try:
+        raw = _file_decoder.decode(line)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise SnapshotError(f"{where}: not a valid stored-file line ({exc}).") from None
+    where = f"{where} (stored file {raw.file})"
+    if not 0 < raw.file <= _MAX_ID:
+        raise SnapshotError(f"{where}: a file id must be a positive 64-bit integer.")
+    if not 0 < len(raw.contentType) <= _MAX_CONTENT_TYPE:
+        raise SnapshotError(
+            f"{where}: its contentType must be 1 to {_MAX_CONTENT_TYPE} characters long."
+        )
+    if raw.fileName is not None and len(raw.fileName) > _MAX_FILE_NAME:
+        raise SnapshotError(f"{where}: its fileName is longer than {_MAX_FILE_NAME} characters.")
+    try:
+        created = parse_time(raw.createdOn)
+    except ValueError:
+        raise SnapshotError(
+            f"{where}: its createdOn {raw.createdOn!r} is not an ISO-8601 time."
+        ) from None
+    try:
+        data = base64.b64decode(raw.base64, validate=True)
+    except (binascii.Error, ValueError):
+        raise SnapshotError(f"{where}: its base64 does not decode.") from None
+    if len(data) != raw.size:
+        raise SnapshotError(
+            f"{where}: it holds {len(data)} bytes but its size says {raw.size}; the snapshot "
+            "was altered or damaged."
+        )
+    if hashlib.sha256(data).hexdigest() != raw.sha256:
+        raise SnapshotError(
+            f"{where}: its bytes do not match its sha256; the snapshot was altered or damaged."
+        )
+    return _File(raw.file, raw.contentType, raw.fileName, created, data)
+
+
+def _check_trailer(
+    path: Path, line: bytes, number: int, version: int, digest: str, records: int, files: int
+) -> None:
     try:
         trailer = msgspec.json.decode(line)
     except msgspec.DecodeError:
         raise SnapshotError(f"{path} is corrupt at line {number}.") from None
     if not isinstance(trailer, dict) or trailer.get("format") != FORMAT_END:
         raise SnapshotError(f"{path} is corrupt at line {number}: not a record or trailer.")
-    if trailer.get("records") != count:
+    if trailer.get("records") != records:
         raise SnapshotError(
             f"{path} is corrupt: the trailer counts {trailer.get('records')} records, "
-            f"the file holds {count}."
+            f"the snapshot holds {records}."
+        )
+    # Version 1 trailers have no file count: those snapshots hold no files.
+    counted = trailer.get("files", None if version >= _FILES_VERSION else 0)
+    if counted is None:
+        raise SnapshotError(
+            f'{path} is corrupt: its trailer has no "files" count, which format version '
+            f"{version} requires."
+        )
+    if counted != files:
+        raise SnapshotError(
+            f"{path} is corrupt: the trailer counts {counted} stored files, the snapshot holds "
+            f"{files}."
         )
     if trailer.get("sha256") != digest:
-        raise SnapshotError(f"{path} is corrupt: its records do not match the trailer's SHA-256.")
+        raise SnapshotError(
+            f"{path} is corrupt: its records and files do not match the trailer's SHA-256."
+        )
+
+
+def _known_kinds(manifest: Manifest) -> set[str]:
+    # Job attachments are records too (they point at their stored file), of a kind no
+    # operation declares, so the catalog does not list it.
+    return {*catalog_for(manifest).collections, JOB_ATTACHMENTS}
 
 
 def verify_snapshot(path: Path, manifest: Manifest | None = None) -> SnapshotHeader:
     """Read the whole file and check it; return its header."""
     path = Path(path)
-    known = set(catalog_for(manifest).collections) if manifest is not None else None
-    for _ in _records(path, known):
+    known = _known_kinds(manifest) if manifest is not None else None
+    for _ in _entries(path, known):
         pass
     return read_header(path)
 
@@ -467,10 +655,11 @@ async def import_snapshot(
 ) -> ImportResult:
     """Load a snapshot into a tenant (the file's, or ``as_tenant``) in one transaction.
 
-    Ids are kept; row versions are new (after the target's own), so export clients of the
-    target see the loaded records as changes. The target must hold no records unless
-    ``replace``. The file is checked completely before the transaction starts and again as
-    it loads; any problem leaves the database unchanged.
+    Ids are kept, for records and stored files alike; row versions are new (after the
+    target's own), so export clients of the target see the loaded records as changes. The
+    target must hold no records or files unless ``replace``. The file is checked completely
+    before the transaction starts and again as it loads; any problem leaves the database
+    unchanged.
     """
     path = Path(path)
     header = verify_snapshot(path, manifest)
@@ -478,7 +667,7 @@ async def import_snapshot(
     env = environment or header.environment
     if env not in {e.value for e in Environment}:
         raise SnapshotError(f"Unknown environment {env!r}: use 'integration' or 'production'.")
-    known = set(catalog_for(manifest).collections)
+    known = _known_kinds(manifest)
     created_tenant = False
     async with db.begin() as conn:
         writer = BulkWriter(conn, env, tenant_id)
@@ -495,31 +684,64 @@ async def import_snapshot(
             created_tenant = True
         await writer.next_id()  # lock the counter until commit
         existing = await count_records(conn, env, tenant_id)
-        if existing and not replace:
+        existing_files = await count_files(conn, env, tenant_id)
+        if (existing or existing_files) and not replace:
+            held = f"{existing} records"
+            if existing_files:
+                held += f" and {existing_files} stored files"
             raise SnapshotError(
-                f"Tenant {tenant_id} already has {existing} records in {env}. "
+                f"Tenant {tenant_id} already has {held} in {env}. "
                 "Add --replace to delete them and import the snapshot instead."
             )
-        if existing:
+        if existing or existing_files:
             await clear_tenant(conn, env, tenant_id)
         sqlite = db.is_sqlite
         batch: list[tuple[Any, ...]] = []
+        stored: list[dict[str, Any]] = []
+        stored_bytes = 0
         max_id = 0
         counts: dict[str, int] = {}
-        for rec in _records(path, known):
-            batch.append(_row(rec, sqlite))
-            max_id = max(max_id, rec.id)
-            counts[rec.kind] = counts.get(rec.kind, 0) + 1
+        files = 0
+        for item in _entries(path, known):
+            if isinstance(item, _File):
+                stored.append(
+                    {
+                        "environment": env,
+                        "tenant_id": tenant_id,
+                        "id": item.id,
+                        "content_type": item.content_type,
+                        "file_name": item.file_name,
+                        "data": item.data,
+                        "created_on": item.created_on,
+                    }
+                )
+                stored_bytes += len(item.data)
+                max_id = max(max_id, item.id)
+                files += 1
+                if stored_bytes >= _FILE_BATCH_BYTES:
+                    await conn.execute(insert(blobs), stored)
+                    stored, stored_bytes = [], 0
+                continue
+            batch.append(_row(item, sqlite))
+            max_id = max(max_id, item.id)
+            counts[item.kind] = counts.get(item.kind, 0) + 1
             if len(batch) >= writer.batch_rows:
                 await writer.write_rows(batch)
                 batch = []
         if batch:
             await writer.write_rows(batch)
-        # New records of the target must not reuse an imported id.
+        if stored:
+            await conn.execute(insert(blobs), stored)
+        # Records and stored files share the id counter: new ones must not reuse an imported id.
         await _raise_next_id(conn, env, tenant_id, max_id + 1)
         await _import_seed(conn, env, tenant_id, header)
     return ImportResult(
-        tenant_id, env, sum(counts.values()), dict(sorted(counts.items())), created_tenant
+        tenant_id,
+        env,
+        sum(counts.values()),
+        dict(sorted(counts.items())),
+        created_tenant,
+        files,
     )
 
 

@@ -1,4 +1,5 @@
-"""Whole-tenant operations on the records table: count, clear, and the seed settings row.
+"""Whole-tenant operations on the records and stored files: count, clear, and the seed
+settings row.
 
 These act on one tenant in one environment; callers run them inside their own transaction so
 a clear and what replaces it become visible together.
@@ -19,6 +20,7 @@ from localtitan.store.tables import blobs, record_counters, records, tenant_seed
 __all__ = [
     "SeedSettings",
     "clear_tenant",
+    "count_files",
     "count_records",
     "counts_by_kind",
     "delete_seed_settings",
@@ -61,6 +63,19 @@ async def count_records(conn: AsyncConnection, environment: str, tenant_id: int)
                 select(func.count())
                 .select_from(records)
                 .where(records.c.environment == environment, records.c.tenant_id == tenant_id)
+            )
+        ).scalar_one()
+    )
+
+
+async def count_files(conn: AsyncConnection, environment: str, tenant_id: int) -> int:
+    """The tenant's stored files (attachment bytes, images) in the environment."""
+    return int(
+        (
+            await conn.execute(
+                select(func.count())
+                .select_from(blobs)
+                .where(blobs.c.environment == environment, blobs.c.tenant_id == tenant_id)
             )
         ).scalar_one()
     )
