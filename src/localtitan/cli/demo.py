@@ -177,7 +177,8 @@ def tenant_export(
     database_url: DatabaseUrl = None,
     as_json: JsonOut = False,
 ) -> None:
-    """Write a tenant's records in one environment to a snapshot file (gzip JSON Lines)."""
+    """Write a tenant's records and stored files in one environment to a snapshot file
+    (gzip JSON Lines)."""
     from localtitan.snapshots.files import export_snapshot
 
     settings = _settings(data_dir, database_url)
@@ -190,8 +191,8 @@ def tenant_export(
         _print_json(result.as_json())
     else:
         console.print(
-            f"Exported {result.records:,} records of tenant {tenant} ({env.value}) to "
-            f"{result.path} ({result.bytes:,} bytes)."
+            f"Exported {result.records:,} records and {result.files:,} stored files of tenant "
+            f"{tenant} ({env.value}) to {result.path} ({result.bytes:,} bytes)."
         )
 
 
@@ -205,7 +206,7 @@ def tenant_import(
         str | None, typer.Option(help="Load into this environment [the file's].")
     ] = None,
     replace: Annotated[
-        bool, typer.Option("--replace", help="Delete the target's records first.")
+        bool, typer.Option("--replace", help="Delete the target's records and files first.")
     ] = False,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
@@ -227,8 +228,8 @@ def tenant_import(
     else:
         made = " (tenant created)" if result.created_tenant else ""
         console.print(
-            f"Imported {result.records:,} records into tenant {result.tenant_id} "
-            f"({result.environment}){made}."
+            f"Imported {result.records:,} records and {result.files:,} stored files into tenant "
+            f"{result.tenant_id} ({result.environment}){made}."
         )
 
 
