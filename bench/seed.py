@@ -4,7 +4,7 @@ records per second, against a raw bulk insert of the very same rows into the sam
 Runs in-process on SQLite (no server): each round seeds a fresh tenant in a fresh data dir,
 reads the rows it wrote back, then times ``executemany`` of those rows, in batches of 4,000
 and one transaction, into a fresh database with the same table and indexes and the same
-pragmas. The ratio is seed records/s over raw records/s (target at least 0.5).
+pragmas (page size included). The ratio is seed records/s over raw records/s (target at least 0.5).
 """
 
 from __future__ import annotations
@@ -76,8 +76,10 @@ def _raw_insert(source: Path, target: Path) -> Sample:
     # Column names come from the table's own definition, not from input.
     select_rows = f"SELECT {', '.join(columns)} FROM records WHERE tenant_id = ?"  # noqa: S608
     rows: list[tuple[Any, ...]] = src.execute(select_rows, (TENANT,)).fetchall()
+    (page_size,) = src.execute("PRAGMA page_size").fetchone()
     src.close()
     dst = sqlite3.connect(target, isolation_level=None)
+    dst.execute(f"PRAGMA page_size={int(page_size)}")  # before WAL, as localtitan does
     dst.execute("PRAGMA journal_mode=WAL")
     dst.execute("PRAGMA synchronous=NORMAL")
     for sql in schema:
@@ -94,16 +96,23 @@ def _raw_insert(source: Path, target: Path) -> Sample:
     return _sample("raw insert", len(rows), wall, cpu)
 
 
+def _file_bytes(db_file: Path) -> int:
+    """The database's size with its write-ahead log, as the seed left them."""
+    return sum(p.stat().st_size for p in db_file.parent.glob(db_file.name + "*"))
+
+
 async def run(cfg: Config) -> BenchResult:
     if cfg.database_url:
         raise SystemExit("The seed benchmark runs on SQLite only (in-process).")
     customers = 300 if cfg.quick else 3_000
     seeds: list[Sample] = []
     raws: list[Sample] = []
+    db_bytes = 0
     for round_no in range(cfg.rounds):
         with tempfile.TemporaryDirectory(prefix="bench-seed-") as tmp:
             work = Path(tmp)
             seeded, db_file = await _seed(work / "data", customers)
+            db_bytes = _file_bytes(db_file)
             raws.append(_raw_insert(db_file, work / f"raw-{round_no}.db"))
             seeds.append(seeded)
     comparison = Comparison(
@@ -111,10 +120,18 @@ async def run(cfg: Config) -> BenchResult:
     )
     result = BenchResult(NAME, TITLE, [comparison])
     result.facts.update(
-        {"customers": customers, "records": seeds[-1].requests, "rounds": cfg.rounds}
+        {
+            "customers": customers,
+            "records": seeds[-1].requests,
+            "rounds": cfg.rounds,
+            "database_bytes": db_bytes,
+            "bytes_per_record": round(db_bytes / max(seeds[-1].requests, 1)),
+        }
     )
     result.notes.append(
-        f"{customers:,} customers, {seeds[-1].requests:,} records a round; the ratio includes "
+        f"{customers:,} customers, {seeds[-1].requests:,} records a round, "
+        f"{db_bytes / 1e6:,.0f} MB on disk ({db_bytes / max(seeds[-1].requests, 1):,.0f} bytes "
+        "a record); the ratio includes "
         "generating the records with Faker (in worker processes, as `localtitan seed` does)"
     )
     return result
