@@ -278,7 +278,7 @@ async def seed_tenant(
                 "to resume it, or add --replace to clear the tenant and start again."
             )
         result = await _resume(db, manifest, state, progress, workers)
-        await db.refresh_statistics(full=True)
+        await db.refresh_statistics(added=result.records)
         return result
     if existing and not replace:
         raise SeedError(
@@ -310,7 +310,7 @@ async def seed_tenant(
     else:
         result = await _seed_in_steps(db, manifest, settings, plan, replace, progress, chosen)
     # The planner needs statistics for the new volume of records (see refresh_statistics).
-    await db.refresh_statistics(full=True)
+    await db.refresh_statistics(added=result.records)
     return result
 
 

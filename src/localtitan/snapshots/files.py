@@ -735,6 +735,8 @@ async def import_snapshot(
         # Records and stored files share the id counter: new ones must not reuse an imported id.
         await _raise_next_id(conn, env, tenant_id, max_id + 1)
         await _import_seed(conn, env, tenant_id, header)
+    # As after a seed: a big import needs statistics for its volume (see refresh_statistics).
+    await db.refresh_statistics(added=sum(counts.values()))
     return ImportResult(
         tenant_id,
         env,

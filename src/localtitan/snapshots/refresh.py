@@ -151,6 +151,9 @@ async def refresh_integration(db: Database, *, tenant_id: int) -> RefreshResult:
         if seed is not None:
             seed.environment = _INT
             await write_seed_settings(conn, seed)
+    # Only the growth counts (see refresh_statistics): a daily refresh replaces about as many
+    # records as it copies, and must not re-read every index of a big database each time.
+    await db.refresh_statistics(added=max(0, p_rows - i_rows))
     return RefreshResult(tenant_id, p_rows, removed, time.monotonic() - started)
 
 
