@@ -96,3 +96,36 @@ async def test_the_quickstart_seed_fills_integration_only_once(
         assert await count_records(conn, "production", creds.tenant_id) == 0
         settings = await read_seed_settings(conn, "integration", creds.tenant_id)
     assert settings is not None and (settings.size, settings.customers) == ("small", 300)
+
+
+async def test_references_named_by_nested_objects_filter_lists(
+    app: LocalTitan, client: httpx.AsyncClient, backend: str
+) -> None:
+    """Invoices name their job and customer as objects (``job: {id}``), payments their
+    customer, estimates their seller as ``soldBy``: ``jobId=``, ``customerId=`` and
+    ``soldById=`` still pick exactly the records that name them."""
+    creds = await small_tenant(app, backend)
+    h = await creds.headers(client)
+    jobs = await _get(client, h, creds.api("/jpm/v2/tenant/{tenant}/jobs?pageSize=50"))
+    invoiced = [j for j in jobs["data"] if j["invoiceId"]][:3]
+    assert invoiced
+    for job in invoiced:
+        url = f"/accounting/v2/tenant/{{tenant}}/invoices?jobId={job['id']}"
+        found = (await _get(client, h, creds.api(url)))["data"]
+        assert found and {i["job"]["id"] for i in found} == {job["id"]}
+        assert job["invoiceId"] in {i["id"] for i in found}
+        url = f"/accounting/v2/tenant/{{tenant}}/invoices?customerId={job['customerId']}"
+        mine = (await _get(client, h, creds.api(url)))["data"]
+        assert job["invoiceId"] in {i["id"] for i in mine}
+        assert {i["customer"]["id"] for i in mine} == {job["customerId"]}
+    payments = await _get(client, h, creds.api("/accounting/v2/tenant/{tenant}/payments"))
+    payer = payments["data"][0]["customer"]["id"]
+    url = f"/accounting/v2/tenant/{{tenant}}/payments?customerId={payer}&pageSize=200"
+    paid = (await _get(client, h, creds.api(url)))["data"]
+    assert paid and {p["customer"]["id"] for p in paid} == {payer}
+    assert len(paid) < len(payments["data"]) or not payments["hasMore"]
+    estimates = await _get(client, h, creds.api("/sales/v2/tenant/{tenant}/estimates"))
+    seller = next(e["soldBy"] for e in estimates["data"] if e["soldBy"])
+    url = f"/sales/v2/tenant/{{tenant}}/estimates?soldById={seller}&pageSize=200"
+    sold = (await _get(client, h, creds.api(url)))["data"]
+    assert sold and {e["soldBy"] for e in sold} == {seller}

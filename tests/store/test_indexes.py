@@ -3,6 +3,8 @@ answer the filters clients send; new SQLite databases use 16 KiB pages."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -156,3 +158,74 @@ async def test_new_sqlite_database_uses_large_pages(app: LocalTitan) -> None:
     async with app.runtime.db.read() as conn:
         size = (await conn.exec_driver_sql("PRAGMA page_size")).scalar_one()
     assert size == SQLITE_PAGE_SIZE
+
+
+async def test_upgrade_promotes_nested_references(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    """Records stored before migration 0006 (an invoice naming its customer and job only as
+    objects) get their promoted ids, so ``customerId=`` and ``jobId=`` find them."""
+    if backend == "postgres":
+        import asyncpg
+
+        base = request.getfixturevalue("postgres_url")
+        admin = base.replace("postgresql+asyncpg", "postgresql").rsplit("/", 1)[0] + "/postgres"
+        name = f"lt_upgrade_{tmp_path.name[-12:].replace('-', '_')}".lower()
+        conn = await asyncpg.connect(admin)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.close()
+        url = base.rsplit("/", 1)[0] + "/" + name
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    db = open_database(url)
+    invoice = {
+        "id": 0,
+        "customer": {"id": 11, "name": "Old Co"},
+        "location": {"id": 12, "name": "Home"},
+        "job": {"id": 13, "number": "13"},
+    }
+    try:
+        await migrate(db, "0005")
+        async with db.begin() as conn:
+            alloc = await allocate(conn, "integration", 42, ids=2, versions=2)
+            first = alloc.first_id
+            # Written as 0005 wrote them: nothing promoted from the nested objects.
+            await conn.execute(
+                text(
+                    "INSERT INTO records (environment, tenant_id, kind, id, active, deleted, "
+                    "created_on, modified_on, row_version, data) VALUES ('integration', 42, "
+                    "'accounting:invoices', :id, true, false, :now, :now, :v, :data)"
+                ),
+                [
+                    {
+                        "id": first + n,
+                        "now": datetime.now(UTC),
+                        "v": alloc.first_version + n,
+                        "data": json.dumps(
+                            {**invoice, "id": first + n}
+                            if n == 0
+                            else {"id": first + n, "job": None}
+                        ),
+                    }
+                    for n in range(2)
+                ],
+            )
+        await migrate(db)
+        async with db.read() as conn:
+            rows = await conn.execute(
+                text(
+                    "SELECT id, customer_id, location_id, job_id FROM records "
+                    "WHERE kind = 'accounting:invoices' ORDER BY id"
+                )
+            )
+            assert [tuple(r) for r in rows] == [
+                (first, 11, 12, 13),
+                (first + 1, None, None, None),
+            ]
+    finally:
+        await db.close()
+        if backend == "postgres":
+            conn = await asyncpg.connect(admin)
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.close()

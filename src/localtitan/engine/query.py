@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.sql.elements import ColumnElement as Col
 
 from localtitan.errors import ApiError
-from localtitan.store.records import PROMOTED, format_time
+from localtitan.store.records import NESTED_REFERENCES, PROMOTED, format_time
 from localtitan.store.tables import records
 
 __all__ = ["MAX_IDS", "build_filters", "json_field", "json_value", "sort_clause"]
@@ -131,6 +131,26 @@ def _field_for(name: str, properties: Mapping[str, Any]) -> str | None:
     return lower.get(name.lower())
 
 
+def _reference(name: str, properties: Mapping[str, Any]) -> tuple[str, str | None] | None:
+    """Where an ``xId`` filter looks when records have no ``xId`` field: an invoice names its
+    job as ``job: {id, ...}`` but is filtered with ``jobId=``; an estimate's ``soldBy`` is the
+    id ``soldById=`` compares. Returns the JSON path and the promoted column holding it."""
+    if len(name) <= 2 or not name.lower().endswith("id"):
+        return None
+    base = _field_for(name[:-2], properties)
+    if base is None:
+        return None
+    schema = properties[base]
+    kinds = schema.get("type") if isinstance(schema, Mapping) else None
+    types = [kinds] if isinstance(kinds, str) else list(kinds or [])
+    if "integer" in types:
+        return base, None
+    if any(t in types for t in ("string", "number", "boolean", "array")):
+        return None
+    promoted = _field_for(name, {k: v for k, v in PROMOTED.items() if k in NESTED_REFERENCES})
+    return f"{base}.id", PROMOTED[promoted] if promoted else None
+
+
 def build_filters(
     dialect: str, query: Mapping[str, Any], properties: Mapping[str, Any], *, has_active: bool
 ) -> list[ColumnElement[bool]]:
@@ -184,6 +204,12 @@ def _condition(
     field = _field_for(name, properties)
     if field is not None:
         return _equals(dialect, field, value, properties[field])
+    reference = _reference(name, properties)
+    if reference is not None:
+        path, promoted = reference
+        if promoted is not None:
+            return typing.cast("ColumnElement[bool]", records.c[promoted] == value)
+        return _equals(dialect, path, value, None)
     if key in _ADDRESS_PARTS and "address" in properties:
         # Customer and location filters such as city= and zip= match the address inside.
         return _equals(dialect, f"address.{_ADDRESS_PARTS[key]}", value, None)

@@ -20,6 +20,7 @@ from localtitan.store.tables import record_counters, records
 
 __all__ = [
     "FIRST_ID",
+    "NESTED_REFERENCES",
     "PROMOTED",
     "Allocation",
     "Stored",
@@ -46,6 +47,15 @@ PROMOTED: dict[str, str] = {
     "jobId": "job_id",
     "number": "number",
     "name": "name",
+}
+
+# Promoted ids that records may hold as a nested reference instead (an invoice's
+# ``customer: {id, name}``, ``job: {id, number}``): promoted from there, so ``customerId=``
+# and ``jobId=`` filters on such records use the same indexes (migration 0006).
+NESTED_REFERENCES: dict[str, str] = {
+    "customerId": "customer",
+    "locationId": "location",
+    "jobId": "job",
 }
 
 # Fields that hold a record's number under another name, filtered with ``number=``.
@@ -175,6 +185,9 @@ def promoted_values(data: Mapping[str, Any]) -> dict[str, Any]:
             limit = 400 if column == "name" else 100
             out[column] = str(value)[:limit] if value is not None else None
         else:
+            if value is None and field in NESTED_REFERENCES:
+                nested = data.get(NESTED_REFERENCES[field])
+                value = nested.get("id") if isinstance(nested, Mapping) else None
             out[column] = value if isinstance(value, int) and not isinstance(value, bool) else None
     if out["number"] is None:
         for alias in _NUMBER_ALIASES:
