@@ -4,6 +4,7 @@ answer the filters clients send; new SQLite databases use 16 KiB pages."""
 from __future__ import annotations
 
 import json
+import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from conftest import Creds
+from conftest import PG_ADMIN_URL, PG_HOST, Creds
 from localtitan.app import LocalTitan
 from localtitan.store.database import SQLITE_PAGE_SIZE, open_database
 from localtitan.store.migrate import migrate
@@ -160,22 +161,26 @@ async def test_new_sqlite_database_uses_large_pages(app: LocalTitan) -> None:
     assert size == SQLITE_PAGE_SIZE
 
 
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN_URL)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
 async def test_upgrade_promotes_nested_references(
     tmp_path: Path, backend: str, request: pytest.FixtureRequest
 ) -> None:
     """Records stored before migration 0006 (an invoice naming its customer and job only as
     objects) get their promoted ids, so ``customerId=`` and ``jobId=`` find them."""
+    name = f"localtitan_test_upgrade_{secrets.token_hex(4)}"
     if backend == "postgres":
-        import asyncpg
-
-        base = request.getfixturevalue("postgres_url")
-        admin = base.replace("postgresql+asyncpg", "postgresql").rsplit("/", 1)[0] + "/postgres"
-        name = f"lt_upgrade_{tmp_path.name[-12:].replace('-', '_')}".lower()
-        conn = await asyncpg.connect(admin)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-        await conn.close()
-        url = base.rsplit("/", 1)[0] + "/" + name
+        request.getfixturevalue("postgres_url")  # skips (or fails in CI) without PostgreSQL
+        await _pg_admin(f'CREATE DATABASE "{name}"')
+        url = f"postgresql+asyncpg://postgres@{PG_HOST}:5432/{name}"
     else:
         url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
     db = open_database(url)
@@ -226,6 +231,4 @@ async def test_upgrade_promotes_nested_references(
     finally:
         await db.close()
         if backend == "postgres":
-            conn = await asyncpg.connect(admin)
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await conn.close()
+            await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
