@@ -251,3 +251,67 @@ async def test_customer_address_filters(
     assert await _ids(api, CUSTOMERS, zip="75201") == [d["id"]]
     assert await _ids(api, CUSTOMERS, state="TX") == [a["id"], d["id"]]
     assert await _ids(api, CUSTOMERS, city="Houston") == []
+
+
+async def test_plural_list_filters_nested_ids_and_active_only(
+    client: httpx.AsyncClient, creds: Creds, app: LocalTitan
+) -> None:
+    """``statuses=``/``reviewStatuses=`` (plural "-es"), ``priorities=`` ("-ies"),
+    ``businessUnitIds=`` on records that name their business unit as an object, and
+    ``activeOnly=`` each pick exactly the records they name."""
+    api = await connect(client, creds)
+    tasks = await insert(
+        app,
+        creds,
+        "taskmanagement:tasks",
+        [
+            {"name": "a", "status": "Open", "priority": "High"},
+            {"name": "b", "status": "Resolved", "priority": "Low"},
+            {"name": "c", "status": "Open", "priority": "Low"},
+        ],
+    )
+    a, b, c = (t["id"] for t in tasks)
+    op = "taskmanagement.Tasks_GetTasks"
+    assert sorted(await _ids(api, op, statuses="Open")) == [a, c]
+    assert sorted(await _ids(api, op, priorities="Low")) == [b, c]
+    assert sorted(await _ids(api, op, statuses="Resolved", priorities="Low")) == [b]
+
+    invoices = await insert(
+        app,
+        creds,
+        "accounting:invoices",
+        [
+            {"reviewStatus": "NeedsReview", "businessUnit": {"id": 501, "name": "HVAC"}},
+            {"reviewStatus": "Reviewed", "businessUnit": {"id": 502, "name": "Plumbing"}},
+        ],
+    )
+    needs, reviewed = (i["id"] for i in invoices)
+    op = "accounting.Invoices_GetList"
+    assert await _ids(api, op, reviewStatuses="Reviewed") == [reviewed]
+    assert await _ids(api, op, reviewStatuses="NeedsReview") == [needs]
+
+    payments = await insert(
+        app,
+        creds,
+        "accounting:payments",
+        [
+            {"businessUnit": {"id": 501, "name": "HVAC"}},
+            {"businessUnit": {"id": 502, "name": "Plumbing"}},
+            {"businessUnit": None},
+        ],
+    )
+    p1, p2, _ = (p["id"] for p in payments)
+    op = "accounting.Payments_GetList"
+    assert await _ids(api, op, businessUnitIds="502") == [p2]
+    assert await _ids(api, op, businessUnitIds="501,502") == [p1, p2]
+
+    kinds = await insert(
+        app,
+        creds,
+        "inventory:return-types",
+        [{"name": "Damaged", "active": True}, {"name": "Old", "active": False}],
+    )
+    live, retired = (k["id"] for k in kinds)
+    op = "inventory.ReturnTypes_GetList"
+    assert await _ids(api, op, activeOnly="true") == [live]
+    assert sorted(await _ids(api, op, activeOnly="false")) == [live, retired]

@@ -151,6 +151,16 @@ def _reference(name: str, properties: Mapping[str, Any]) -> tuple[str, str | Non
     return f"{base}.id", PROMOTED[promoted] if promoted else None
 
 
+def _plural_of(name: str, properties: Mapping[str, Any]) -> str | None:
+    """The field an ``-es`` or ``-ies`` list filter names: ``statuses`` -> ``status``,
+    ``priorities`` -> ``priority``."""
+    if name.lower().endswith("ies"):
+        return _field_for(name[:-3] + "y", properties)
+    if name.lower().endswith("es"):
+        return _field_for(name[:-2], properties)
+    return None
+
+
 def build_filters(
     dialect: str, query: Mapping[str, Any], properties: Mapping[str, Any], *, has_active: bool
 ) -> list[ColumnElement[bool]]:
@@ -213,6 +223,8 @@ def _condition(
     if key in _ADDRESS_PARTS and "address" in properties:
         # Customer and location filters such as city= and zip= match the address inside.
         return _equals(dialect, f"address.{_ADDRESS_PARTS[key]}", value, None)
+    if key == "activeonly":
+        return records.c.active.is_(True) if str(value).lower() == "true" else None
     if key.endswith("ids") and len(key) > 3:
         singular = _field_for(name[:-1], properties)
         if singular:
@@ -220,8 +232,16 @@ def _condition(
                 return records.c[PROMOTED[singular]].in_(_ids(name, value))
             expr = json_field(dialect, singular)
             return expr.in_([json_value(dialect, v) for v in _ids(name, value)])
+        reference = _reference(name[:-1], properties)
+        if reference is not None:
+            # businessUnitIds= on records naming ``businessUnit: {id, name}``.
+            path, promoted = reference
+            if promoted is not None:
+                return records.c[promoted].in_(_ids(name, value))
+            expr = json_field(dialect, path)
+            return expr.in_([json_value(dialect, v) for v in _ids(name, value)])
     if key.endswith("s") and len(key) > 1:
-        singular = _field_for(name[:-1], properties)
+        singular = _field_for(name[:-1], properties) or _plural_of(name, properties)
         if singular:
             expr = json_field(dialect, singular)
             return expr.in_([json_value(dialect, v) for v in _as_list(value)])
