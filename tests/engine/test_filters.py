@@ -315,3 +315,43 @@ async def test_plural_list_filters_nested_ids_and_active_only(
     op = "inventory.ReturnTypes_GetList"
     assert await _ids(api, op, activeOnly="true") == [live]
     assert sorted(await _ids(api, op, activeOnly="false")) == [live, retired]
+
+
+async def test_amount_and_duration_ranges_and_text_contains(
+    client: httpx.AsyncClient, creds: Creds, app: LocalTitan
+) -> None:
+    """``totalGreater=``/``totalLess=`` compare amounts stored as decimal text as numbers
+    (``"99.50"`` is less than ``"100.00"``), ``minDuration=``/``maxDuration=`` integers, and
+    ``titleContains=`` text regardless of case."""
+    api = await connect(client, creds)
+    invoices = await insert(
+        app,
+        creds,
+        "accounting:invoices",
+        [{"total": "99.50"}, {"total": "100.00"}, {"total": "1250.75"}, {"total": None}],
+    )
+    small, hundred, big, _ = (i["id"] for i in invoices)
+    op = "accounting.Invoices_GetList"
+    assert await _ids(api, op, totalGreater="100") == [big]
+    assert await _ids(api, op, totalLess="100") == [small]
+    assert await _ids(api, op, totalGreater="99.5", totalLess="1250.75") == [hundred]
+    types = await insert(
+        app,
+        creds,
+        "jpm:job-types",
+        [{"name": "Quick", "duration": 1800}, {"name": "Long", "duration": 14400}],
+    )
+    quick, long = (t["id"] for t in types)
+    op = "jpm.JobTypes_GetList"
+    assert await _ids(api, op, minDuration=3600) == [long]
+    assert await _ids(api, op, maxDuration=3600) == [quick]
+    shifts = await insert(
+        app,
+        creds,
+        "dispatch:technician-shifts",
+        [{"title": "Morning On-Call"}, {"title": "Evening"}],
+    )
+    morning = shifts[0]["id"]
+    assert await _ids(api, "dispatch.TechnicianShifts_GetList", titleContains="on-call") == [
+        morning
+    ]

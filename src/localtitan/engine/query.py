@@ -7,12 +7,14 @@ stored JSON.
 
 from __future__ import annotations
 
+import re
 import typing
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, Text, cast, func, literal
+from sqlalchemy import ColumnElement, Float, Numeric, String, Text, case, cast, func, literal
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.sql.elements import ColumnElement as Col
 
@@ -151,6 +153,57 @@ def _reference(name: str, properties: Mapping[str, Any]) -> tuple[str, str | Non
     return f"{base}.id", PROMOTED[promoted] if promoted else None
 
 
+_BOUNDS = (
+    (re.compile(r"^min(?P<f>\w+)$"), ">="),
+    (re.compile(r"^max(?P<f>\w+)$"), "<="),
+    (re.compile(r"^(?P<f>\w+?)Greater$"), ">"),
+    (re.compile(r"^(?P<f>\w+?)Less$"), "<"),
+    (re.compile(r"^(?P<f>\w+?)Contains$"), "contains"),
+)
+
+
+def _compared(name: str, properties: Mapping[str, Any]) -> tuple[str, str] | None:
+    """``totalGreater=``, ``minDuration=``, ``titleContains=``: the field compared and how.
+    Ranges apply to numbers and to amounts stored as decimal text (an invoice's ``total``),
+    not to other text such as a call's duration (``00:03:12``)."""
+    for pattern, op in _BOUNDS:
+        match = pattern.match(name)
+        if match is None:
+            continue
+        field = _field_for(match["f"], properties)
+        if field is None:
+            return None
+        schema = properties[field]
+        kinds = schema.get("type") if isinstance(schema, Mapping) else None
+        types = [kinds] if isinstance(kinds, str) else list(kinds or [])
+        if op == "contains":
+            return (field, op) if "string" in types else None
+        numeric = "number" in types or "integer" in types
+        decimal_text = "string" in types and schema.get("format") in (None, "decimal")
+        return (field, op) if numeric or decimal_text else None
+    return None
+
+
+def _numeric(dialect: str, field: str) -> ColumnElement[Any]:
+    """A JSON field as a number; text that is not one compares as NULL (never matches)."""
+    if dialect == "postgresql":
+        text = json_field(dialect, field)
+        return case((text.op("~")(r"^\s*-?[0-9]+(\.[0-9]+)?\s*$"), cast(text, Numeric)))
+    return cast(json_field(dialect, field), Float)
+
+
+def _number(dialect: str, name: str, value: Any) -> Any:
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        raise ApiError(
+            400,
+            "One or more validation errors occurred.",
+            errors={name: [f"The value '{value}' is not a number."]},
+        ) from None
+    return number if dialect == "postgresql" else float(number)
+
+
 def _plural_of(name: str, properties: Mapping[str, Any]) -> str | None:
     """The field an ``-es`` or ``-ies`` list filter names: ``statuses`` -> ``status``,
     ``priorities`` -> ``priority``."""
@@ -223,6 +276,13 @@ def _condition(
     if key in _ADDRESS_PARTS and "address" in properties:
         # Customer and location filters such as city= and zip= match the address inside.
         return _equals(dialect, f"address.{_ADDRESS_PARTS[key]}", value, None)
+    compared = _compared(name, properties)
+    if compared is not None:
+        field, op = compared
+        if op == "contains":
+            text = func.lower(cast(json_field(dialect, field), String))
+            return text.contains(str(value).lower(), autoescape=True)
+        return _numeric(dialect, field).op(op)(_number(dialect, name, value))
     if key == "activeonly":
         return records.c.active.is_(True) if str(value).lower() == "true" else None
     if key.endswith("ids") and len(key) > 3:
