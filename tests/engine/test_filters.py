@@ -355,3 +355,66 @@ async def test_amount_and_duration_ranges_and_text_contains(
     assert await _ids(api, "dispatch.TechnicianShifts_GetList", titleContains="on-call") == [
         morning
     ]
+
+
+async def test_invoice_and_payment_filters_named_after_their_objects_and_dates(
+    client: httpx.AsyncClient, creds: Creds, app: LocalTitan
+) -> None:
+    """``jobNumber=`` and ``batchNumber=`` look inside an invoice's ``job`` and ``batch``;
+    ``invoicedOnOrAfter=`` compares ``invoiceDate``, ``paidOnAfter=`` a payment's ``date``,
+    ``completeBefore=`` a task's ``completeBy``; ``activeState=`` picks by the active flag."""
+    api = await connect(client, creds)
+    invoices = await insert(
+        app,
+        creds,
+        "accounting:invoices",
+        [
+            {
+                "job": {"id": 7001, "number": "J-7001", "type": "Service"},
+                "batch": {"id": 1, "number": "41", "name": "Nov"},
+                "invoiceDate": "2025-01-10T00:00:00.000000Z",
+            },
+            {
+                "job": {"id": 7002, "number": "J-7002", "type": "Service"},
+                "batch": {"id": 2, "number": "42", "name": "Dec"},
+                "invoiceDate": "2025-02-10T00:00:00.000000Z",
+                "active": False,
+            },
+        ],
+    )
+    first, second = (i["id"] for i in invoices)
+    op = "accounting.Invoices_GetList"
+    assert await _ids(api, op, jobNumber="j-7002", activeState="All") == [second]
+    assert await _ids(api, op, batchNumber=41) == [first]
+    assert await _ids(api, op, invoicedOnOrAfter="2025-02-01T00:00:00Z", activeState="All") == [
+        second
+    ]
+    assert await _ids(api, op, invoicedOnBefore="2025-02-01T00:00:00Z") == [first]
+    assert await _ids(api, op, activeState="InactiveOnly") == [second]
+    assert await _ids(api, op, activeState="ActiveOnly") == [first]
+    assert await _ids(api, op, activeState="All") == [first, second]
+
+    payments = await insert(
+        app,
+        creds,
+        "accounting:payments",
+        [{"date": "2025-03-01T00:00:00.000000Z"}, {"date": "2025-04-01T00:00:00.000000Z"}],
+    )
+    march, april = (p["id"] for p in payments)
+    op = "accounting.Payments_GetList"
+    assert await _ids(api, op, paidOnAfter="2025-03-15T00:00:00Z") == [april]
+    assert await _ids(api, op, paidOnBefore="2025-03-15T00:00:00Z") == [march]
+
+    tasks = await insert(
+        app,
+        creds,
+        "taskmanagement:tasks",
+        [
+            {"name": "soon", "completeBy": "2025-05-01T00:00:00.000000Z"},
+            {"name": "later", "completeBy": "2025-09-01T00:00:00.000000Z"},
+        ],
+    )
+    soon, later = (t["id"] for t in tasks)
+    op = "taskmanagement.Tasks_GetTasks"
+    assert await _ids(api, op, completeBefore="2025-06-01T00:00:00Z") == [soon]
+    assert await _ids(api, op, completeOnOrAfter="2025-06-01T00:00:00Z") == [later]

@@ -153,6 +153,34 @@ def _reference(name: str, properties: Mapping[str, Any]) -> tuple[str, str | Non
     return f"{base}.id", PROMOTED[promoted] if promoted else None
 
 
+# Date filters named after the event rather than the field: ``invoicedOnOrAfter`` compares
+# an invoice's ``invoiceDate``, ``paidOnAfter`` a payment's ``date``.
+_DATE_ALIASES = {
+    "invoiced": "invoiceDate",
+    "invoicedon": "invoiceDate",
+    "paid": "date",
+    "paidon": "date",
+}
+
+# ``xNumber`` and ``xName`` filters on records that hold ``x`` as an object.
+_NESTED_FIELD = re.compile(r"^(?P<base>[a-z]\w*?)(?P<sub>Number|Name)$")
+
+
+def _nested_field(name: str, properties: Mapping[str, Any]) -> str | None:
+    match = _NESTED_FIELD.match(name)
+    if match is None:
+        return None
+    base = _field_for(match["base"], properties)
+    if base is None:
+        return None
+    schema = properties[base]
+    kinds = schema.get("type") if isinstance(schema, Mapping) else None
+    types = [kinds] if isinstance(kinds, str) else list(kinds or [])
+    if types and "object" not in types:
+        return None  # a scalar (``job`` as an id) has no number inside
+    return f"{base}.{match['sub'][0].lower()}{match['sub'][1:]}"
+
+
 _BOUNDS = (
     (re.compile(r"^min(?P<f>\w+)$"), ">="),
     (re.compile(r"^max(?P<f>\w+)$"), "<="),
@@ -283,6 +311,17 @@ def _condition(
             text = func.lower(cast(json_field(dialect, field), String))
             return text.contains(str(value).lower(), autoescape=True)
         return _numeric(dialect, field).op(op)(_number(dialect, name, value))
+    if key == "activestate":
+        state = str(value).lower()
+        if state == "activeonly":
+            return records.c.active.is_(True)
+        return records.c.active.is_(False) if state == "inactiveonly" else None
+    nested = _nested_field(name, properties)
+    if nested is not None:
+        # ``jobNumber=`` on an invoice's ``job: {id, number}``: compared as text, as the
+        # number may be stored as text or as a number.
+        text = func.lower(cast(json_field(dialect, nested), String))
+        return text == str(value).lower()
     if key == "activeonly":
         return records.c.active.is_(True) if str(value).lower() == "true" else None
     if key.endswith("ids") and len(key) > 3:
@@ -318,6 +357,8 @@ def _condition(
                 _field_for(stem, properties)
                 or _field_for(stem + "On", properties)
                 or (_field_for(stem[:-1], properties) if stem.endswith("s") else None)
+                or _field_for(stem + "By", properties)
+                or _field_for(_DATE_ALIASES.get(stem.lower(), ""), properties)
             )
             if field is None:
                 return None
