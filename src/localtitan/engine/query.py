@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Float, Numeric, String, Text, case, cast, 
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.sql.elements import ColumnElement as Col
 
+from localtitan.engine.shaping import _types
 from localtitan.errors import ApiError
 from localtitan.store.records import NESTED_REFERENCES, PROMOTED, format_time
 from localtitan.store.tables import records
@@ -143,8 +144,7 @@ def _reference(name: str, properties: Mapping[str, Any]) -> tuple[str, str | Non
     if base is None:
         return None
     schema = properties[base]
-    kinds = schema.get("type") if isinstance(schema, Mapping) else None
-    types = [kinds] if isinstance(kinds, str) else list(kinds or [])
+    types = _types(schema) if isinstance(schema, Mapping) else []
     if "integer" in types:
         return base, None
     if any(t in types for t in ("string", "number", "boolean", "array")):
@@ -174,8 +174,7 @@ def _nested_field(name: str, properties: Mapping[str, Any]) -> str | None:
     if base is None:
         return None
     schema = properties[base]
-    kinds = schema.get("type") if isinstance(schema, Mapping) else None
-    types = [kinds] if isinstance(kinds, str) else list(kinds or [])
+    types = _types(schema) if isinstance(schema, Mapping) else []
     if types and "object" not in types:
         return None  # a scalar (``job`` as an id) has no number inside
     return f"{base}.{match['sub'][0].lower()}{match['sub'][1:]}"
@@ -202,8 +201,7 @@ def _compared(name: str, properties: Mapping[str, Any]) -> tuple[str, str] | Non
         if field is None:
             return None
         schema = properties[field]
-        kinds = schema.get("type") if isinstance(schema, Mapping) else None
-        types = [kinds] if isinstance(kinds, str) else list(kinds or [])
+        types = _types(schema) if isinstance(schema, Mapping) else []
         if op == "contains":
             return (field, op) if "string" in types else None
         numeric = "number" in types or "integer" in types
