@@ -25,7 +25,7 @@ import msgspec
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from localtitan.demo.writer import BulkWriter
+from localtitan.demo.writer import BulkWriter, sqlite_time
 from localtitan.domain.attachments import JOB_ATTACHMENTS
 from localtitan.engine.catalog import catalog_for
 from localtitan.platform.environments import Environment
@@ -71,7 +71,6 @@ FORMAT_END = "localtitan-snapshot-end"
 VERSION = 2
 # The first version whose snapshots hold stored files.
 _FILES_VERSION = 2
-_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 _RECORD_KEYS = (
     "kind",
     "id",
@@ -632,8 +631,8 @@ def _row(rec: _Line, sqlite: bool) -> tuple[Any, ...]:
         rec.guid,
         rec.active,
         rec.deleted,
-        created.astimezone(UTC).strftime(_SQLITE_TIME) if sqlite else created,
-        modified.astimezone(UTC).strftime(_SQLITE_TIME) if sqlite else modified,
+        sqlite_time(created) if sqlite else created,
+        sqlite_time(modified) if sqlite else modified,
         promoted["customer_id"],
         promoted["location_id"],
         promoted["job_id"],
