@@ -324,15 +324,10 @@ def _condition(
         return records.c.active.is_(True) if str(value).lower() == "true" else None
     if key.endswith("ids") and len(key) > 3:
         singular = _field_for(name[:-1], properties)
-        if singular:
-            if singular in PROMOTED:
-                return records.c[PROMOTED[singular]].in_(_ids(name, value))
-            expr = json_field(dialect, singular)
-            return expr.in_([json_value(dialect, v) for v in _ids(name, value)])
-        reference = _reference(name[:-1], properties)
-        if reference is not None:
-            # businessUnitIds= on records naming ``businessUnit: {id, name}``.
-            path, promoted = reference
+        # Else businessUnitIds= on records naming ``businessUnit: {id, name}``.
+        held = (singular, PROMOTED.get(singular)) if singular else _reference(name[:-1], properties)
+        if held is not None:
+            path, promoted = held
             if promoted is not None:
                 return records.c[promoted].in_(_ids(name, value))
             expr = json_field(dialect, path)
