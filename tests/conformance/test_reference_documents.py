@@ -69,7 +69,16 @@ from localtitan.runtime import Runtime
 from localtitan.settings import Settings
 from localtitan.spec import load_manifest
 
-REFERENCE_DIR = Path(__file__).resolve().parents[2].parent / "shared/reference/servicetitan-openapi"
+
+def _reference_dir() -> Path:
+    """``shared/reference/servicetitan-openapi`` beside the checkout or beside any folder
+    holding it (a git worktree under ``wt/`` finds the same documents as the main checkout)."""
+    repo = Path(__file__).resolve().parents[2]
+    candidates = [a / "shared/reference/servicetitan-openapi" for a in repo.parents]
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+REFERENCE_DIR = _reference_dir()
 BASE_URL = "http://testserver"
 API_PREFIX = "/api-integration"
 

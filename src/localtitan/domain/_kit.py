@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from localtitan.engine.call import Call, Result
 from localtitan.engine.catalog import Catalog, catalog_for, response_schema
+from localtitan.engine.query import INT64_MAX, INT64_MIN
 from localtitan.engine.shaping import fill_record, shape
 from localtitan.errors import ApiError
 from localtitan.store.records import (
@@ -194,14 +195,17 @@ def _aware(value: datetime) -> datetime:
 
 
 def _int(value: Any) -> int | None:
+    """The record id in ``value``; None when it is no int64 (no record has such an id)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value
-    try:
-        return int(str(value))
-    except (TypeError, ValueError):
-        return None
+        number = value
+    else:
+        try:
+            number = int(str(value))
+        except (TypeError, ValueError):
+            return None
+    return number if INT64_MIN <= number <= INT64_MAX else None
 
 
 def ids_of(items: Sequence[Any], key: str) -> list[int]:

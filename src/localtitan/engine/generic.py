@@ -20,7 +20,7 @@ from localtitan.engine.catalog import Catalog, Collection, catalog_for, response
 from localtitan.engine.continuation import decode_token, encode_token
 from localtitan.engine.dispatch import Handler, register_generic
 from localtitan.engine.page_cache import PageCache
-from localtitan.engine.query import build_filters, sort_clause
+from localtitan.engine.query import INT64_MAX, INT64_MIN, build_filters, sort_clause
 from localtitan.engine.references import check_references
 from localtitan.engine.related import related_filters
 from localtitan.engine.shaping import fill_record, object_properties, shape
@@ -110,12 +110,15 @@ async def _lookup(conn: Any, call: Call, coll: Collection, record_id: Any) -> St
 
 
 def _int(value: Any) -> int | None:
+    """The record id in ``value``; None when it is no int64 (no record has such an id)."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    try:
-        return int(str(value))
-    except (TypeError, ValueError):
-        return None
+        number = value
+    else:
+        try:
+            number = int(str(value))
+        except (TypeError, ValueError):
+            return None
+    return number if INT64_MIN <= number <= INT64_MAX else None
 
 
 def _parent_collection(catalog: Catalog, coll: Collection) -> Collection | None:
@@ -548,7 +551,18 @@ def _export_handler(op: Operation) -> Handler:
                 after, since = position
             else:
                 try:
-                    since = parse_time(str(start))
+                    since = parse_time(str(start)).astimezone(UTC)
+                except OverflowError:
+                    raise ApiError(
+                        400,
+                        "One or more validation errors occurred.",
+                        errors={
+                            "from": [
+                                f"The date '{str(start)[:40]}' is out of range: use a date "
+                                "from 0001-01-01 to 9999-12-31T23:59:59.999999Z (UTC)."
+                            ]
+                        },
+                    ) from None
                 except ValueError:
                     raise ApiError(
                         400,

@@ -23,9 +23,19 @@ from localtitan.errors import ApiError
 from localtitan.store.records import NESTED_REFERENCES, PROMOTED, format_time
 from localtitan.store.tables import records
 
-__all__ = ["MAX_IDS", "build_filters", "json_field", "json_value", "sort_clause"]
+__all__ = [
+    "INT64_MAX",
+    "INT64_MIN",
+    "MAX_IDS",
+    "build_filters",
+    "json_field",
+    "json_value",
+    "sort_clause",
+]
 
 MAX_IDS = 50
+# ServiceTitan ids are .NET Int64; a larger number names no record and cannot be bound in SQL.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 # Parameters every list shares, handled before the resource-specific ones.
 _PAGING = {"page", "pagesize", "includetotal", "sort", "tenant"}
@@ -100,7 +110,10 @@ def _ids(name: str, value: Any) -> list[int]:
     out = []
     for v in raw:
         try:
-            out.append(int(v))
+            number = int(v)
+            if not INT64_MIN <= number <= INT64_MAX:
+                raise ValueError(v)
+            out.append(number)
         except (TypeError, ValueError):
             raise ApiError(
                 400,

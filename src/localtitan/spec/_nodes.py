@@ -16,7 +16,17 @@ from typing import Any
 
 from localtitan.spec import _scalars as sc
 
-__all__ = ["ANY", "BadJson", "Compiler", "Errors", "Node", "ObjectNode", "label", "model_path"]
+__all__ = [
+    "ANY",
+    "BadJson",
+    "Compiler",
+    "Errors",
+    "Node",
+    "ObjectNode",
+    "json_path",
+    "label",
+    "model_path",
+]
 
 MAX_ERRORS = 200  # ASP.NET's MvcOptions.MaxModelValidationErrors
 Parts = list[str | int]
@@ -328,10 +338,19 @@ class ArrayNode(Node):
         if not isinstance(value, list):
             raise BadJson(parts, self.clr)
         out = []
-        # Null elements are fine in List<string>/List<object> but not in List<long>.
+        # Null elements are fine in List<string>/List<object> but not in List<long>. In a
+        # list of declared objects ServiceTitan's actions would read a null element's fields
+        # (and fail): refuse it here rather than hand every handler a hole.
         item_nullable = self.item_nullable or not self.item.value_type
+        objects = isinstance(self.item, ObjectNode) and not self.item_nullable
         for i, item in enumerate(value):
             parts.append(i)
+            if item is None and objects:
+                errs.add(
+                    model_path(parts),
+                    f"The {_last_label(parts)} list holds null at index {i}; each item must "
+                    "be an object.",
+                )
             out.append(_member(self.item, item_nullable, item, parts, errs))
             parts.pop()
         self.check(out, model_path(parts), _last_label(parts), errs)

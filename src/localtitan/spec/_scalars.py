@@ -123,7 +123,11 @@ def parse_datetime(text: str, *, loose: bool = False) -> datetime:
         value = datetime(
             int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0), micro, _tz(off)
         )
-        return value.astimezone(UTC)
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            # 0001-01-01T00:00+01:00 or 9999-12-31T23:00-05:00: outside DateTime in UTC.
+            raise ValueError(text) from None
     us = _US.fullmatch(candidate) if loose else None
     if us:
         mo, d, y, h, mi, s, ampm = us.groups()

@@ -17,7 +17,16 @@ from decimal import Decimal
 from typing import Any
 
 from localtitan.errors import ApiError
-from localtitan.spec._nodes import ANY, BadJson, Compiler, Errors, Node, ObjectNode, label
+from localtitan.spec._nodes import (
+    ANY,
+    BadJson,
+    Compiler,
+    Errors,
+    Node,
+    ObjectNode,
+    json_path,
+    label,
+)
 from localtitan.spec.manifest import Manifest, Operation
 
 __all__ = [
@@ -347,6 +356,16 @@ def _bind_body(spec: tuple[Node, bool], body: bytes | None, errs: Errors) -> Any
     if value is None:
         errs.add("", "A non-empty request body is required.")
         return None
+    # Only a \\u escape can put an unpaired surrogate in the text (raw bytes are valid UTF-8).
+    surrogate = _lone_surrogate(value) if b"\\u" in body else None
+    if surrogate is not None:
+        path = json_path(surrogate)
+        errs.add(
+            path,
+            "The JSON value could not be converted to System.String: it holds an unpaired "
+            f"UTF-16 surrogate escape, which is no character. Path: {path}",
+        )
+        return None
     body_errs = Errors()
     try:
         result = node.from_json(value, [], body_errs)
@@ -362,6 +381,28 @@ def _bind_body(spec: tuple[Node, bool], body: bytes | None, errs: Errors) -> Any
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"'{name[:1]}' is an invalid start of a value")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogate(value: Any) -> list[str | int] | None:
+    """The path of the first key or string holding an unpaired surrogate (json.loads keeps
+    ``"\\ud800"`` as one; no database or encoder can store it)."""
+    stack: list[tuple[Any, list[str | int]]] = [(value, [])]
+    while stack:
+        item, parts = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return parts
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if _SURROGATE.search(key):
+                    return [*parts, key.encode("utf-8", "replace").decode()]
+                stack.append((child, [*parts, key]))
+        elif isinstance(item, list):
+            stack.extend((child, [*parts, i]) for i, child in enumerate(item))
+    return None
 
 
 def _too_deep(value: Any) -> bool:
