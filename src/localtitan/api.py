@@ -18,12 +18,13 @@ from localtitan.errors import ApiError, error_body, new_trace_id
 from localtitan.platform.environments import Environment
 from localtitan.runtime import Runtime
 from localtitan.spec import Operation, validate_request
+from localtitan.spec.bounds import MAX_JSON_BODY_BYTES, MAX_UPLOAD_BYTES
 
-__all__ = ["MAX_BODY_BYTES", "handle_api"]
+__all__ = ["MAX_BODY_BYTES", "body_limit", "handle_api"]
 
 log = logging.getLogger("localtitan.api")
 
-MAX_BODY_BYTES = 25 * 1024 * 1024
+MAX_BODY_BYTES = MAX_UPLOAD_BYTES
 _JSON = b"application/json"
 
 
@@ -70,6 +71,14 @@ async def _read_body(receive: Any, limit: int) -> bytes | None:
         chunks.append(chunk)
         more = message.get("more_body", False)
     return b"".join(chunks)
+
+
+def body_limit(content_type: str | None) -> int:
+    """JSON is parsed whole in memory, so it gets the tighter bound; files the wider one."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    if media in ("multipart/form-data", "application/octet-stream"):
+        return MAX_UPLOAD_BYTES
+    return MAX_JSON_BODY_BYTES
 
 
 def _refuse_nul(
@@ -121,6 +130,14 @@ async def handle_api(
         result.body if result.body is not None else b"",
         result.content_type.encode(),
         result.headers,
+    )
+
+
+def _too_large(limit: int) -> ApiError:
+    return ApiError(
+        413,
+        f"The request body is larger than {limit // (1024 * 1024)} MB, the most this "
+        "operation accepts.",
     )
 
 
@@ -206,12 +223,14 @@ async def _handle(
                 headers={"Retry-After": str(wait)},
             )
 
-    body = await _read_body(receive, MAX_BODY_BYTES)
-    if body is None:
-        raise ApiError(
-            413, f"The request body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB."
-        )
     content_type = _header(scope, b"content-type")
+    max_body = body_limit(content_type)
+    declared = _header(scope, b"content-length")
+    if declared is not None and declared.strip().isdigit() and int(declared) > max_body:
+        raise _too_large(max_body)  # refused before a byte of it is read
+    body = await _read_body(receive, max_body)
+    if body is None:
+        raise _too_large(max_body)
     _refuse_nul(match.path_params, query, body, content_type)
     # Validation failures are ApiErrors already (400, or 415 for a body that is not JSON).
     validated = validate_request(

@@ -24,6 +24,8 @@ Adjustments to the documents, made only in memory:
 - servers: ``https://api.servicetitan.io/<module>/v2`` becomes ``/api-integration/<module>/v2``.
 - security requirements are dropped: every case carries our own ``Authorization`` and
   ``ST-App-Key``, so schemathesis must not generate (or, negatively, strip) the app key.
+- ``format: duration`` (ISO 8601 in JSON Schema) becomes TimeSpan's pattern ``hh:mm:ss``: the
+  documents use it for .NET TimeSpan values, which ServiceTitan writes as ``08:00:00``.
 - request bodies are marked required. The documents never say ``required: true``, yet
   ServiceTitan's ASP.NET actions bind them ``[FromBody]`` and answer 415 to a request with
   none; localtitan does the same, which no document declares.
@@ -211,7 +213,27 @@ def _schema(file: str) -> Any:
             operation.pop("security", None)
             if "requestBody" in operation:
                 operation["requestBody"]["required"] = True
+    _timespans(document)
     return schemathesis.openapi.from_dict(document)
+
+
+# .NET's TimeSpan as System.Text.Json writes and reads it ("c" format): ``[-][d.]hh:mm:ss[.f]``.
+TIMESPAN = r"^-?(\d+\.)?\d{2}:\d{2}:\d{2}(\.\d{1,7})?$"
+
+
+def _timespans(node: Any) -> None:
+    """``format: duration`` means ISO 8601 (``PT8H``) in JSON Schema; the documents use it for
+    TimeSpan, which ServiceTitan sends as ``08:00:00``. Such strings get TimeSpan's pattern."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("format") == "duration":
+                del item["format"]
+                item["pattern"] = TIMESPAN
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 @dataclass

@@ -105,7 +105,10 @@ def _write_call(
             "jobNumber": work.number if work else "",
             "projectId": 0,
             "businessUnit": {"id": bu.id, "name": bu.name, "active": True} if bu else None,
-            "type": None,
+            # The job type of the job the call booked (ServiceTitan's bundle call ``type``).
+            "type": {"id": work.job_type.id, "name": work.job_type.name, "modifiedOn": stamp(when)}
+            if work
+            else None,
         },
         created=when,
     )

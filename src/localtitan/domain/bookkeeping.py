@@ -179,7 +179,7 @@ _STATE_CHANGES: dict[str, tuple[str, str, Any, tuple[Any, ...], tuple[str, ...]]
     "memberships.LocationRecurringServiceEvents_MarkComplete": (
         "memberships:recurring-service-events",
         "status",
-        "Completed",
+        "Won",  # OpportunityStatus has no "Completed": a completed visit is a won opportunity
         (),
         ("jobId",),
     ),

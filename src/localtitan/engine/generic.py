@@ -523,7 +523,13 @@ def _delete_handler(op: Operation) -> Handler:
                 conn, call.environment.value, call.tenant_id, found, version=version, new=False
             )
         status = _success_status(op)
-        return Result(status=status, body=b"")
+        schema = response_schema(op)
+        if schema is None or status == 204:
+            return Result(status=status, body=b"")
+        # A few deletes answer a result object ({id} or {id, message}) rather than nothing.
+        own_id = found.guid if coll.id_is_guid and found.guid else found.id
+        result = {"id": own_id, "message": f"{_label(coll)} {own_id} was deleted."}
+        return Result(status=status, body=encode(shape(catalog.manifest, schema, result)))
 
     return handle
 

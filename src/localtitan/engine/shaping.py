@@ -19,6 +19,7 @@ from localtitan.store.records import format_time
 __all__ = ["fill_record", "object_properties", "shape", "skeleton"]
 
 _MAX_DEPTH = 12
+_SCALARS = ("string", "integer", "number", "boolean")
 
 
 def _types(schema: Mapping[str, Any]) -> list[str]:
@@ -120,6 +121,10 @@ def shape(manifest: Manifest, schema: Mapping[str, Any], value: Any, depth: int 
         return value
     types = [t for t in _types(concrete) if t != "null"]
     kind = types[0] if types else ("object" if "properties" in concrete else None)
+    if kind in _SCALARS and isinstance(value, Mapping | list):
+        # A collection read by several operations can hold an object where one of them
+        # declares a scalar (a v2 call's job ``type`` vs the export's call type): never its repr.
+        return None if nullable else _empty(manifest, concrete, depth)
     if kind == "object" or (kind is None and "properties" in concrete):
         if not isinstance(value, Mapping):
             return _empty(manifest, concrete, depth)

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from localtitan.spec import _scalars as sc
+from localtitan.spec import bounds
 
 __all__ = [
     "ANY",
@@ -106,7 +107,44 @@ class Node:
         """Validation attributes (Range, StringLength...), run on a converted value."""
 
 
-ANY = Node()
+class _AnyNode(Node):
+    """A value the schema leaves open (polymorphic or free-form): taken as sent, within the
+    default bounds (text, list and map sizes; the depth is bounded when parsing)."""
+
+    def from_json(self, value: Any, parts: Parts, errs: Errors) -> Any:
+        if isinstance(value, str | list | dict):
+            _bound_open(value, list(parts), errs)
+        return value
+
+
+def _bound_open(value: Any, parts: Parts, errs: Errors) -> None:
+    stack: list[tuple[Any, Parts]] = [(value, parts)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, str):
+            if len(item) > bounds.MAX_TEXT_LENGTH:
+                errs.add(
+                    model_path(where),
+                    f"The field {_last_label(where)} must be a string with a maximum length of "
+                    f"{bounds.MAX_TEXT_LENGTH}.",
+                )
+        elif isinstance(item, list | dict):
+            if len(item) > bounds.MAX_ITEMS:
+                errs.add(
+                    model_path(where), _max_length_message(_last_label(where), bounds.MAX_ITEMS)
+                )
+                continue
+            if isinstance(item, dict):
+                for key, child in item.items():
+                    if len(key) > bounds.MAX_NAME_LENGTH:
+                        errs.add(model_path(where), "A key is longer than 255 characters.")
+                        break
+                    stack.append((child, [*where, key]))
+            else:
+                stack.extend((child, [*where, i]) for i, child in enumerate(item))
+
+
+ANY: Node = _AnyNode()
 
 
 class IntNode(Node):
@@ -204,13 +242,17 @@ _STRING_FORMATS: dict[str, tuple[Callable[[str], Any], Callable[[str], Any]]] = 
 
 
 class StringNode(Node):
-    def __init__(self, schema: Mapping[str, Any]) -> None:
+    def __init__(self, schema: Mapping[str, Any], name: str | None = None) -> None:
         fmt = schema.get("format")
         self.parsers = _STRING_FORMATS.get(fmt or "")
         self.value_type = self.parsers is not None
         self.clr = sc.clr_type("string", fmt)
         self.min_len: int | None = schema.get("minLength")
         self.max_len: int | None = schema.get("maxLength")
+        # StringLength(max, MinimumLength = min) only when the schema declares both.
+        self.both = self.max_len is not None and bool(self.min_len)
+        if self.max_len is None:
+            self.max_len = bounds.default_max_length(name, fmt)
         self.pattern: re.Pattern[str] | None = None
         if "pattern" in schema:
             try:
@@ -241,20 +283,25 @@ class StringNode(Node):
         too_long = self.max_len is not None and n > self.max_len
         too_short = self.min_len is not None and n < self.min_len
         if too_long or too_short:
-            if self.max_len is not None and self.min_len:
+            if self.both:
                 errs.add(
                     key,
                     f"The field {name} must be a string with a minimum length of "
                     f"{self.min_len} and a maximum length of {self.max_len}.",
                 )
-            elif self.max_len is not None:
+            elif too_long:
                 errs.add(
                     key,
                     f"The field {name} must be a string with a maximum length of {self.max_len}.",
                 )
             else:
                 errs.add(key, _min_length_message(name, self.min_len or 0))
-        if self.pattern is not None and value and not self.pattern.fullmatch(value):
+        if (
+            self.pattern is not None
+            and value
+            and not too_long
+            and not self.pattern.fullmatch(value)
+        ):
             pattern = self.pattern.pattern
             errs.add(key, f"The field {name} must match the regular expression '{pattern}'.")
 
@@ -315,6 +362,8 @@ class ObjectNode(Node):
                 if prop.required and item == "" and isinstance(item, str):
                     errs.add(model_path(parts), f"The {label(prop.name)} field is required.")
             elif self.extra is not None:
+                if len(key) > bounds.MAX_NAME_LENGTH:
+                    errs.add(model_path(parts[:-1]), "A key is longer than 255 characters.")
                 out[key] = _member(self.extra[0], self.extra[1], item, parts, errs)
             parts.pop()
         for prop in self.required:
@@ -332,11 +381,15 @@ class ArrayNode(Node):
         self.item, self.item_nullable = item, item_nullable
         self.clr = f"System.Collections.Generic.List`1[{item.clr}]"
         self.min_items: int | None = schema.get("minItems")
-        self.max_items: int | None = schema.get("maxItems")
+        self.max_items: int = schema.get("maxItems") or bounds.MAX_ITEMS
 
     def from_json(self, value: Any, parts: Parts, errs: Errors) -> Any:
         if not isinstance(value, list):
             raise BadJson(parts, self.clr)
+        if len(value) > self.max_items:
+            # Converting a million items to report one error would cost the time bounded here.
+            errs.add(model_path(parts), _max_length_message(_last_label(parts), self.max_items))
+            return value
         out = []
         # Null elements are fine in List<string>/List<object> but not in List<long>. In a
         # list of declared objects ServiceTitan's actions would read a null element's fields
@@ -357,7 +410,7 @@ class ArrayNode(Node):
         return out
 
     def check(self, value: Any, key: str, name: str, errs: Errors) -> None:
-        if self.max_items is not None and len(value) > self.max_items:
+        if len(value) > self.max_items:
             errs.add(key, _max_length_message(name, self.max_items))
         if self.min_items is not None and len(value) < self.min_items:
             errs.add(key, _min_length_message(name, self.min_items))
@@ -415,8 +468,10 @@ class Compiler:
         self.refs: dict[str, Node] = {}
         self.lock = threading.RLock()
 
-    def compile(self, schema: Mapping[str, Any] | bool) -> tuple[Node, bool]:
-        """The node for ``schema`` and whether JSON null is allowed in its place."""
+    def compile(
+        self, schema: Mapping[str, Any] | bool, name: str | None = None
+    ) -> tuple[Node, bool]:
+        """The node for ``schema`` (of the field ``name``) and whether JSON null is allowed."""
         if not isinstance(schema, Mapping):
             return ANY, True
         types = schema.get("type") or []
@@ -432,9 +487,11 @@ class Compiler:
         if kind == "object":
             return self._object(schema, "System.Object"), nullable
         if kind == "array":
-            item, item_nullable = self.compile(schema.get("items", {}))
+            item, item_nullable = self.compile(schema.get("items", {}), name)
             return ArrayNode(item, item_nullable, schema), nullable
-        factory = {"integer": IntNode, "number": NumberNode, "string": StringNode}.get(kind or "")
+        if kind == "string":
+            return StringNode(schema, name), nullable
+        factory = {"integer": IntNode, "number": NumberNode}.get(kind or "")
         if factory is not None:
             return factory(schema), nullable
         return (BoolNode(), nullable) if kind == "boolean" else (ANY, True)
@@ -465,7 +522,7 @@ class Compiler:
     def _fill(self, node: ObjectNode, schema: Mapping[str, Any]) -> None:
         required = set(schema.get("required") or [])
         for name, sub in (schema.get("properties") or {}).items():
-            child, nullable = self.compile(sub)
+            child, nullable = self.compile(sub, name)
             node.props[name.lower()] = Prop(name, child, nullable, name in required)
         node.required = tuple(p for p in node.props.values() if p.required)
         extra = schema.get("additionalProperties")
@@ -474,3 +531,5 @@ class Compiler:
             value_clr = node.extra[0].clr
             node.clr = f"System.Collections.Generic.Dictionary`2[System.String,{value_clr}]"
         node.max_props = schema.get("maxProperties")
+        if node.max_props is None and node.extra is not None:
+            node.max_props = bounds.MAX_ITEMS

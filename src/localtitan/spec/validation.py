@@ -27,6 +27,8 @@ from localtitan.spec._nodes import (
     json_path,
     label,
 )
+from localtitan.spec._scalars import parse_guid, parse_int_text
+from localtitan.spec.bounds import MAX_DEPTH, MAX_ITEMS
 from localtitan.spec.manifest import Manifest, Operation
 
 __all__ = [
@@ -38,7 +40,6 @@ __all__ = [
     "validate_request",
 ]
 
-MAX_DEPTH = 64  # System.Text.Json's default JsonSerializerOptions.MaxDepth
 DEFAULT_MAX_IDS = 50
 _MAX_INDEXED = 100  # highest ``name[i].prop`` index bound from a query string
 _JSON_TYPES = ("application/json", "text/json")
@@ -77,6 +78,7 @@ class _Param:
     max_items: int | None = None
     default: Any = None
     has_default: bool = False
+    id_list: bool = False  # a text list of ids: ``ids=1,2,3``, ``jobIds=...``
 
 
 @dataclass(slots=True)
@@ -96,18 +98,24 @@ def _compile_operation(compiler: Compiler, op: Operation) -> _OpValidator:
         types = resolved.get("type") or []
         param = _Param(p.name, p.required or p.location == "path", "scalar", ANY)
         if "array" in types:
-            item, _ = compiler.compile(resolved.get("items", {}))
+            item, _ = compiler.compile(resolved.get("items", {}), p.name)
             param.shape = "objects" if isinstance(item, ObjectNode) else "array"
-            param.node, param.max_items = item, resolved.get("maxItems")
+            param.node, param.max_items = item, resolved.get("maxItems") or MAX_ITEMS
         elif "object" in types and "enum" not in resolved:
             node, _ = compiler.compile(schema)
             # Only dictionaries (``name[key]=value``) occur as object query parameters.
             is_dict = isinstance(node, ObjectNode) and node.extra is not None
             param.shape = "dict" if is_dict else "unbound"
             param.node = node
-            param.max_items = resolved.get("maxProperties")
+            param.max_items = resolved.get("maxProperties") or MAX_ITEMS
         else:
-            param.node, _ = compiler.compile(schema)
+            param.node, _ = compiler.compile(schema, p.name)
+            param.id_list = (
+                p.name.lower().endswith("ids")
+                and "string" in types
+                and not resolved.get("format")
+                and "enum" not in resolved
+            )
         if "default" in schema:
             param.default, param.has_default = schema["default"], True
         if p.location == "path":
@@ -195,7 +203,7 @@ def _bind_scalar(param: _Param, text: str, out: dict[str, Any], errs: Errors) ->
     try:
         value = param.node.from_text(text)
     except ValueError:
-        errs.add(param.name, f"The value '{text}' is not valid.")
+        errs.add(param.name, f"The value '{text[:100]}' is not valid.")
         return
     param.node.check(value, param.name, label(param.name), errs)
     out[param.name] = value
@@ -229,6 +237,8 @@ def _bind_query(
             if lowered == "ids" and len(_split_list(values or [])) > max_ids:
                 errs.add(param.name, _too_many(param.name, max_ids))
                 continue
+            if param.id_list and not _ids_valid(param, values or [], errs):
+                continue
             _bind_scalar(param, text, out, errs)
         elif param.shape == "array":
             _bind_array(param, _split_list(values or []), limit, out, errs)
@@ -237,6 +247,20 @@ def _bind_query(
         elif param.shape == "objects":
             _bind_objects(param, nested.get(lowered, []), out, errs)
     return out
+
+
+def _ids_valid(param: _Param, values: list[str], errs: Errors) -> bool:
+    """Every item of an id list is an Int64 (or a GUID, for collections keyed by GUIDs)."""
+    for item in _split_list(values):
+        try:
+            parse_int_text(item, "int64")
+        except ValueError:
+            try:
+                parse_guid(item)
+            except ValueError:
+                errs.add(param.name, f"The value '{item[:100]}' is not a valid id.")
+                return False
+    return True
 
 
 def _missing(param: _Param, text: str | None) -> str:
@@ -272,7 +296,9 @@ def _bind_array(
         try:
             converted.append(param.node.from_text(text))
         except ValueError:
-            errs.add(param.name, f"The value '{text}' is not valid.")
+            errs.add(param.name, f"The value '{text[:100]}' is not valid.")
+            continue
+        param.node.check(converted[-1], param.name, label(param.name), errs)
     out[param.name] = converted
 
 
@@ -295,7 +321,9 @@ def _bind_dict(
         try:
             result[match.group(1)] = node.from_text(text) if node is not ANY else text
         except ValueError:
-            errs.add(key, f"The value '{text}' is not valid.")
+            errs.add(key, f"The value '{text[:100]}' is not valid.")
+            continue
+        node.check(result[match.group(1)], key, label(param.name), errs)
     if limit is not None and len(result) > limit:
         errs.add(param.name, _too_many(param.name, limit))
     elif result:
@@ -321,7 +349,9 @@ def _bind_objects(
         try:
             rows.setdefault(index, {})[prop.name] = prop.node.from_text(text)
         except ValueError:
-            errs.add(key, f"The value '{text}' is not valid.")
+            errs.add(key, f"The value '{text[:100]}' is not valid.")
+            continue
+        prop.node.check(rows[index][prop.name], key, label(prop.name), errs)
     for index, row in sorted(rows.items()):
         for prop in node.required:
             if prop.name not in row:
