@@ -16,6 +16,7 @@ from localtitan.platform.credentials import connect_app
 from localtitan.platform.environments import ENVIRONMENTS, api_prefix, auth_prefix
 from localtitan.platform.server_key import ServerKey
 from localtitan.platform.tenants import create_tenant, get_tenant
+from localtitan.private_files import private_dir
 
 __all__ = [
     "QUICKSTART_FILE",
@@ -89,7 +90,7 @@ async def create_quickstart(
 
 
 def write_quickstart(data_dir: Path, data: dict[str, Any]) -> None:
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     path = quickstart_path(data_dir)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
