@@ -5,8 +5,8 @@ sends its headers or its body a byte at a time stays open for ever, and a few hu
 hold every slot. Headers get ``header_timeout`` seconds from the connection's first byte (or
 from its opening) in ``HeaderTimeoutProtocol``; the body gets ``body_timeout`` seconds from the
 moment its headers were complete in ``TimedBody``, after which the request is answered 408 and
-the connection closed. The cap on open connections per worker is uvicorn's
-``limit_concurrency`` (new requests beyond it get 503).
+the connection closed; a connection answered before its body was read is closed too. The cap
+on open connections per worker is uvicorn's ``limit_concurrency`` (beyond it, 503).
 """
 
 from __future__ import annotations
@@ -114,3 +114,11 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._disarm()
         super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        # Answered before its body was read (a 401, say): nobody will read the rest, and a
+        # client trickling it in would otherwise hold the connection for ever.
+        cycle = self.cycle
+        if cycle is not None and cycle.more_body and not self.transport.is_closing():
+            self.transport.close()
+        super().on_response_complete()
