@@ -17,8 +17,6 @@ import mmap
 import os
 import struct
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -108,16 +106,14 @@ class TableLimiter:
         self._fd = fd
         self._slots = slots
 
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        if self._fd is None:
-            yield
-            return
-        # Held for a few microseconds and never across an await, so blocking is harmless.
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
+    # The lock is held for a few microseconds and never across an await, so blocking on it
+    # is harmless; plain calls rather than a context manager, as this runs on every request.
+    def _lock(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def _unlock(self) -> None:
+        if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     def _find(self, digest: bytes, now_ms: int) -> tuple[int, tuple[int, int, int] | None]:
@@ -143,12 +139,15 @@ class TableLimiter:
         slot = int(now // window)
         digest = _digest(f"w{window}:{key}")
         end = (slot + 1) * window
-        with self._locked():
+        self._lock()
+        try:
             offset, found = self._find(digest, int(now * 1000))
             count = found[1] if found is not None and found[0] == slot else 0
             if add:
                 count += add
                 _SLOT.pack_into(self._map, offset, digest, slot, count, end * 1000)
+        finally:
+            self._unlock()
         over = count > limit if add else count >= limit
         return _wait(end, now) if over else None
 
@@ -162,31 +161,40 @@ class TableLimiter:
         now = time.time()
         now_ms = int(now * 1000)
         digest = _digest(f"p:{key}")
-        with self._locked():
+        self._lock()
+        try:
             offset, found = self._find(digest, now_ms)
             failures = (found[0] if found is not None and found[2] > now_ms else 0) + 1
             delay = rule.delay(failures)
             until_ms = now_ms + delay * 1000
             expires = max(now_ms + rule.forget * 1000, until_ms)
             _SLOT.pack_into(self._map, offset, digest, failures, until_ms, expires)
+        finally:
+            self._unlock()
         return delay or None
 
     async def penalty(self, key: str) -> int | None:
         now = time.time()
         now_ms = int(now * 1000)
-        with self._locked():
+        self._lock()
+        try:
             _, found = self._find(_digest(f"p:{key}"), now_ms)
+        finally:
+            self._unlock()
         if found is None or found[1] <= now_ms:
             return None
         return _wait(found[1] / 1000, now)
 
     async def forgive(self, key: str) -> None:
         digest = _digest(f"p:{key}")
-        with self._locked():
+        self._lock()
+        try:
             offset, found = self._find(digest, int(time.time() * 1000))
             if found is not None:
                 # Expired rather than emptied: an empty slot would end other keys' probes.
                 _SLOT.pack_into(self._map, offset, digest, 0, 0, 0)
+        finally:
+            self._unlock()
 
     async def close(self) -> None:
         self._map.close()
