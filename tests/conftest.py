@@ -84,13 +84,23 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def settings(
-    backend: str, request: pytest.FixtureRequest, session_dirs: dict[str, Path]
+    backend: str, request: pytest.FixtureRequest, session_dirs: dict[str, Path], tmp_path: Path
 ) -> Settings:
-    """Settings for one backend; the data dir (and so the server key) lasts the session."""
+    """Settings for one backend; the data dir (and so the server key) lasts the session.
+
+    The limiter's table is the test's own: every test's client has the same address, and
+    failed logins counted per address must not carry over from one test to the next.
+    """
     url = None
     if backend == "postgres":
         url = request.getfixturevalue("postgres_url")
-    return Settings(data_dir=session_dirs[backend], database_url=url, rate_limit=0, seed_demo=False)
+    return Settings(
+        data_dir=session_dirs[backend],
+        database_url=url,
+        rate_limit=0,
+        seed_demo=False,
+        limits_file=tmp_path / "limits.bin",
+    )
 
 
 @pytest.fixture

@@ -7,6 +7,9 @@ import json
 import os
 import re
 import stat
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -290,3 +293,63 @@ def test_quickstart_without_demo_makes_nothing(data_dir: Path) -> None:
     assert cli._prepare(Settings(data_dir=data_dir), False) is None
     assert not (data_dir / "quickstart.json").exists()
     assert "No quickstart yet" in message(run(data_dir, "quickstart", ok=False))
+
+
+@pytest.fixture
+def restore_environ() -> Iterator[None]:
+    """serve exports settings for its workers into os.environ: undo that after the test."""
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def test_serve_prints_no_secret_and_starts_uvicorn_hardened(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, restore_environ: None
+) -> None:
+    import uvicorn
+
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append(kwargs))
+    result = CliRunner().invoke(cli.app, ["serve", "--data-dir", str(data_dir), "--port", "8601"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    data = json.loads((data_dir / "quickstart.json").read_text())
+    secrets = [e["clientSecret"] for e in data["environments"].values()]
+    # Nothing secret in what a server writes to its log on every start...
+    for secret in secrets:
+        assert secret not in result.output
+    assert not SECRET.search(result.output)
+    # ...but the example still works: it reads the secret when it runs.
+    found = re.search(r'client_secret="\$\((.+? --get client_secret)\)"', result.output)
+    assert found, result.output
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    shell = subprocess.run(
+        ["bash", "-c", found.group(1)], capture_output=True, text=True, env=env, check=True
+    )
+    assert shell.stdout == secrets[0] + "\n"
+
+    (options,) = calls
+    assert options["proxy_headers"] is False
+    assert options["http"] == "localtitan.slow_clients:HeaderTimeoutProtocol"
+    assert options["limit_concurrency"] == 1000
+    assert os.environ["LOCALTITAN_HEADER_TIMEOUT"] == "10.0"
+    assert os.environ["LOCALTITAN_BODY_TIMEOUT"] == "60.0"
+    assert os.environ["LOCALTITAN_LIMITS_FILE"] == str((data_dir / "limits.bin").resolve())
+
+
+def test_quickstart_get_prints_one_value(data_dir: Path) -> None:
+    assert cli._prepare(Settings(data_dir=data_dir, seed_demo=False), True) is not None
+    data = run_json(data_dir, "quickstart")
+    production = data["environments"]["production"]
+    assert run(data_dir, "quickstart", "--get", "client_secret").stdout == (
+        data["environments"]["integration"]["clientSecret"] + "\n"
+    )
+    got = run(data_dir, "quickstart", "--get", "client-id", "--environment", "production")
+    assert got.stdout == production["clientId"] + "\n"
+    assert run(data_dir, "quickstart", "--get", "tenant_id").stdout == f"{data['tenantId']}\n"
+    assert run(data_dir, "quickstart", "--get", "app_key").stdout == f"{data['appKey']}\n"
+    bad = run(data_dir, "quickstart", "--get", "password", ok=False)
+    assert "Unknown field 'password'" in message(bad) and "client_secret" in message(bad)
+    assert not bad.stdout.strip()

@@ -1,13 +1,18 @@
-"""Rate limits: per app, tenant and environment, per second; in memory or shared via Redis."""
+"""Rate limits: per app, tenant and environment, per second; shared by the workers of a server
+through a file in the data dir, or through Redis."""
 
 from __future__ import annotations
 
 import dataclasses
 import os
 import re
+import stat
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from types import SimpleNamespace
 
 import httpx
@@ -16,7 +21,7 @@ import pytest
 from conftest import Creds, make_creds
 from localtitan import limits
 from localtitan.app import LocalTitan
-from localtitan.limits import MemoryLimiter, RedisLimiter, open_limiter
+from localtitan.limits import FileLimiter, MemoryLimiter, Penalty, RedisLimiter, open_limiter
 from localtitan.platform.credentials import connect_app
 from localtitan.platform.environments import Environment
 from localtitan.settings import Settings
@@ -205,19 +210,109 @@ async def test_memory_limiter_exceeded_does_not_count(clock: Clock) -> None:
     assert await limiter.exceeded("k", 2, 60) is None
 
 
-async def test_memory_limiter_forgets_finished_windows(clock: Clock) -> None:
-    limiter = MemoryLimiter()
-    for i in range(100):
+async def test_a_full_table_reuses_finished_windows_then_evicts_the_oldest(
+    clock: Clock,
+) -> None:
+    limiter = MemoryLimiter(slots=64)
+    for i in range(200):
         await limiter.hit(f"key{i}", 5, 1)
+    # Every key still counts from its own hits; nothing is refused that should not be.
+    for _ in range(4):
+        assert await limiter.hit("key199", 5, 1) is None
+    assert await limiter.hit("key199", 5, 1) == 1
     clock.now += 2
-    await limiter.hit("fresh", 5, 1)
-    assert len(limiter._counts) == 1
+    for _ in range(5):
+        assert await limiter.hit("fresh", 5, 1) is None
+    assert await limiter.hit("fresh", 5, 1) == 1
 
 
-def test_open_limiter_picks_the_backend() -> None:
+async def test_penalties_double_after_the_free_failures(clock: Clock) -> None:
+    limiter = MemoryLimiter()
+    rule = Penalty(free=2, base=1, cap=8, forget=60)
+    assert [await limiter.penalize("k", rule) for _ in range(7)] == [None, None, 1, 2, 4, 8, 8]
+    assert await limiter.penalty("k") == 8
+    clock.now += 5
+    assert await limiter.penalty("k") == 3
+    clock.now += 3
+    assert await limiter.penalty("k") is None
+    assert await limiter.penalty("other") is None
+    await limiter.forgive("k")
+    assert await limiter.penalize("k", rule) is None
+    # Quiet for the forget period: the count starts again.
+    await limiter.penalize("k", rule)
+    clock.now += 61
+    assert await limiter.penalize("k", rule) is None
+
+
+def test_open_limiter_picks_the_backend(tmp_path: Path) -> None:
+    assert isinstance(open_limiter(None, tmp_path / "limits.bin"), FileLimiter)
+    assert isinstance(open_limiter("", tmp_path / "limits.bin"), FileLimiter)
     assert isinstance(open_limiter(None), MemoryLimiter)
-    assert isinstance(open_limiter(""), MemoryLimiter)
-    assert isinstance(open_limiter(REDIS_URL), RedisLimiter)
+    assert isinstance(open_limiter(REDIS_URL, tmp_path / "limits.bin"), RedisLimiter)
+
+
+# ---------------------------------------------------------------- FileLimiter
+
+
+async def test_file_limiters_on_one_file_share_counts_and_penalties(
+    tmp_path: Path, clock: Clock
+) -> None:
+    path = tmp_path / "data" / "limits.bin"
+    first, second = FileLimiter(path), FileLimiter(path)
+    try:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+        assert await first.hit("k", 2, 1) is None
+        assert await second.hit("k", 2, 1) is None
+        assert await first.hit("k", 2, 1) == 1
+        assert await second.exceeded("k", 2, 1) == 1
+        rule = Penalty(free=1)
+        assert await first.penalize("p", rule) is None
+        assert await second.penalize("p", rule) == 1
+        assert await first.penalty("p") == 1
+    finally:
+        await first.close()
+        await second.close()
+    # A restart keeps the counts (the file is the state), a third opener sees them.
+    third = FileLimiter(path)
+    try:
+        assert await third.hit("k", 2, 1) == 1
+    finally:
+        await third.close()
+
+
+_HAMMER = """
+import asyncio, sys, time
+from pathlib import Path
+from localtitan.limits import FileLimiter
+
+async def main() -> None:
+    limiter = FileLimiter(Path(sys.argv[1]))
+    start = float(sys.argv[2])
+    while time.time() < start:
+        await asyncio.sleep(0.001)
+    allowed = 0
+    for _ in range(100):
+        if await limiter.hit("shared", 60, 3600) is None:
+            allowed += 1
+    print(allowed)
+
+asyncio.run(main())
+"""
+
+
+def test_processes_hitting_one_file_at_once_get_exactly_the_limit(tmp_path: Path) -> None:
+    path = tmp_path / "limits.bin"
+    start = str(time.time() + 1.5)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _HAMMER, str(path), start], stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
+    allowed = [int(p.communicate(timeout=60)[0]) for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    assert sum(allowed) == 60, allowed
 
 
 # ---------------------------------------------------------------- Redis
@@ -324,19 +419,35 @@ async def test_two_workers_share_one_budget_through_redis(
         await second.shutdown()
 
 
-async def test_without_redis_each_worker_counts_alone(settings: Settings, clock: Clock) -> None:
+async def test_without_redis_workers_share_one_budget_through_the_data_dir(
+    settings: Settings, clock: Clock
+) -> None:
+    """Two workers of one server (same data dir) used to have 3 requests a second each."""
     own = dataclasses.replace(settings, rate_limit=3)
     first = await _started(own)
     second = await _started(own)
     try:
+        assert isinstance(first.runtime.limiter, FileLimiter)
         creds = await make_creds(first.runtime)
         async with _client(first) as c1, _client(second) as c2:
             headers = await creds.headers(c1)
             url = creds.api(CUSTOMERS)
-            for _ in range(3):
-                assert (await c1.get(url, headers=headers)).status_code == 200
-            _assert_throttled(await c1.get(url, headers=headers))
+            assert (await c1.get(url, headers=headers)).status_code == 200
             assert (await c2.get(url, headers=headers)).status_code == 200
+            assert (await c1.get(url, headers=headers)).status_code == 200
+            _assert_throttled(await c2.get(url, headers=headers))
+            _assert_throttled(await c1.get(url, headers=headers))
     finally:
         await first.shutdown()
         await second.shutdown()
+
+
+async def test_redis_penalties(redis_limiter: RedisLimiter, clock: Clock) -> None:
+    key = f"test:{uuid.uuid4().hex}"
+    rule = Penalty(free=1, base=1, cap=4, forget=60)
+    assert [await redis_limiter.penalize(key, rule) for _ in range(5)] == [None, 1, 2, 4, 4]
+    assert await redis_limiter.penalty(key) == 4
+    clock.now += 4
+    assert await redis_limiter.penalty(key) is None
+    await redis_limiter.forgive(key)
+    assert await redis_limiter.penalize(key, rule) is None

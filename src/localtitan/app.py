@@ -12,17 +12,19 @@ from typing import Any
 from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from localtitan.api import handle_api
 from localtitan.auth import token_endpoint
 from localtitan.demo import schedule
-from localtitan.domain.attachments import read_file_token
+from localtitan.domain.attachments import download_headers, read_file_token
 from localtitan.engine import implemented_operations
-from localtitan.errors import error_body
+from localtitan.errors import ApiError, error_body
 from localtitan.platform.environments import API_HOSTS, AUTH_HOSTS, Environment
 from localtitan.portal import home
 from localtitan.runtime import Runtime
 from localtitan.settings import Settings
+from localtitan.slow_clients import TimedBody
 from localtitan.store.tables import blobs
 
 __all__ = ["LocalTitan", "create_app"]
@@ -49,6 +51,12 @@ class LocalTitan:
         self.runtime = runtime
         self._started = False
         self._scheduler: asyncio.Task[None] | None = None
+        self._body_timeout = runtime.settings.body_timeout
+        trusted = list(runtime.settings.trusted_proxies)
+        # Forwarded headers are believed only from the proxies the settings name.
+        self._entry: Any = (
+            ProxyHeadersMiddleware(self._http, trusted_hosts=trusted) if trusted else self._http
+        )
 
     async def startup(self) -> None:
         if not self._started:
@@ -71,6 +79,9 @@ class LocalTitan:
             return
         if kind != "http":
             return
+        await self._entry(scope, TimedBody(receive, self._body_timeout), send)
+
+    async def _http(self, scope: Any, receive: Any, send: Any) -> None:
         path: str = scope["path"]
         host = _host(scope)
         if host in API_HOSTS:
@@ -101,7 +112,12 @@ class LocalTitan:
                 media_type="application/json",
             )
         else:
-            response = await endpoint(request, self.runtime, env, prefix)
+            try:
+                response = await endpoint(request, self.runtime, env, prefix)
+            except ApiError as err:  # the body was too slow to arrive (BodyTimeout)
+                response = Response(
+                    err.body(), err.status, err.headers, media_type="application/json"
+                )
         await response(scope, receive, send)
 
     async def _portal(self, scope: Any, receive: Any, send: Any, path: str) -> None:
@@ -145,9 +161,7 @@ class LocalTitan:
                 media_type="application/json",
             )
         return Response(
-            bytes(row.data),
-            media_type=row.content_type,
-            headers={"Content-Disposition": f'attachment; filename="{row.file_name}"'},
+            bytes(row.data), media_type=row.content_type, headers=download_headers(row.file_name)
         )
 
     async def _lifespan(self, receive: Any, send: Any) -> None:

@@ -42,7 +42,7 @@ class Runtime:
         self.db: Database = open_database(settings.resolved_database_url)
         self.keys = KeyRing(self.db, self.server_key)
         self.tokens = TokenService(self.keys)
-        self.limiter: Limiter = open_limiter(settings.redis_url)
+        self.limiter: Limiter = open_limiter(settings.redis_url, settings.resolved_limits_file)
         self.manifest: Manifest = load_manifest()
         self.router = Router(self.manifest.operations)
         self._clients: dict[str, tuple[float, ClientInfo | None]] = {}

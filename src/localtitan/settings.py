@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DEFAULT_RATE_LIMIT", "Settings", "normalize_database_url"]
+__all__ = ["DEFAULT_RATE_LIMIT", "DEFAULT_REPORT_LIMIT", "Settings", "normalize_database_url"]
 
 DEFAULT_RATE_LIMIT = 60
+# ServiceTitan allows 5 runs of the same report per minute per tenant.
+DEFAULT_REPORT_LIMIT = 5
 
 
 def normalize_database_url(url: str) -> str:
@@ -32,6 +35,21 @@ def _env_int(name: str, default: int) -> int:
         raise ValueError(f"{name} must be a whole number, not {raw!r}") from exc
 
 
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number of seconds, not {raw!r}") from exc
+
+
+def _env_list(name: str) -> tuple[str, ...]:
+    raw = os.environ.get(name) or ""
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the server and the admin commands need to know about their deployment."""
@@ -43,6 +61,17 @@ class Settings:
     port: int = 8080
     workers: int = 1
     rate_limit: int = DEFAULT_RATE_LIMIT
+    # Runs of one report per minute per tenant and environment; 0 (or rate_limit 0) is off.
+    report_limit: int = DEFAULT_REPORT_LIMIT
+    # The limiter's shared table when there is no Redis; <data-dir>/limits.bin when unset.
+    limits_file: Path | None = None
+    # Addresses or networks of reverse proxies whose X-Forwarded-For / -Proto are believed.
+    trusted_proxies: tuple[str, ...] = ()
+    # Seconds a client may take to send a request's headers, and then its whole body.
+    header_timeout: float = 10.0
+    body_timeout: float = 60.0
+    # Open connections per worker before new requests get 503.
+    max_connections: int = 1000
     # The public base URL printed in quickstart output; derived from host and port when unset.
     public_url: str | None = None
     seed_demo: bool = True
@@ -59,11 +88,21 @@ class Settings:
             port=_env_int("LOCALTITAN_PORT", 8080),
             workers=_env_int("LOCALTITAN_WORKERS", 1),
             rate_limit=_env_int("LOCALTITAN_RATE_LIMIT", DEFAULT_RATE_LIMIT),
+            report_limit=_env_int("LOCALTITAN_REPORT_LIMIT", DEFAULT_REPORT_LIMIT),
+            limits_file=Path(env["LOCALTITAN_LIMITS_FILE"])
+            if env.get("LOCALTITAN_LIMITS_FILE")
+            else None,
+            trusted_proxies=_env_list("LOCALTITAN_TRUSTED_PROXIES"),
+            header_timeout=_env_float("LOCALTITAN_HEADER_TIMEOUT", 10.0),
+            body_timeout=_env_float("LOCALTITAN_BODY_TIMEOUT", 60.0),
+            max_connections=_env_int("LOCALTITAN_MAX_CONNECTIONS", 1000),
             public_url=env.get("LOCALTITAN_PUBLIC_URL") or None,
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         if "data_dir" in clean:
             clean["data_dir"] = Path(clean["data_dir"])
+        if "trusted_proxies" in clean:
+            clean["trusted_proxies"] = tuple(clean["trusted_proxies"])
         settings = replace(base, **clean)
         settings.validate()
         return settings
@@ -75,6 +114,24 @@ class Settings:
             raise ValueError(f"The port must be between 1 and 65535, not {self.port}.")
         if self.workers < 1:
             raise ValueError("At least one worker is needed.")
+        if self.report_limit < 0:
+            raise ValueError("The report limit must be 0 (off) or a positive number of runs.")
+        if self.header_timeout <= 0 or self.body_timeout <= 0:
+            raise ValueError("The header and body timeouts must be more than 0 seconds.")
+        if self.max_connections < 1:
+            raise ValueError("At least one connection per worker must be allowed.")
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"The trusted proxy {proxy!r} is not an IP address or network "
+                    "such as 10.0.0.1 or 10.0.0.0/8."
+                ) from None
+
+    @property
+    def resolved_limits_file(self) -> Path:
+        return self.limits_file or self.data_dir / "limits.bin"
 
     @property
     def resolved_database_url(self) -> str:

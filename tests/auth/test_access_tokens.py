@@ -169,3 +169,49 @@ async def test_rotation_seen_by_a_second_worker(
         assert r.status_code == 200, r.text
     finally:
         await other.shutdown()
+
+
+async def _forge(app: LocalTitan, creds: Creds, **times: int) -> str:
+    """A token signed with the server's own current key, with the given time claims."""
+    key = await app.runtime.keys.signing_key(Environment.INTEGRATION)
+    now = int(time.time())
+    claims = {
+        "iss": "http://testserver/auth-integration",
+        "nbf": now,
+        "iat": now,
+        "exp": now + 900,
+        "client_id": creds.client_id,
+        "tenant": str(creds.tenant_id),
+        "scope": sorted(app.runtime.manifest.scopes),
+        "jti": "F" * 32,
+        "environment": "integration",
+        **times,
+    }
+    return pyjwt.encode(
+        claims, key.private_key, algorithm="RS256", headers={"kid": key.kid, "typ": "at+jwt"}
+    )
+
+
+async def test_a_validly_signed_ten_year_token_is_refused(
+    client: httpx.AsyncClient, creds: Creds, app: LocalTitan
+) -> None:
+    now = int(time.time())
+    ten_years = 10 * 365 * 86400
+    headers = {"ST-App-Key": creds.app_key}
+    url = creds.api(CUSTOMERS)
+    # The same claims with the issued lifetime are accepted: only the lifetime is wrong.
+    fair = await _forge(app, creds)
+    assert (await client.get(url, headers={**headers, "Authorization": fair})).status_code == 200
+    for times in (
+        {"exp": now + ten_years},  # exp - nbf and exp - iat both too long
+        {"exp": now + ten_years, "iat": now + ten_years - 900},  # exp - nbf too long
+        {"nbf": now + ten_years - 900, "exp": now + ten_years, "iat": now - 5},  # nbf in future
+        {"exp": now + 901},  # one second beyond the issued lifetime
+    ):
+        token = await _forge(app, creds, **times)
+        r = await client.get(url, headers={**headers, "Authorization": token})
+        assert r.status_code == 401, (times, r.text)
+        assert r.json()["status"] == 401
+    long = await _forge(app, creds, exp=now + ten_years)
+    r = await client.get(url, headers={**headers, "Authorization": long})
+    assert "longer than this server issues" in r.json()["title"]

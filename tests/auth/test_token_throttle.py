@@ -1,9 +1,12 @@
-"""Guessing secrets is throttled: 10 failed attempts per client id per minute, then 429."""
+"""Guessing secrets slows the guesser, per (client id, address) and per address, and never
+locks the owner out: a client id is not secret, so anyone could otherwise lock it."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
+from collections.abc import AsyncIterator
 from types import SimpleNamespace
 
 import httpx
@@ -12,14 +15,20 @@ import pytest
 from conftest import Creds, make_creds
 from localtitan import limits
 from localtitan.app import LocalTitan
+from localtitan.auth.client_address import client_address
+from localtitan.runtime import Runtime
+from localtitan.settings import Settings
+
+GUESSER = ("203.0.113.5", 40000)
+OWNER = ("198.51.100.7", 50000)
+WRONG = "cs1." + "0" * 50
 
 
 class Clock:
-    """Stands in for ``time`` inside ``localtitan.limits``: a minute passes in no time."""
+    """Stands in for ``time`` inside ``localtitan.limits``: delays pass without sleeping."""
 
     def __init__(self) -> None:
-        # Five seconds into a fixed one-minute window, so the window ends 55 s from "now".
-        self.now = (int(time.time()) // 60) * 60 + 5.0
+        self.now = float(int(time.time()))
 
     def time(self) -> float:
         return self.now
@@ -32,6 +41,11 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return c
 
 
+def _from(app: LocalTitan, address: tuple[str, int]) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, client=address)
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
 def _form(creds: Creds, secret: str | None = None) -> dict[str, str]:
     return {
         "grant_type": "client_credentials",
@@ -40,75 +54,163 @@ def _form(creds: Creds, secret: str | None = None) -> dict[str, str]:
     }
 
 
-WRONG = "cs1." + "0" * 50
-
-
-async def test_eleventh_failure_is_throttled_then_even_the_right_secret(
-    client: httpx.AsyncClient, creds: Creds, clock: Clock
-) -> None:
-    for attempt in range(10):
-        r = await client.post(creds.token_url, data=_form(creds, WRONG))
-        assert r.status_code == 400, (attempt, r.text)
-        assert r.json()["error"] == "invalid_client"
-
-    r = await client.post(creds.token_url, data=_form(creds, WRONG))
+def _throttled(r: httpx.Response) -> int:
     assert r.status_code == 429, r.text
-    retry_after = r.headers["retry-after"]
-    assert retry_after.isdigit() and int(retry_after) == 55
     body = r.json()
     assert set(body) == {"error", "error_description"}
-    assert re.fullmatch(r".*Try again in (\d+) seconds\.", body["error_description"])
+    match = re.fullmatch(r".*Try again in (\d+) seconds\.", body["error_description"])
+    assert match, body
     assert r.headers["cache-control"] == "no-store"
-
-    # The right secret is refused too while the window lasts.
-    clock.now += 30
-    r = await client.post(creds.token_url, data=_form(creds))
-    assert r.status_code == 429, r.text
-    assert int(r.headers["retry-after"]) == 25
-
-    # Once the window has passed, the right secret works again.
-    clock.now += 30
-    r = await client.post(creds.token_url, data=_form(creds))
-    assert r.status_code == 200, r.text
+    assert r.headers["retry-after"] == match.group(1)
+    return int(match.group(1))
 
 
-async def test_throttling_one_client_leaves_others_alone(
-    client: httpx.AsyncClient, creds: Creds, app: LocalTitan, clock: Clock
+async def test_hundred_wrong_secrets_slow_the_guesser_and_never_the_owner(
+    app: LocalTitan, creds: Creds, clock: Clock
 ) -> None:
-    other = await make_creds(app.runtime)
-    for _ in range(11):
-        await client.post(creds.token_url, data=_form(creds, WRONG))
-    r = await client.post(creds.token_url, data=_form(creds))
-    assert r.status_code == 429
-    r = await client.post(other.token_url, data=_form(other))
-    assert r.status_code == 200, r.text
+    async with _from(app, GUESSER) as guesser, _from(app, OWNER) as owner:
+        waits: list[int] = []
+        for attempt in range(100):
+            r = await guesser.post(creds.token_url, data=_form(creds, WRONG))
+            if attempt < 10:
+                assert r.status_code == 400, (attempt, r.text)
+                assert r.json()["error"] == "invalid_client"
+                continue
+            # Each further failure doubles the delay, up to five minutes: slow, not a wall.
+            waits.append(_throttled(r))
+            clock.now += waits[-1]
+        assert waits == [min(300, 2**n) for n in range(90)]
+        clock.now -= 300  # back to the moment of the 100th guess
 
-
-async def test_basic_auth_failures_count_too(
-    client: httpx.AsyncClient, creds: Creds, clock: Clock
-) -> None:
-    auth = httpx.BasicAuth(creds.client_id, WRONG)
-    for _ in range(10):
-        r = await client.post(creds.token_url, data={"grant_type": "client_credentials"}, auth=auth)
-        assert r.status_code == 401
-    r = await client.post(creds.token_url, data={"grant_type": "client_credentials"}, auth=auth)
-    assert r.status_code == 429
-    assert r.headers["retry-after"].isdigit()
-
-
-async def test_successes_and_few_failures_are_not_throttled(
-    client: httpx.AsyncClient, creds: Creds, clock: Clock
-) -> None:
-    for _ in range(9):
-        r = await client.post(creds.token_url, data=_form(creds, WRONG))
-        assert r.status_code == 400
-    for _ in range(15):
-        r = await client.post(creds.token_url, data=_form(creds))
+        # The owner, elsewhere, gets a token at once.
+        r = await owner.post(creds.token_url, data=_form(creds))
         assert r.status_code == 200, r.text
-    # Failures from the previous minute are forgotten.
-    clock.now += 60
-    for _ in range(10):
-        r = await client.post(creds.token_url, data=_form(creds, WRONG))
-        assert r.status_code == 400
-    r = await client.post(creds.token_url, data=_form(creds))
-    assert r.status_code == 429
+
+        # The guesser is refused without its secret being checked, so the delay is no oracle;
+        # a refused attempt does not lengthen it.
+        assert _throttled(await guesser.post(creds.token_url, data=_form(creds))) == 300
+        clock.now += 100
+        assert _throttled(await guesser.post(creds.token_url, data=_form(creds, WRONG))) == 200
+        # When the delay is served, the right secret works from there too.
+        clock.now += 200
+        r = await guesser.post(creds.token_url, data=_form(creds))
+        assert r.status_code == 200, r.text
+
+
+async def test_failures_before_this_fix_locked_the_owner_out(
+    app: LocalTitan, creds: Creds, clock: Clock
+) -> None:
+    """The eleventh failure in a minute used to refuse even the right secret, from anywhere."""
+    async with _from(app, GUESSER) as guesser, _from(app, OWNER) as owner:
+        for _ in range(11):
+            await guesser.post(creds.token_url, data=_form(creds, WRONG))
+        for _ in range(3):
+            r = await owner.post(creds.token_url, data=_form(creds))
+            assert r.status_code == 200, r.text
+
+
+async def test_one_address_guessing_many_clients_is_slowed_for_all(
+    app: LocalTitan, clock: Clock
+) -> None:
+    targets = [await make_creds(app.runtime) for _ in range(4)]
+    async with _from(app, GUESSER) as guesser, _from(app, OWNER) as owner:
+        # 30 failures spread over four clients (under ten each) are free...
+        for i in range(30):
+            r = await guesser.post(targets[i % 4].token_url, data=_form(targets[i % 4], WRONG))
+            assert r.status_code == 400, (i, r.text)
+        # ...the 31st costs a delay for the address, whichever client it names next.
+        _throttled(await guesser.post(targets[0].token_url, data=_form(targets[0], WRONG)))
+        _throttled(await guesser.post(targets[3].token_url, data=_form(targets[3])))
+        r = await owner.post(targets[3].token_url, data=_form(targets[3]))
+        assert r.status_code == 200, r.text
+
+
+async def test_success_forgives_the_address_its_failures_on_that_client(
+    app: LocalTitan, creds: Creds, clock: Clock
+) -> None:
+    async with _from(app, GUESSER) as c:
+        for _ in range(2):
+            for _ in range(9):
+                r = await c.post(creds.token_url, data=_form(creds, WRONG))
+                assert r.status_code == 400, r.text
+            r = await c.post(creds.token_url, data=_form(creds))
+            assert r.status_code == 200, r.text
+
+
+async def test_quiet_quarter_hour_forgets_failures(
+    app: LocalTitan, creds: Creds, clock: Clock
+) -> None:
+    async with _from(app, GUESSER) as c:
+        for _ in range(10):
+            assert (await c.post(creds.token_url, data=_form(creds, WRONG))).status_code == 400
+        clock.now += 901
+        for _ in range(10):
+            assert (await c.post(creds.token_url, data=_form(creds, WRONG))).status_code == 400
+        _throttled(await c.post(creds.token_url, data=_form(creds, WRONG)))
+
+
+async def test_basic_auth_failures_count_too(app: LocalTitan, creds: Creds, clock: Clock) -> None:
+    auth = httpx.BasicAuth(creds.client_id, WRONG)
+    async with _from(app, GUESSER) as c:
+        for _ in range(10):
+            r = await c.post(creds.token_url, data={"grant_type": "client_credentials"}, auth=auth)
+            assert r.status_code == 401
+        r = await c.post(creds.token_url, data={"grant_type": "client_credentials"}, auth=auth)
+        assert _throttled(r) == 1
+
+
+async def test_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy(
+    app: LocalTitan, creds: Creds, clock: Clock
+) -> None:
+    # A guesser cannot escape its delay by claiming other addresses.
+    async with _from(app, GUESSER) as c:
+        for i in range(11):
+            await c.post(
+                creds.token_url,
+                data=_form(creds, WRONG),
+                headers={"X-Forwarded-For": f"192.0.2.{i}"},
+            )
+        r = await c.post(
+            creds.token_url, data=_form(creds), headers={"X-Forwarded-For": "192.0.2.200"}
+        )
+        _throttled(r)
+
+
+@pytest.fixture
+async def behind_proxy(settings: Settings) -> AsyncIterator[LocalTitan]:
+    trusted = dataclasses.replace(settings, trusted_proxies=("203.0.113.0/24",))
+    application = LocalTitan(Runtime(trusted))
+    await application.startup()
+    try:
+        yield application
+    finally:
+        await application.shutdown()
+
+
+async def test_behind_a_trusted_proxy_the_forwarded_address_counts(
+    behind_proxy: LocalTitan, clock: Clock
+) -> None:
+    creds = await make_creds(behind_proxy.runtime)
+    async with _from(behind_proxy, GUESSER) as proxy:
+        for _ in range(11):
+            await proxy.post(
+                creds.token_url, data=_form(creds, WRONG), headers={"X-Forwarded-For": "192.0.2.9"}
+            )
+        r = await proxy.post(
+            creds.token_url, data=_form(creds), headers={"X-Forwarded-For": "192.0.2.9"}
+        )
+        _throttled(r)
+        # Another client of the same proxy is someone else.
+        r = await proxy.post(
+            creds.token_url, data=_form(creds), headers={"X-Forwarded-For": "192.0.2.10"}
+        )
+        assert r.status_code == 200, r.text
+
+
+def test_client_address_reads_the_peer_and_groups_ipv6_by_64() -> None:
+    assert client_address({"client": ("192.0.2.1", 5)}) == "192.0.2.1"
+    assert client_address({"client": ("2001:db8:1:2:3:4:5:6", 5)}) == "2001:db8:1:2::/64"
+    assert client_address({"client": ("2001:db8:1:2:ffff::1", 5)}) == "2001:db8:1:2::/64"
+    assert client_address({"client": ("::ffff:192.0.2.1", 5)}) == "192.0.2.1"
+    assert client_address({"client": None}) == "unknown"
+    assert client_address({}) == "unknown"

@@ -150,3 +150,39 @@ async def test_call_recording(client: httpx.AsyncClient, creds: Creds, app: Loca
         creds.api("/telecom/v2/tenant/{tenant}/calls/1/voicemail"), headers=api.headers
     )
     assert missing.status_code == 404
+
+
+async def test_uploaded_html_downloads_and_never_renders_as_a_page(
+    client: httpx.AsyncClient, creds: Creds, app: LocalTitan
+) -> None:
+    api = await connect(client, creds)
+    url = creds.api("/pricebook/v2/tenant/{tenant}/images")
+    page = b"<html><script>document.cookie</script></html>"
+    r = await client.post(
+        url, headers=api.headers, files={"file": ("résumé ü.html", page, "text/html")}
+    )
+    assert r.status_code == 201, r.text
+    r = await client.get(url, headers=api.headers, params={"path": r.json()["path"]})
+    r = await client.get(r.headers["location"])
+    assert r.status_code == 200 and r.content == page
+    # A download, not a page of the portal's origin: saved, never sniffed, and sandboxed
+    # (no script, nothing loaded) should a browser render it anyway.
+    disposition = r.headers["content-disposition"]
+    assert disposition.startswith("attachment;")
+    assert 'filename="r_sum_ _.html"' in disposition
+    assert "filename*=UTF-8''r%C3%A9sum%C3%A9%20%C3%BC.html" in disposition
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["content-security-policy"] == "sandbox; default-src 'none'"
+
+
+def test_download_headers_quote_any_stored_name() -> None:
+    # Names from snapshots are not cleaned on the way in: the header must be safe anyway.
+    headers = attachments.download_headers('a"b\\c;d%e\r\nSet-Cookie: x=1.html')
+    disposition = headers["Content-Disposition"]
+    assert "\r" not in disposition and "\n" not in disposition
+    assert disposition.startswith('attachment; filename="a_b_c_d_e__Set-Cookie: x=1.html";')
+    assert disposition.endswith(
+        "filename*=UTF-8''a%22b%5Cc%3Bd%25e%0D%0ASet-Cookie%3A%20x%3D1.html"
+    )
+    plain = attachments.download_headers("report.pdf")["Content-Disposition"]
+    assert plain == 'attachment; filename="report.pdf"'

@@ -15,7 +15,9 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
+from localtitan.auth.client_address import client_address
 from localtitan.auth.tokens import TOKEN_LIFETIME
+from localtitan.limits import Penalty
 from localtitan.platform.apps import scopes_of
 from localtitan.platform.credentials import authenticate_client
 from localtitan.platform.environments import Environment
@@ -24,8 +26,11 @@ from localtitan.runtime import Runtime
 __all__ = ["discovery", "jwks", "token"]
 
 MAX_FORM_BYTES = 8192
-# Failed attempts allowed per client id per minute before the endpoint answers 429.
-FAILED_ATTEMPTS_PER_MINUTE = 10
+# Wrong secrets are punished per (client id, address) and per address, never per client id
+# alone: client ids are not secret, so a per-client wall would let anyone lock the owner out.
+# Secrets carry 256 random bits, so the delays are defence in depth, not what keeps them safe.
+CLIENT_FAILURES = Penalty(free=10)
+ADDRESS_FAILURES = Penalty(free=30)
 
 _json = msgspec.json.Encoder()
 _scope_sets: dict[tuple[int, int, int], frozenset[str]] = {}
@@ -122,9 +127,14 @@ async def token(request: Request, runtime: Runtime, env: Environment, prefix: st
     if len(client_id) > 100 or len(client_secret) > 200 or "\x00" in client_id:
         return _bad_client(used_basic)
 
-    throttle_key = f"token-fail:{env.value}:{client_id}"
-    wait = await runtime.limiter.exceeded(throttle_key, FAILED_ATTEMPTS_PER_MINUTE, 60)
-    if wait is not None:
+    address = client_address(request.scope)
+    pair_key = f"token-fail:{env.value}:{client_id}:{address}"
+    address_key = f"token-fail-address:{address}"
+    limiter = runtime.limiter
+    # While an address serves a delay its secrets are not even checked: answering "right"
+    # during the delay would let a guesser go on at full speed.
+    wait = max(await limiter.penalty(pair_key) or 0, await limiter.penalty(address_key) or 0)
+    if wait:
         return _throttled(wait)
 
     granted: frozenset[str] | None = None
@@ -140,10 +150,16 @@ async def token(request: Request, runtime: Runtime, env: Environment, prefix: st
                 granted = await scopes_of(conn, identity.app_id, identity.scope_version)
                 _scope_sets[scope_key] = granted
     if identity is None or granted is None:
-        wait = await runtime.limiter.hit(throttle_key, FAILED_ATTEMPTS_PER_MINUTE, 60)
-        if wait is not None:
+        wait = max(
+            await limiter.penalize(pair_key, CLIENT_FAILURES) or 0,
+            await limiter.penalize(address_key, ADDRESS_FAILURES) or 0,
+        )
+        if wait:
             return _throttled(wait)
         return _bad_client(used_basic)
+    # The owner got in from here: this address's guesses at this client are forgiven (the
+    # per-address count stays, or a guesser could clear it with a client of its own).
+    await limiter.forgive(pair_key)
     requested = form.get("scope")
     scopes = granted
     if requested is not None and requested.strip():
@@ -190,7 +206,7 @@ def _throttled(wait: int) -> Response:
     return _error(
         429,
         "invalid_client",
-        f"Too many failed attempts for this client. Try again in {wait} seconds.",
+        f"Too many failed attempts from this address. Try again in {wait} seconds.",
         {"Retry-After": str(wait)},
     )
 

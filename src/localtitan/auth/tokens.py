@@ -38,6 +38,20 @@ class AccessToken:
     expires_at: float
 
 
+def _lifetime_ok(claims: dict[str, object]) -> bool:
+    """``exp`` is at most ``TOKEN_LIFETIME`` after ``nbf`` and after ``iat`` (when present)."""
+    exp = claims.get("exp")
+    if not isinstance(exp, int | float):
+        return False
+    for start in ("nbf", "iat"):
+        value = claims.get(start)
+        if value is None and start == "iat":
+            continue
+        if not isinstance(value, int | float) or exp - value > TOKEN_LIFETIME:
+            return False
+    return True
+
+
 class TokenService:
     def __init__(self, keys: KeyRing) -> None:
         self._keys = keys
@@ -104,6 +118,9 @@ class TokenService:
             raise TokenError("The access token is invalid.") from None
         if claims.get("environment") != environment.value:
             raise TokenError("The access token was issued for another environment.")
+        if not _lifetime_ok(claims):
+            # A key that leaked, or a bug that signed too much, must not mint tokens for years.
+            raise TokenError("The access token lives longer than this server issues tokens for.")
         try:
             token = AccessToken(
                 raw,

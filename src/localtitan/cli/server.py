@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import shlex
+import shutil
+import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -13,6 +17,7 @@ from localtitan.cli._common import (
     DatabaseUrl,
     DataDir,
     JsonOut,
+    _env,
     _fail,
     _print_json,
     _settings,
@@ -47,6 +52,35 @@ def serve(
             "[default: 60].",
         ),
     ] = None,
+    report_limit: Annotated[
+        int | None,
+        typer.Option(
+            "--report-limit",
+            help="Runs of the same report per minute per tenant; 0 turns it off [default: 5].",
+        ),
+    ] = None,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trusted-proxy",
+            help="Address or network of a reverse proxy whose X-Forwarded-For is believed; "
+            "repeat for several [default: none].",
+        ),
+    ] = None,
+    header_timeout: Annotated[
+        float | None,
+        typer.Option(help="Seconds a client may take to send its headers [default: 10]."),
+    ] = None,
+    body_timeout: Annotated[
+        float | None,
+        typer.Option(help="Seconds a client may take to send a request body [default: 60]."),
+    ] = None,
+    max_connections: Annotated[
+        int | None,
+        typer.Option(
+            help="Open connections per worker before new requests get 503 [default: 1000]."
+        ),
+    ] = None,
     demo: Annotated[
         bool,
         typer.Option(
@@ -65,6 +99,11 @@ def serve(
         port=port,
         workers=workers,
         rate_limit=rate_limit,
+        report_limit=report_limit,
+        trusted_proxies=trusted_proxy or None,
+        header_timeout=header_timeout,
+        body_timeout=body_timeout,
+        max_connections=max_connections,
     )
     data = _prepare(settings, demo)
     console.print(f"[bold]localtitan[/bold] on {settings.base_url} (data in {settings.data_dir})")
@@ -82,12 +121,25 @@ def serve(
             f"credentials in {quickstart.quickstart_path(settings.data_dir)}"
         )
         console.print("Try the two-step call:\n")
-        console.print(quickstart.curl_example(data), markup=False, highlight=False, soft_wrap=True)
+        # The secret is read when the example runs, never printed: a banner ends up in logs.
+        secret = f'"$({_quickstart_command(settings)} --get client_secret)"'
+        console.print(
+            quickstart.curl_example(data, secret=secret),
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
         console.print()
+    # Workers are separate processes that read their settings from the environment.
     env_vars = {
         "LOCALTITAN_DATA_DIR": str(settings.data_dir.resolve()),
         "LOCALTITAN_DATABASE_URL": settings.resolved_database_url,
         "LOCALTITAN_RATE_LIMIT": str(settings.rate_limit),
+        "LOCALTITAN_REPORT_LIMIT": str(settings.report_limit),
+        "LOCALTITAN_LIMITS_FILE": str(settings.resolved_limits_file.resolve()),
+        "LOCALTITAN_TRUSTED_PROXIES": ",".join(settings.trusted_proxies),
+        "LOCALTITAN_HEADER_TIMEOUT": str(settings.header_timeout),
+        "LOCALTITAN_BODY_TIMEOUT": str(settings.body_timeout),
     }
     if settings.redis_url:
         env_vars["LOCALTITAN_REDIS_URL"] = settings.redis_url
@@ -101,7 +153,30 @@ def serve(
         workers=settings.workers,
         log_level="warning",
         lifespan="on",
+        # Headers must arrive in time (uvicorn bounds only idle keep-alive connections).
+        http="localtitan.slow_clients:HeaderTimeoutProtocol",
+        limit_concurrency=settings.max_connections,
+        # uvicorn would believe X-Forwarded-For from 127.0.0.1, so any local client could
+        # pose as any address; the app believes it only from --trusted-proxy addresses.
+        proxy_headers=False,
     )
+
+
+def _quickstart_command(settings: Settings) -> str:
+    """How to run ``localtitan quickstart`` against this server's data dir, for copying."""
+    program = "localtitan"
+    launched = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if (
+        launched is not None
+        and launched.name == "localtitan"
+        and launched.exists()
+        and shutil.which("localtitan") != str(launched)
+    ):
+        program = str(launched.resolve())  # e.g. .venv/bin/localtitan, not on PATH
+    command = [program, "quickstart"]
+    if settings.data_dir.resolve() != Path(".localtitan").resolve():
+        command += ["--data-dir", str(settings.data_dir)]
+    return shlex.join(command)
 
 
 def _prepare(settings: Settings, demo: bool) -> dict[str, Any] | None:
@@ -146,7 +221,20 @@ def _prepare(settings: Settings, demo: bool) -> dict[str, Any] | None:
 
 @app.command("quickstart")
 def quickstart_cmd(
-    data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json: JsonOut = False
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    as_json: JsonOut = False,
+    get: Annotated[
+        str | None,
+        typer.Option(
+            "--get",
+            help="Print one value for scripts: " + ", ".join(quickstart.FIELDS) + ".",
+            show_default=False,
+        ),
+    ] = None,
+    environment: Annotated[
+        str, typer.Option(help="The environment --get reads (integration or production).")
+    ] = "integration",
 ) -> None:
     """Print the demo tenant, app key and credentials made on first start."""
     settings = _settings(data_dir, database_url)
@@ -154,6 +242,14 @@ def quickstart_cmd(
     if data is None:
         _fail(f"No quickstart yet in {settings.data_dir}: run 'localtitan serve' once first.")
     assert data is not None
+    if get is not None:
+        env = _env(environment)
+        try:
+            value = quickstart.field(data, get, env.value)
+        except KeyError:
+            _fail(f"Unknown field '{get}'. Choose one of: {', '.join(quickstart.FIELDS)}.")
+        sys.stdout.write(f"{value}\n")
+        return
     if as_json:
         _print_json(data)
         return

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from email import policy
 from email.parser import BytesParser
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import select
 
@@ -30,7 +31,13 @@ from localtitan.platform.server_key import ServerKey
 from localtitan.store.records import allocate
 from localtitan.store.tables import blobs
 
-__all__ = ["FILE_URL_SECONDS", "JOB_ATTACHMENTS", "file_token", "read_file_token"]
+__all__ = [
+    "FILE_URL_SECONDS",
+    "JOB_ATTACHMENTS",
+    "download_headers",
+    "file_token",
+    "read_file_token",
+]
 
 FILE_URL_SECONDS = 900
 _MAX_NAME = 200
@@ -69,6 +76,27 @@ def _uploaded_file(call: Call) -> tuple[str, str, bytes]:
     except (binascii.Error, ValueError):
         raise bad_request("file", "In JSON, send the file as base64.") from None
     return "file", "application/octet-stream", data
+
+
+def download_headers(file_name: str) -> dict[str, str]:
+    """Headers for a stored file: always a download, never a page of the portal's origin.
+
+    Uploaded HTML or SVG served inline would run script as the portal; ``attachment`` makes
+    browsers save it, ``nosniff`` stops them guessing a type, and the sandboxing policy keeps
+    anything that is rendered anyway from running script or loading anything.
+    """
+    # RFC 6266: an ASCII fallback in filename, the exact name percent-encoded in filename*.
+    fallback = "".join(
+        ch if " " <= ch <= "~" and ch not in '"\\%;' else "_" for ch in file_name
+    ).strip()
+    disposition = f'attachment; filename="{fallback or "file"}"'
+    if fallback != file_name:
+        disposition += f"; filename*=UTF-8''{quote(file_name, safe='')}"
+    return {
+        "Content-Disposition": disposition,
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "sandbox; default-src 'none'",
+    }
 
 
 def _clean(name: str) -> str:
@@ -231,7 +259,7 @@ async def job_attachment(call: Call) -> Result:
         return Result(
             body=bytes(row.data),
             content_type=row.content_type,
-            headers={"Content-Disposition": f'attachment; filename="{row.file_name}"'},
+            headers=download_headers(row.file_name),
         )
 
     return await transaction(call, work)
@@ -258,7 +286,7 @@ async def recording(call: Call) -> Result:
         return Result(
             body=_silence(1.0),
             content_type="application/octet-stream",
-            headers={"Content-Disposition": f'attachment; filename="call-{found.id}.wav"'},
+            headers=download_headers(f"call-{found.id}.wav"),
         )
 
     return await transaction(call, work)

@@ -17,6 +17,7 @@ from typing import Any
 from localtitan.domain._kit import Tx, bad_request, json_result, not_found, respond, transaction
 from localtitan.engine.call import Call, Result
 from localtitan.engine.dispatch import register
+from localtitan.errors import ApiError
 from localtitan.store.records import parse_time
 
 __all__ = ["REPORTS"]
@@ -191,6 +192,24 @@ def _date_parameter(values: Mapping[str, Any], name: str) -> datetime:
     return datetime.combine(day, time(), tzinfo=UTC)
 
 
+async def _count_run(call: Call, report: Report) -> None:
+    """ServiceTitan runs the same report at most 5 times a minute per tenant (any app); a run
+    refused for bad parameters is no run. Counted in the shared limiter, so exact across
+    workers."""
+    settings = call.runtime.settings
+    limit = settings.report_limit if settings.rate_limit else 0
+    if not limit:
+        return
+    key = f"report:{call.environment.value}:{call.tenant_id}:{report.category}:{report.id}"
+    wait = await call.runtime.limiter.hit(key, limit, 60)
+    if wait is not None:
+        raise ApiError(
+            429,
+            f"Rate limit is exceeded. Try again in {wait} seconds.",
+            headers={"Retry-After": str(wait)},
+        )
+
+
 @register("reporting.ReportCategoryReports_GetData")
 async def report_data(call: Call) -> Result:
     report = _report(call)
@@ -210,6 +229,7 @@ async def report_data(call: Call) -> Result:
     size = call.query.get("pageSize") or 1000
     if page < 1 or size < 1:
         raise bad_request("page", "Page and page size start at 1.")
+    await _count_run(call, report)
 
     async def work(tx: Tx) -> Result:
         rows = await report.run(tx, start, end)

@@ -16,11 +16,14 @@ from localtitan.platform.credentials import connect_app
 from localtitan.platform.environments import ENVIRONMENTS, api_prefix, auth_prefix
 from localtitan.platform.server_key import ServerKey
 from localtitan.platform.tenants import create_tenant, get_tenant
+from localtitan.private_files import private_dir
 
 __all__ = [
+    "FIELDS",
     "QUICKSTART_FILE",
     "create_quickstart",
     "curl_example",
+    "field",
     "quickstart_is_current",
     "quickstart_path",
     "read_quickstart",
@@ -89,7 +92,7 @@ async def create_quickstart(
 
 
 def write_quickstart(data_dir: Path, data: dict[str, Any]) -> None:
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     path = quickstart_path(data_dir)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -100,13 +103,43 @@ def write_quickstart(data_dir: Path, data: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
-def curl_example(data: dict[str, Any], env: str = "integration") -> str:
+# What ``localtitan quickstart --get`` prints, and where each value is in the bundle.
+FIELDS = (
+    "tenant_id",
+    "app_id",
+    "app_key",
+    "client_id",
+    "client_secret",
+    "token_url",
+    "api_base_url",
+)
+
+
+def field(data: dict[str, Any], name: str, env: str = "integration") -> str:
+    """One value of the bundle by its ``FIELDS`` name (``-`` may stand for ``_``)."""
+    key = name.strip().lower().replace("-", "_")
+    if key not in FIELDS:
+        raise KeyError(name)
+    if key in ("tenant_id", "app_id", "app_key"):
+        return str(data[{"tenant_id": "tenantId", "app_id": "appId", "app_key": "appKey"}[key]])
+    camel = {
+        "client_id": "clientId",
+        "client_secret": "clientSecret",
+        "token_url": "tokenUrl",
+        "api_base_url": "apiBaseUrl",
+    }[key]
+    return str(data["environments"][env][camel])
+
+
+def curl_example(data: dict[str, Any], env: str = "integration", secret: str | None = None) -> str:
+    """The two-step call; ``secret`` replaces the client secret (a shell expression, say)."""
     e = data["environments"][env]
+    shown = e["clientSecret"] if secret is None else secret
     return (
         f"TOKEN=$(curl -s -X POST {e['tokenUrl']} \\\n"
         f"  -d grant_type=client_credentials \\\n"
         f"  -d client_id={e['clientId']} \\\n"
-        f"  -d client_secret={e['clientSecret']} | python3 -c "
+        f"  -d client_secret={shown} | python3 -c "
         "'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')\n"
         f'curl -s "{e["apiBaseUrl"]}/crm/v2/tenant/{data["tenantId"]}/customers?pageSize=5" \\\n'
         f'  -H "Authorization: $TOKEN" -H "ST-App-Key: {data["appKey"]}"'

@@ -13,6 +13,8 @@ import os
 import secrets
 from pathlib import Path
 
+from localtitan.private_files import private_dir
+
 __all__ = ["ServerKey", "load_server_key"]
 
 
@@ -37,10 +39,10 @@ def load_server_key(data_dir: Path) -> ServerKey:
     env = os.environ.get("LOCALTITAN_SERVER_KEY")
     if env:
         return ServerKey(bytes.fromhex(env.strip()))
+    private_dir(data_dir)
     path = data_dir / "server.key"
     if path.exists():
         return ServerKey(bytes.fromhex(path.read_text().strip()))
-    data_dir.mkdir(parents=True, exist_ok=True)
     key = secrets.token_bytes(32)
     # O_EXCL: when several workers start together, the first one's key wins.
     try:

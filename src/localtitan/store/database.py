@@ -11,6 +11,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from localtitan.private_files import private_sqlite
+
 __all__ = ["SQLITE_PAGE_SIZE", "Database", "open_database"]
 
 SQLITE_PAGE_SIZE = 16_384
@@ -111,12 +113,12 @@ def _sqlite_begin(conn: Any) -> None:
 
 
 def open_database(url: str, *, pool_size: int = 10) -> Database:
-    """Create the engine; for SQLite, create the folder holding the file."""
+    """Create the engine; for SQLite, create the file (0600) and a missing folder (0700)."""
     parsed = make_url(url)
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite(Path(parsed.database))
         kwargs["connect_args"] = {"timeout": 30}
     else:
         kwargs["pool_size"] = pool_size
