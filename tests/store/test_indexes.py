@@ -11,12 +11,13 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import text
+from store_kit import old_allocate
 
 from conftest import PG_ADMIN_URL, PG_HOST, Creds
 from localtitan.app import LocalTitan
 from localtitan.store.database import SQLITE_PAGE_SIZE, open_database
 from localtitan.store.migrate import migrate
-from localtitan.store.records import Stored, allocate, put_records
+from localtitan.store.records import Stored, put_records
 
 SPARSE = {
     "ix_records_parent": "parent_id",
@@ -122,7 +123,7 @@ async def test_upgrade_to_sparse_indexes_keeps_records(tmp_path: Path) -> None:
     try:
         await migrate(db, "0004")
         async with db.begin() as conn:
-            alloc = await allocate(conn, "integration", 42, ids=2, versions=2)
+            alloc = await old_allocate(conn, "integration", 42, ids=2, versions=2)
             first = alloc.first_id
             await put_records(
                 conn,
@@ -193,7 +194,7 @@ async def test_upgrade_promotes_nested_references(
     try:
         await migrate(db, "0005")
         async with db.begin() as conn:
-            alloc = await allocate(conn, "integration", 42, ids=2, versions=2)
+            alloc = await old_allocate(conn, "integration", 42, ids=2, versions=2)
             first = alloc.first_id
             # Written as 0005 wrote them: nothing promoted from the nested objects.
             await conn.execute(

@@ -124,6 +124,17 @@ def prepare_rows(items: Sequence[Stored], *, sqlite: bool) -> Prepared:
     return Prepared(rows, kinds)
 
 
+def _newest(rows: Sequence[_Row]) -> datetime | None:
+    """The latest modified time of rows in :func:`prepare_rows`' layout (datetimes, or
+    SQLite's text, which sorts as its time does)."""
+    if not rows:
+        return None
+    newest: datetime | str = max(r[7] for r in rows)
+    if isinstance(newest, str):
+        return datetime.fromisoformat(newest).replace(tzinfo=UTC)
+    return newest if newest.tzinfo else newest.replace(tzinfo=UTC)
+
+
 class BulkWriter:
     """Writes records for one tenant and environment inside the caller's transaction."""
 
@@ -176,8 +187,15 @@ class BulkWriter:
         """Insert rows in :meth:`prepare`'s layout, with new row versions."""
         for start in range(0, len(rows), self.batch_rows):
             batch = rows[start : start + self.batch_rows]
+            # The records keep the times of the history they describe; the tenant's write
+            # clock moves past the newest, so no later write is stamped before them.
             alloc = await allocate(
-                self.conn, self.environment, self.tenant_id, ids=0, versions=len(batch)
+                self.conn,
+                self.environment,
+                self.tenant_id,
+                ids=0,
+                versions=len(batch),
+                at_least=_newest(batch),
             )
             env, tenant, version = self.environment, self.tenant_id, alloc.first_version
             full = [(env, tenant, *r[:8], version + n, *r[8:]) for n, r in enumerate(batch)]

@@ -17,6 +17,7 @@ from localtitan.engine.query import INT64_MAX, INT64_MIN
 from localtitan.engine.shaping import fill_record, shape
 from localtitan.errors import ApiError
 from localtitan.store.records import (
+    Allocation,
     Stored,
     allocate,
     decode,
@@ -36,18 +37,16 @@ __all__ = [
     "empty",
     "json_result",
     "not_found",
-    "now_text",
     "respond",
     "transaction",
 ]
 
 
+_READS = frozenset({"GET", "HEAD"})
+
+
 def catalog(call: Call) -> Catalog:
     return catalog_for(call.runtime.manifest)
-
-
-def now_text() -> str:
-    return format_time(datetime.now(UTC))
 
 
 def bad_request(field: str, message: str) -> ApiError:
@@ -81,15 +80,25 @@ def respond(call: Call, data: Any) -> Result:
 
 
 class Tx:
-    """One write transaction for one tenant and environment."""
+    """One write transaction for one tenant and environment.
 
-    def __init__(self, call: Call, conn: AsyncConnection) -> None:
+    ``now`` is the transaction's write time, taken from the tenant's counter when the
+    transaction starts (:func:`transaction`): every record it creates or saves carries it as
+    createdOn/modifiedOn, and it is after every earlier commit's (docs/decisions/0002). A
+    reading transaction starts without one; its first write takes it."""
+
+    def __init__(self, call: Call, conn: AsyncConnection, now: datetime | None = None) -> None:
         self.call = call
         self.conn = conn
         self.env = call.environment.value
         self.tenant = call.tenant_id
-        self.now = datetime.now(UTC)
+        self._stamped = now is not None
+        self.now = now if now is not None else datetime.now(UTC)
         self.catalog = catalog(call)
+
+    def _stamp(self, alloc: Allocation) -> None:
+        if not self._stamped:
+            self.now, self._stamped = alloc.stamp, True
 
     async def get(self, kind: str, record_id: Any, what: str | None = None) -> Stored:
         rid = _int(record_id)
@@ -139,6 +148,7 @@ class Tx:
 
     async def save(self, rec: Stored) -> Stored:
         alloc = await allocate(self.conn, self.env, self.tenant, versions=1)
+        self._stamp(alloc)
         if "modifiedOn" in rec.data:
             rec.data["modifiedOn"] = format_time(self.now)
         rec.modified_on = self.now
@@ -154,6 +164,7 @@ class Tx:
         self, kind: str, data: Mapping[str, Any], *, parent_id: int | None = None
     ) -> Stored:
         alloc = await allocate(self.conn, self.env, self.tenant, ids=1, versions=1)
+        self._stamp(alloc)
         coll = self.catalog.collections.get(kind)
         guid = str(uuid.uuid4()) if coll is not None and coll.id_is_guid else None
         stamp = format_time(self.now)
@@ -187,7 +198,12 @@ class Tx:
 
 async def transaction(call: Call, work: Callable[[Tx], Awaitable[Result]]) -> Result:
     async with call.runtime.db.begin() as conn:
-        return await work(Tx(call, conn))
+        if call.operation.method in _READS:
+            return await work(Tx(call, conn))
+        # A write takes the counter first: it orders the write among the tenant's and gives
+        # its time, before anything reads tx.now.
+        alloc = await allocate(conn, call.environment.value, call.tenant_id, versions=0)
+        return await work(Tx(call, conn, alloc.stamp))
 
 
 def _aware(value: datetime) -> datetime:

@@ -10,7 +10,6 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -27,6 +26,7 @@ from localtitan.engine.shaping import fill_record, object_properties, shape
 from localtitan.errors import ApiError
 from localtitan.spec import Operation
 from localtitan.store.records import (
+    Allocation,
     Stored,
     allocate,
     collection_version,
@@ -411,10 +411,11 @@ def _create_handler(op: Operation) -> Handler:
         await _check_parent(call, catalog, coll, parent_id)
         body = call.body if isinstance(call.body, Mapping) else {}
         await check_references(call, catalog, body)
-        now = datetime.now(UTC)
         env = call.environment.value
         async with call.runtime.db.begin() as conn:
             alloc = await allocate(conn, env, call.tenant_id, ids=1, versions=1)
+            # The counter's time, not one taken before waiting for it (docs/decisions/0002).
+            now = alloc.stamp
             guid = str(uuid.uuid4()) if coll.id_is_guid else None
             data = {
                 **body,
@@ -451,16 +452,16 @@ def _create_handler(op: Operation) -> Handler:
 @asynccontextmanager
 async def _existing(
     call: Call, coll: Collection, record_id: Any, parent_id: Any
-) -> AsyncIterator[tuple[Any, Stored, int]]:
+) -> AsyncIterator[tuple[Any, Stored, Allocation]]:
     """One write transaction on an existing record: the tenant's counter is taken first (it
     orders the write), then the record is found, or 404 when missing or under another parent.
-    Yields the connection, the record and the row version to write it with."""
+    Yields the connection, the record and the allocation (row version and write time)."""
     async with call.runtime.db.begin() as conn:
         alloc = await allocate(conn, call.environment.value, call.tenant_id, versions=1)
         found = await _lookup(conn, call, coll, record_id)
         if found is None or (parent_id is not None and found.parent_id != _int(parent_id)):
             raise _not_found(_label(coll), record_id)
-        yield conn, found, alloc.first_version
+        yield conn, found, alloc
 
 
 def _merge(current: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
@@ -481,8 +482,8 @@ def _update_handler(op: Operation, *, replace: bool) -> Handler:
         body = call.body if isinstance(call.body, Mapping) else {}
         body = {k: v for k, v in body.items() if k not in _SYSTEM_FIELDS}
         await check_references(call, catalog, body)
-        now = datetime.now(UTC)
-        async with _existing(call, coll, record_id, parent_id) as (conn, found, version):
+        async with _existing(call, coll, record_id, parent_id) as (conn, found, alloc):
+            now = alloc.stamp
             if replace:
                 kept = {k: found.data[k] for k in _SYSTEM_FIELDS if k in found.data}
                 data = {**body, **kept}
@@ -495,7 +496,12 @@ def _update_handler(op: Operation, *, replace: bool) -> Handler:
             found.active = bool(found.data.get("active", found.active))
             found.modified_on = now
             await put_record(
-                conn, call.environment.value, call.tenant_id, found, version=version, new=False
+                conn,
+                call.environment.value,
+                call.tenant_id,
+                found,
+                version=alloc.first_version,
+                new=False,
             )
         return _respond(catalog, op, found.data)
 
@@ -510,8 +516,8 @@ def _delete_handler(op: Operation) -> Handler:
         catalog = catalog_for(call.runtime.manifest)
         coll = catalog.collection(op)
         parent_id, record_id = _ids_from_path(op, coll, call)
-        now = datetime.now(UTC)
-        async with _existing(call, coll, record_id, parent_id) as (conn, found, version):
+        async with _existing(call, coll, record_id, parent_id) as (conn, found, alloc):
+            now = alloc.stamp
             # Deleted records stay in the table: export feeds must still report them.
             found.deleted = True
             found.active = False
@@ -520,7 +526,12 @@ def _delete_handler(op: Operation) -> Handler:
             found.data["modifiedOn"] = format_time(now)
             found.modified_on = now
             await put_record(
-                conn, call.environment.value, call.tenant_id, found, version=version, new=False
+                conn,
+                call.environment.value,
+                call.tenant_id,
+                found,
+                version=alloc.first_version,
+                new=False,
             )
         status = _success_status(op)
         schema = response_schema(op)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Text, and_, cast, delete, func, insert, literal, select, update
@@ -84,15 +83,17 @@ def _tombstone_data(dialect: str, when: str) -> Any:
 async def refresh_integration(db: Database, *, tenant_id: int) -> RefreshResult:
     """Replace the tenant's integration records with a copy of its production records."""
     started = time.monotonic()
-    now = datetime.now(UTC)
     async with db.begin() as conn:
         for env in (_PROD, _INT):
             if not await tenant_exists(conn, env, tenant_id):
                 raise RefreshError(f"Tenant {tenant_id} does not exist in {env}.")
         # Lock both counters: no API write to either environment of this tenant can land
         # half-way through, on PostgreSQL too (where each statement sees fresh data).
-        await allocate(conn, _PROD, tenant_id, ids=0, versions=0)
-        await allocate(conn, _INT, tenant_id, ids=0, versions=0)
+        # Copies keep production's times, which are all before production's clock; moving
+        # integration's clock past it means no later integration write is stamped before a
+        # copy. Integration's removals are stamped with its clock (docs/decisions/0002).
+        prod_clock = (await allocate(conn, _PROD, tenant_id, ids=0, versions=0)).stamp
+        now = (await allocate(conn, _INT, tenant_id, ids=0, versions=0, at_least=prod_clock)).stamp
         p_min, p_max, p_rows = await _versions(conn, _PROD, tenant_id)
         i_min, i_max, i_rows = await _versions(conn, _INT, tenant_id)
         prod = records.alias("prod")

@@ -2,7 +2,10 @@
 
 Every write takes the tenant's counter row first (``record_counters``), allocating ids and a
 row version under a lock held until commit; row versions therefore commit in order, which is
-what lets the export feed promise that no change is ever skipped.
+what lets the export feed promise that no change is ever skipped. The same lock hands out the
+write's time (``Allocation.stamp``, its createdOn/modifiedOn): taken once the lock is held and
+always after the previous writer's, so modifiedOn follows commit order too and a client polling
+``modifiedOnOrAfter`` misses nothing (docs/decisions/0002-modified-on-commit-order.md).
 """
 
 from __future__ import annotations
@@ -13,7 +16,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import ColumnElement, and_, func, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    and_,
+    cast,
+    extract,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from localtitan.store.tables import record_counters, records
@@ -29,8 +43,10 @@ __all__ = [
     "decode",
     "encode",
     "format_time",
+    "from_micros",
     "get_record",
     "key_filter",
+    "micros",
     "parse_time",
     "promoted_values",
     "put_record",
@@ -104,10 +120,26 @@ def parse_time(value: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def micros(value: datetime) -> int:
+    """Microseconds since 1970 (UTC), exactly: the counter's clock."""
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    delta = aware - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_micros(value: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=value)
+
+
 @dataclass(frozen=True)
 class Allocation:
     first_id: int
     first_version: int
+    # This write's time (createdOn/modifiedOn): after every time handed out before it.
+    stamp: datetime
 
 
 @dataclass
@@ -131,39 +163,64 @@ def key_filter(env: str, tenant_id: int, kind: str) -> ColumnElement[bool]:
 
 
 async def allocate(
-    conn: AsyncConnection, env: str, tenant_id: int, *, ids: int = 0, versions: int = 1
+    conn: AsyncConnection,
+    env: str,
+    tenant_id: int,
+    *,
+    ids: int = 0,
+    versions: int = 1,
+    at_least: datetime | None = None,
 ) -> Allocation:
-    """Reserve ``ids`` record ids and ``versions`` row versions for this transaction."""
+    """Reserve ``ids`` record ids and ``versions`` row versions for this transaction, and
+    take its write time.
+
+    The time is the clock once the counter's lock is held, or one microsecond after the last
+    time handed out if that is later (a clock that steps back, or another worker's clock a
+    little ahead): so a later commit never carries an earlier time. ``at_least`` moves the
+    clock past times a bulk load writes itself.
+    """
     where = and_(record_counters.c.environment == env, record_counters.c.tenant_id == tenant_id)
+    clock = record_counters.c.clock_us
+    if conn.dialect.name == "postgresql":
+        # Evaluated by the UPDATE once it holds the row (re-evaluated after waiting for it).
+        now: Any = cast(
+            func.floor(extract("epoch", func.clock_timestamp()) * 1_000_000), BigInteger
+        )
+        latest: Any = func.greatest
+    else:
+        # SQLite's write lock is taken by BEGIN IMMEDIATE, before this statement runs.
+        now = literal(micros(datetime.now(UTC)), BigInteger)
+        latest = func.max
+    parts = [now, clock + 1]
+    if at_least is not None:
+        parts.append(literal(micros(at_least), BigInteger))
     stmt = (
         update(record_counters)
         .where(where)
         .values(
             next_id=record_counters.c.next_id + ids,
             row_version=record_counters.c.row_version + versions,
+            clock_us=latest(*parts),
         )
-        .returning(record_counters.c.next_id, record_counters.c.row_version)
+        .returning(record_counters.c.next_id, record_counters.c.row_version, clock)
     )
     row = (await conn.execute(stmt)).first()
     if row is None:
+        start = {"environment": env, "tenant_id": tenant_id, "next_id": FIRST_ID, "row_version": 0}
         if conn.dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as pg_insert
 
             await conn.execute(
-                pg_insert(record_counters)
-                .values(environment=env, tenant_id=tenant_id, next_id=FIRST_ID, row_version=0)
-                .on_conflict_do_nothing()
+                pg_insert(record_counters).values(**start, clock_us=0).on_conflict_do_nothing()
             )
         else:
             await conn.execute(
-                insert(record_counters)
-                .prefix_with("OR IGNORE")
-                .values(environment=env, tenant_id=tenant_id, next_id=FIRST_ID, row_version=0)
+                insert(record_counters).prefix_with("OR IGNORE").values(**start, clock_us=0)
             )
         row = (await conn.execute(stmt)).first()
         assert row is not None
     next_id, version = int(row[0]), int(row[1])
-    return Allocation(next_id - ids, version - versions + 1)
+    return Allocation(next_id - ids, version - versions + 1, from_micros(int(row[2])))
 
 
 async def collection_version(conn: AsyncConnection, env: str, tenant_id: int, kind: str) -> int:

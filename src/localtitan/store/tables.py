@@ -197,7 +197,9 @@ records = Table(
 
 # Per tenant and environment: the next record id and the last row version handed out. A writer
 # locks this row until it commits, so row versions become visible in the order they were given:
-# an export reader that has seen version v has seen every version below it.
+# an export reader that has seen version v has seen every version below it. ``clock_us`` is
+# the last write time handed out (microseconds since 1970, UTC): each writer's time is after
+# it, so modifiedOn follows commit order as row versions do (docs/decisions/0002).
 record_counters = Table(
     "record_counters",
     metadata,
@@ -205,6 +207,7 @@ record_counters = Table(
     Column("tenant_id", BigInteger, primary_key=True, autoincrement=False),
     Column("next_id", BigInteger, nullable=False),
     Column("row_version", BigInteger, nullable=False),
+    Column("clock_us", BigInteger, nullable=False, server_default=text("0")),
 )
 
 # Bytes of attachments, images and recordings, served back by their download operations.
