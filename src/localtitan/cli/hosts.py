@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Annotated
 
@@ -51,7 +52,9 @@ def ca_bundle(
     database_url: DatabaseUrl = None,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Where to write it [default: <data-dir>/ca/bundle.pem]."),
+        typer.Option(
+            "--output", "-o", help="Where to write it [default: <data-dir>/ca/bundle.pem]."
+        ),
     ] = None,
 ) -> None:
     """Write the system's CAs plus localtitan's into one file and print its path.
@@ -187,7 +190,7 @@ def run(
     settings = _settings(data_dir, database_url)
     ca = _ca(settings)
     try:
-        bundle = write_bundle(ca)
+        bundle = write_bundle(ca).resolve()
     except OSError as exc:
         _fail(f"Cannot write the CA bundle: {exc}")
     running = read_proxy_state(settings.data_dir)
@@ -206,6 +209,8 @@ def run(
     if not command:
         _fail("Name a program to run, as in: localtitan run -- node client.js")
     assert command is not None
+    if "/" not in command[0] and shutil.which(command[0]) is None:
+        _fail(f"Cannot run {command[0]!r}: no such program on PATH.", 127)
     try:
         if running is not None:
             raise typer.Exit(run_command(command, child_environment(running.url, bundle)))

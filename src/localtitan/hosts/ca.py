@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -239,7 +240,7 @@ def _server_cert_due(ca: LocalCA) -> bool:
         return True
     try:
         cert.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, x509.InvalidSignature):
+    except (ValueError, TypeError, InvalidSignature):
         return True
     sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     return sorted(sans.get_values_for_type(x509.DNSName)) != sorted(CERT_NAMES)
