@@ -100,8 +100,8 @@ async def running(
         data_dir=tmp_path,
     )
     task = asyncio.create_task(server.serve(sockets=[]))
-    while not server.ready.is_set():
-        await asyncio.sleep(0.01)
+    # HostsServer.ready is a threading.Event (localtitan run waits on it from another thread).
+    await asyncio.to_thread(server.ready.wait, 30)
     assert server.started
     state = json.loads((tmp_path / "proxy.json").read_text())
     assert state["port"] == proxy_sock.getsockname()[1]
@@ -125,7 +125,13 @@ async def _token(http: httpx.AsyncClient, creds: Creds, host: str) -> httpx.Resp
 
 
 async def _make_customer(client: httpx.AsyncClient, creds: Creds, name: str) -> int:
-    address = {"street": "1 Proxy Way", "city": "Fresno", "state": "CA", "zip": "93650", "country": "USA"}
+    address = {
+        "street": "1 Proxy Way",
+        "city": "Fresno",
+        "state": "CA",
+        "zip": "93650",
+        "country": "USA",
+    }
     r = await client.post(
         creds.api("/crm/v2/tenant/{tenant}/customers"),
         json={"name": name, "address": address, "locations": [{"name": name, "address": address}]},
@@ -199,9 +205,7 @@ async def test_plain_http_proxy_requests_reach_the_application(
         assert r.headers["connection"] == "close"
 
 
-async def test_the_https_port_serves_the_real_host_names(
-    running: Running, creds: Creds
-) -> None:
+async def test_the_https_port_serves_the_real_host_names(running: Running, creds: Creds) -> None:
     async with httpx.AsyncClient(verify=running.trusting(), trust_env=False) as http:
         r = await http.post(
             f"https://127.0.0.1:{running.https_port}/connect/token",
@@ -327,9 +331,7 @@ async def test_a_tunnel_serves_only_the_host_it_was_opened_to(
     writer.write(b"CONNECT api-integration.servicetitan.io:443 HTTP/1.1\r\n\r\n")
     await writer.drain()
     assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 200")
-    await writer.start_tls(
-        running.trusting(), server_hostname="api-integration.servicetitan.io"
-    )
+    await writer.start_tls(running.trusting(), server_hostname="api-integration.servicetitan.io")
     writer.write(
         b"POST /connect/token HTTP/1.1\r\nHost: auth-integration.servicetitan.io\r\n"
         b"Content-Length: 0\r\nConnection: close\r\n\r\n"

@@ -133,8 +133,10 @@ def test_rotation_replaces_the_ca_and_the_old_one_no_longer_verifies(tmp_path: P
     assert _mode(new.key_path) == 0o600
     leaf = _server_cert(new)
     _verify(new, leaf, "api-integration.servicetitan.io")
-    verifier = PolicyBuilder().store(Store([old_cert])).build_server_verifier(
-        x509.DNSName("api-integration.servicetitan.io")
+    verifier = (
+        PolicyBuilder()
+        .store(Store([old_cert]))
+        .build_server_verifier(x509.DNSName("api-integration.servicetitan.io"))
     )
     with pytest.raises(VerificationError):
         verifier.verify(leaf, [])
