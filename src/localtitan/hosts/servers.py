@@ -45,11 +45,14 @@ class ProxyAddress:
     pid: int
 
     @property
+    def connect_host(self) -> str:
+        """Where a client on this machine reaches it (a wildcard bind answers on loopback)."""
+        return "127.0.0.1" if self.host in ("0.0.0.0", "", "::") else self.host  # noqa: S104
+
+    @property
     def url(self) -> str:
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "", "::") else self.host  # noqa: S104
-        if ":" in host:
-            host = f"[{host}]"
-        return f"http://{host}:{self.port}"
+        host = self.connect_host
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
 
 def is_loopback(host: str) -> bool:
@@ -90,9 +93,8 @@ def read_proxy_state(data_dir: Path) -> ProxyAddress | None:
         return None
     except PermissionError:
         pass  # alive, someone else's
-    host = found.url.split("//", 1)[1].rsplit(":", 1)[0].strip("[]")
     try:
-        with socket.create_connection((host, found.port), timeout=2):
+        with socket.create_connection((found.connect_host, found.port), timeout=2):
             return found
     except OSError:
         return None
