@@ -142,7 +142,7 @@ def serve_hosts(
     console.print(f"\nThe real host names ({served_list()}):", soft_wrap=True)
     if https_port is not None:
         console.print(
-            f"  HTTPS  https://{shown}:{https_port} (send the real host name as Host)",
+            f"  HTTPS  https://{shown}:{https_port} (the real host names as Host, or the prefixes)",
             soft_wrap=True,
         )
     if proxy_port is not None:
