@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -142,3 +145,71 @@ def test_node_options_keep_what_was_there_and_gain_the_preload_once() -> None:
     again = child_environment("http://127.0.0.1:1", bundle, {"NODE_OPTIONS": env["NODE_OPTIONS"]})
     assert again["NODE_OPTIONS"] == env["NODE_OPTIONS"]
     assert PRELOAD.is_file()
+
+
+# ---------------------------------------------------------------- run on PostgreSQL
+
+
+@pytest.fixture
+def own_postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A database of this test's own: the data dir's server key encrypts what is in it."""
+    import asyncio
+    import secrets
+
+    import asyncpg
+
+    from conftest import PG_ADMIN_URL, PG_HOST
+
+    request.getfixturevalue("postgres_url")  # skips, or fails in CI, as conftest says
+    name = f"localtitan_run_{os.getpid()}_{secrets.token_hex(4)}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(PG_ADMIN_URL)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql://postgres@{PG_HOST}:5432/{name}"
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+CLIENT = """
+import json, os, pathlib, httpx
+q = json.loads(pathlib.Path(os.environ["QUICKSTART"]).read_text())
+e = q["environments"]["integration"]
+token = httpx.post("https://auth-integration.servicetitan.io/connect/token", data={
+    "grant_type": "client_credentials", "client_id": e["clientId"],
+    "client_secret": e["clientSecret"]}).raise_for_status().json()["access_token"]
+page = httpx.get(
+    f"https://api-integration.servicetitan.io/crm/v2/tenant/{q['tenantId']}/customers",
+    params={"pageSize": 3}, headers={"Authorization": token, "ST-App-Key": q["appKey"]})
+print(len(page.raise_for_status().json()["data"]))
+"""
+
+
+def test_run_serves_a_postgresql_database_given_by_database_url(
+    tmp_path: Path, own_postgres_url: str
+) -> None:
+    data_dir = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOCALTITAN_")}
+    env["QUICKSTART"] = str(data_dir / "quickstart.json")
+    command = [
+        str(Path(sys.executable).parent / "localtitan"),
+        "run",
+        "--data-dir",
+        str(data_dir),
+        "--database-url",
+        own_postgres_url,
+        "--",
+        sys.executable,
+        "-c",
+        CLIENT,
+    ]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "3"  # the demo tenant's customers, from PostgreSQL
+    assert not (data_dir / "localtitan.db").exists()
