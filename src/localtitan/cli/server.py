@@ -87,6 +87,25 @@ def serve(
             "--demo/--no-demo", help="Create the quickstart tenant and app on first start."
         ),
     ] = True,
+    https_port: Annotated[
+        int | None,
+        typer.Option(
+            "--https-port",
+            help="Also serve HTTPS here, with a certificate for ServiceTitan's host names "
+            "[default: off].",
+        ),
+    ] = None,
+    proxy_port: Annotated[
+        int | None,
+        typer.Option(
+            "--proxy-port",
+            help="Also run the proxy for ServiceTitan's host names here (see 'localtitan run') "
+            "[default: off].",
+        ),
+    ] = None,
+    proxy_host: Annotated[
+        str, typer.Option("--proxy-host", help="Address the proxy listens on.")
+    ] = "127.0.0.1",
 ) -> None:
     """Start the server: the portal and both environments, migrating the database first."""
     import uvicorn
@@ -146,6 +165,11 @@ def serve(
     import os
 
     os.environ.update(env_vars)
+    if https_port is not None or proxy_port is not None:
+        from localtitan.cli.hosts import serve_hosts
+
+        serve_hosts(settings, https_port, proxy_port, proxy_host)
+        return
     uvicorn.run(
         "localtitan.asgi:application",
         host=settings.host,
