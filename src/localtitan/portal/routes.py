@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute
 from localtitan.portal import (
     docs,
     home,
+    reference,
     search,
     static,
 )
@@ -22,6 +23,7 @@ AREAS = (
     home,
     docs,
     search,
+    reference,
 )
 
 routes: list[BaseRoute] = [route for area in AREAS for route in area.routes]

@@ -13,7 +13,7 @@
     showDeveloperTools: "never",
     agent: { disabled: true },
     mcp: { disabled: true },
-    hideClientButton: false,
+    hideClientButton: true,
     persistAuth: false,
     darkMode: document.documentElement.dataset.theme === "dark",
     authentication: { preferredSecurityScheme: settings.preferredSecurityScheme },
