@@ -19,6 +19,7 @@ from localtitan.cli._common import (
     app,
     console,
 )
+from localtitan.cli.releases import SmtpUrl, publish_new_releases
 from localtitan.platform import quickstart
 from localtitan.platform.environments import ENVIRONMENTS
 from localtitan.settings import Settings
@@ -53,6 +54,7 @@ def serve(
             "--demo/--no-demo", help="Create the quickstart tenant and app on first start."
         ),
     ] = True,
+    smtp_url: SmtpUrl = None,
 ) -> None:
     """Start the server: the portal and both environments, migrating the database first."""
     import uvicorn
@@ -65,6 +67,7 @@ def serve(
         port=port,
         workers=workers,
         rate_limit=rate_limit,
+        smtp_url=smtp_url,
     )
     data = _prepare(settings, demo)
     console.print(f"[bold]localtitan[/bold] on {settings.base_url} (data in {settings.data_dir})")
@@ -91,6 +94,8 @@ def serve(
     }
     if settings.redis_url:
         env_vars["LOCALTITAN_REDIS_URL"] = settings.redis_url
+    if settings.smtp_url:
+        env_vars["LOCALTITAN_SMTP_URL"] = settings.smtp_url
     import os
 
     os.environ.update(env_vars)
@@ -113,6 +118,10 @@ def _prepare(settings: Settings, demo: bool) -> dict[str, Any] | None:
         runtime = Runtime(settings)
         try:
             await runtime.start()
+            # A release new to this database is mailed to the confirmed subscribers, once.
+            for result in await publish_new_releases(settings):
+                if result.sent or result.failed:
+                    console.print(f"Release notes {result.release_id}: {result.sent} mail(s) sent")
             if not demo:
                 return None
             async with runtime.db.begin() as conn:

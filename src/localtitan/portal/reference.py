@@ -8,6 +8,7 @@ and API base, nothing else.
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from localtitan.portal import viewers
 from localtitan.portal.openapi import build_document, oauth_scheme
 from localtitan.portal.site import error_page
 from localtitan.portal.templating import render
-from localtitan.spec import Manifest
+from localtitan.spec import Manifest, Operation
 
 __all__ = ["VIEWER_CSP", "ApiSummary", "api_summaries", "implemented_of", "routes"]
 
@@ -143,6 +144,14 @@ def _script_json(value: Any) -> Markup:
     return Markup(safe)  # noqa: S704 - every markup character is escaped above
 
 
+def _viewer_anchor(viewer: str, op: Operation) -> str:
+    tag = op.tag or op.module
+    if viewer == "swagger":
+        return f"/{tag}/{op.operation_id}"
+    slug = re.sub(r"[^a-z0-9]+", "-", tag.lower()).strip("-")
+    return f"tag/{slug}/{op.method}{op.path}"
+
+
 def _viewer(request: Request, template: str, viewer: str) -> Response:
     module = _module(request)
     if module is None:
@@ -151,6 +160,13 @@ def _viewer(request: Request, template: str, viewer: str) -> Response:
     mod = manifest.modules[module]
     settings = {
         "documentUrl": f"/apis/{module}/openapi.json",
+        # The portal links an operation as #operation/<operationId> (modules.reference_href);
+        # the start script turns that into the viewer's own anchor.
+        "anchors": {
+            op.operation_id: _viewer_anchor(viewer, op)
+            for op in manifest.operations
+            if op.module == module
+        },
         "preferredSecurityScheme": [oauth_scheme(Environment.INTEGRATION), "appKey"],
         "title": f"{mod.name} API",
     }

@@ -14,6 +14,7 @@ from localtitan.portal import (
     docs,
     home,
     reference,
+    releases,
     search,
     static,
 )
@@ -24,6 +25,7 @@ AREAS = (
     docs,
     search,
     reference,
+    releases,
 )
 
 routes: list[BaseRoute] = [route for area in AREAS for route in area.routes]

@@ -33,7 +33,7 @@ SWAGGER_JS_URL = "/static/viewers/swagger-ui/swagger-ui-bundle.js"
 SWAGGER_CSS_URL = "/static/viewers/swagger-ui/swagger-ui.css"
 
 _SWAGGER_FILES = frozenset({"swagger-ui-bundle.js", "swagger-ui.css"})
-_OWN_FILES = frozenset({"scalar-start.js", "swagger-start.js", "viewers.css"})
+_OWN_FILES = frozenset({"releases.css", "scalar-start.js", "swagger-start.js", "viewers.css"})
 # Package files are immutable for one installed version: let the browser keep them a day.
 _CACHE = {"Cache-Control": "public, max-age=86400"}
 

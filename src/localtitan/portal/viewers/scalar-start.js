@@ -6,6 +6,10 @@
   var holder = document.getElementById("viewer-config");
   if (!holder || !window.Scalar) { return; }
   var settings = JSON.parse(holder.textContent);
+  var wanted = /^#operation\/(.+)$/.exec(window.location.hash);
+  if (wanted && settings.anchors[decodeURIComponent(wanted[1])]) {
+    history.replaceState(null, "", "#" + settings.anchors[decodeURIComponent(wanted[1])]);
+  }
   window.Scalar.createApiReference("#viewer", {
     url: settings.documentUrl,
     withDefaultFonts: false,

@@ -5,6 +5,10 @@
   var holder = document.getElementById("viewer-config");
   if (!holder || !window.SwaggerUIBundle) { return; }
   var settings = JSON.parse(holder.textContent);
+  var wanted = /^#operation\/(.+)$/.exec(window.location.hash);
+  if (wanted && settings.anchors[decodeURIComponent(wanted[1])]) {
+    history.replaceState(null, "", "#" + settings.anchors[decodeURIComponent(wanted[1])]);
+  }
   window.ui = window.SwaggerUIBundle({
     url: settings.documentUrl,
     dom_id: "#viewer",
