@@ -75,6 +75,8 @@ class Settings:
     # The public base URL printed in quickstart output; derived from host and port when unset.
     public_url: str | None = None
     seed_demo: bool = True
+    # Where the portal's mail goes (smtp:// or smtps://, optional ?from=); unset: the outbox.
+    smtp_url: str | None = None
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -97,6 +99,7 @@ class Settings:
             body_timeout=_env_float("LOCALTITAN_BODY_TIMEOUT", 60.0),
             max_connections=_env_int("LOCALTITAN_MAX_CONNECTIONS", 1000),
             public_url=env.get("LOCALTITAN_PUBLIC_URL") or None,
+            smtp_url=env.get("LOCALTITAN_SMTP_URL") or None,
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         if "data_dir" in clean:
@@ -128,6 +131,8 @@ class Settings:
                     f"The trusted proxy {proxy!r} is not an IP address or network "
                     "such as 10.0.0.1 or 10.0.0.0/8."
                 ) from None
+        if self.smtp_url and not self.smtp_url.startswith(("smtp://", "smtps://")):
+            raise ValueError("The SMTP URL must start with smtp:// or smtps://.")
 
     @property
     def resolved_limits_file(self) -> Path:

@@ -128,8 +128,15 @@ def serve_hosts(
             for sock in sockets.values():
                 sock.close()
             _fail(f"Cannot listen on {host}:{port} for the {what}: {exc.strerror or exc}")
+    # The same limits as serve's plain uvicorn.run (see cli/server.py).
     config = uvicorn.Config(
-        "localtitan.asgi:application", log_level="warning", lifespan="on", workers=1
+        "localtitan.asgi:application",
+        log_level="warning",
+        lifespan="on",
+        workers=1,
+        http="localtitan.slow_clients:HeaderTimeoutProtocol",
+        limit_concurrency=settings.max_connections,
+        proxy_headers=False,
     )
     server = HostsServer(
         config,

@@ -24,6 +24,7 @@ from localtitan.cli._common import (
     app,
     console,
 )
+from localtitan.cli.releases import SmtpUrl, publish_new_releases
 from localtitan.platform import quickstart
 from localtitan.platform.environments import ENVIRONMENTS
 from localtitan.settings import Settings
@@ -106,6 +107,7 @@ def serve(
     proxy_host: Annotated[
         str, typer.Option("--proxy-host", help="Address the proxy listens on.")
     ] = "127.0.0.1",
+    smtp_url: SmtpUrl = None,
 ) -> None:
     """Start the server: the portal and both environments, migrating the database first."""
     import uvicorn
@@ -123,6 +125,7 @@ def serve(
         header_timeout=header_timeout,
         body_timeout=body_timeout,
         max_connections=max_connections,
+        smtp_url=smtp_url,
     )
     data = _prepare(settings, demo)
     console.print(f"[bold]localtitan[/bold] on {settings.base_url} (data in {settings.data_dir})")
@@ -162,6 +165,8 @@ def serve(
     }
     if settings.redis_url:
         env_vars["LOCALTITAN_REDIS_URL"] = settings.redis_url
+    if settings.smtp_url:
+        env_vars["LOCALTITAN_SMTP_URL"] = settings.smtp_url
     import os
 
     os.environ.update(env_vars)
@@ -212,6 +217,10 @@ def _prepare(settings: Settings, demo: bool) -> dict[str, Any] | None:
         runtime = Runtime(settings)
         try:
             await runtime.start()
+            # A release new to this database is mailed to the confirmed subscribers, once.
+            for result in await publish_new_releases(settings):
+                if result.sent or result.failed:
+                    console.print(f"Release notes {result.release_id}: {result.sent} mail(s) sent")
             if not demo:
                 return None
             async with runtime.db.begin() as conn:

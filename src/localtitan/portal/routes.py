@@ -13,6 +13,8 @@ from starlette.routing import BaseRoute
 from localtitan.portal import (
     docs,
     home,
+    reference,
+    releases,
     search,
     static,
 )
@@ -22,6 +24,8 @@ AREAS = (
     home,
     docs,
     search,
+    reference,
+    releases,
 )
 
 routes: list[BaseRoute] = [route for area in AREAS for route in area.routes]
