@@ -10,6 +10,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import func, select
