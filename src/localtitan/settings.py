@@ -32,6 +32,17 @@ def _env_int(name: str, default: int) -> int:
         raise ValueError(f"{name} must be a whole number, not {raw!r}") from exc
 
 
+def _env_bool(name: str) -> bool | None:
+    raw = (os.environ.get(name) or "").strip().lower()
+    if not raw:
+        return None
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be true or false, not {raw!r}")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the server and the admin commands need to know about their deployment."""
@@ -46,6 +57,8 @@ class Settings:
     # The public base URL printed in quickstart output; derived from host and port when unset.
     public_url: str | None = None
     seed_demo: bool = True
+    # Approve Request Access at once; None means on for the embedded SQLite default only.
+    auto_approve_access: bool | None = None
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -60,6 +73,7 @@ class Settings:
             workers=_env_int("LOCALTITAN_WORKERS", 1),
             rate_limit=_env_int("LOCALTITAN_RATE_LIMIT", DEFAULT_RATE_LIMIT),
             public_url=env.get("LOCALTITAN_PUBLIC_URL") or None,
+            auto_approve_access=_env_bool("LOCALTITAN_AUTO_APPROVE_ACCESS"),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         if "data_dir" in clean:
@@ -81,6 +95,12 @@ class Settings:
         if self.database_url:
             return normalize_database_url(self.database_url)
         return f"sqlite+aiosqlite:///{(self.data_dir / 'localtitan.db').resolve()}"
+
+    @property
+    def approves_access_at_once(self) -> bool:
+        if self.auto_approve_access is not None:
+            return self.auto_approve_access
+        return self.database_url is None
 
     @property
     def base_url(self) -> str:
