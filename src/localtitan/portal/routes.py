@@ -11,6 +11,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from localtitan.portal import (
+    accounts,
     docs,
     home,
     search,
@@ -22,6 +23,7 @@ AREAS = (
     home,
     docs,
     search,
+    accounts,
 )
 
 routes: list[BaseRoute] = [route for area in AREAS for route in area.routes]
