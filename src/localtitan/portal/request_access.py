@@ -114,7 +114,9 @@ async def _operator(request: Request) -> session.Account | Response:
     return found
 
 
-async def operator_list(request: Request, *, error: str = "") -> Response:
+async def operator_list(
+    request: Request, *, error: str = "", status: int | None = None
+) -> Response:
     found = await _operator(request)
     if isinstance(found, Response):
         return found
@@ -125,7 +127,7 @@ async def operator_list(request: Request, *, error: str = "") -> Response:
         "accounts/operator_requests.html",
         {"title": "Access requests", "requests": requests, "kinds": access.KINDS, "error": error},
         account=found,
-        status_code=400 if error else 200,
+        status_code=status or (400 if error else 200),
     )
 
 
@@ -135,7 +137,9 @@ async def operator_decide(request: Request) -> Response:
         return found
     form = await read_form(request)
     if not session.check_csrf(request, form):
-        return await operator_list(request, error="This form had expired: nothing was changed.")
+        return await operator_list(
+            request, error="This form had expired: nothing was changed.", status=403
+        )
     runtime = request.app.state.runtime
     request_id = request.path_params["request_id"]
     who = session.actor(request, found)

@@ -52,8 +52,16 @@ async def _visible_app(request: Request, tenant_id: int) -> apps.App | None:
     return found
 
 
+_EXPIRED = "This form had expired: nothing was changed."
+
+
 async def overview(
-    request: Request, *, issued: Any = None, error: str = "", notice: str = ""
+    request: Request,
+    *,
+    issued: Any = None,
+    error: str = "",
+    notice: str = "",
+    status: int | None = None,
 ) -> Response:
     found = await _admin(request)
     if isinstance(found, Response):
@@ -100,7 +108,7 @@ async def overview(
             "base": _url(tenant_id),
         },
         account=account,
-        status_code=400 if error else 200,
+        status_code=status or (400 if error else 200),
     )
 
 
@@ -275,7 +283,7 @@ async def change(request: Request) -> Response:
         )
     form = await read_form(request)
     if not session.check_csrf(request, form):
-        return await overview(request, error="This form had expired: nothing was changed.")
+        return await overview(request, error=_EXPIRED, status=403)
     who = session.actor(request, account)
     where = {"tenant_id": tenant_id, "app_id": app.id}
     issued = None
@@ -320,7 +328,7 @@ async def refresh(request: Request) -> Response:
     account, tenant_id = found
     form = await read_form(request)
     if not session.check_csrf(request, form):
-        return await overview(request, error="This form had expired: nothing was changed.")
+        return await overview(request, error=_EXPIRED, status=403)
     runtime = request.app.state.runtime
     who = session.actor(request, account)
     if request.path_params["action"] == "now":
