@@ -187,6 +187,8 @@ async def _handle(
     except TokenError as exc:
         raise _unauthorized(str(exc)) from None
     client = await runtime.client(token.client_id)
+    if client is not None and client.revoked:
+        raise ApiError(403, "This app key was revoked: the app it belongs to has been deleted.")
     if client is None or not client.active:
         raise _unauthorized("The client of this access token is no longer active.")
 

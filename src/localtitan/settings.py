@@ -50,6 +50,17 @@ def _env_list(name: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
 
+def _env_bool(name: str) -> bool | None:
+    raw = (os.environ.get(name) or "").strip().lower()
+    if not raw:
+        return None
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be true or false, not {raw!r}")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the server and the admin commands need to know about their deployment."""
@@ -77,6 +88,8 @@ class Settings:
     seed_demo: bool = True
     # Where the portal's mail goes (smtp:// or smtps://, optional ?from=); unset: the outbox.
     smtp_url: str | None = None
+    # Approve Request Access at once; None means on for the embedded SQLite default only.
+    auto_approve_access: bool | None = None
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -100,6 +113,7 @@ class Settings:
             max_connections=_env_int("LOCALTITAN_MAX_CONNECTIONS", 1000),
             public_url=env.get("LOCALTITAN_PUBLIC_URL") or None,
             smtp_url=env.get("LOCALTITAN_SMTP_URL") or None,
+            auto_approve_access=_env_bool("LOCALTITAN_AUTO_APPROVE_ACCESS"),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         if "data_dir" in clean:
@@ -143,6 +157,12 @@ class Settings:
         if self.database_url:
             return normalize_database_url(self.database_url)
         return f"sqlite+aiosqlite:///{(self.data_dir / 'localtitan.db').resolve()}"
+
+    @property
+    def approves_access_at_once(self) -> bool:
+        if self.auto_approve_access is not None:
+            return self.auto_approve_access
+        return self.database_url is None
 
     @property
     def base_url(self) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from localtitan.portal import (
+    accounts,
     docs,
     home,
     reference,
@@ -26,6 +27,7 @@ AREAS = (
     search,
     reference,
     releases,
+    accounts,
 )
 
 routes: list[BaseRoute] = [route for area in AREAS for route in area.routes]
