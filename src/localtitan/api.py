@@ -16,6 +16,7 @@ from localtitan.engine.call import Call, Result
 from localtitan.engine.dispatch import Handler, handler_for
 from localtitan.errors import ApiError, error_body, new_trace_id
 from localtitan.platform.environments import Environment
+from localtitan.requestlog.facts import FACTS_KEY, RequestFacts
 from localtitan.runtime import Runtime
 from localtitan.spec import Operation, validate_request
 
@@ -100,8 +101,12 @@ async def handle_api(
     path: str,
 ) -> None:
     trace_id = new_trace_id()
+    # Filled in for the request log as the door learns things; None when the log is off.
+    facts: RequestFacts | None = scope.get(FACTS_KEY)
+    if facts is not None:
+        facts.trace_id = trace_id
     try:
-        result = await _handle(scope, receive, runtime, env, path, trace_id)
+        result = await _handle(scope, receive, runtime, env, path, trace_id, facts)
     except ApiError as err:
         await _send_error(send, err, trace_id)
         return
@@ -141,6 +146,7 @@ async def _handle(
     env: Environment,
     path: str,
     trace_id: str,
+    facts: RequestFacts | None,
 ) -> Result:
     method = scope["method"]
     match = runtime.router.match(method, path)
@@ -154,6 +160,8 @@ async def _handle(
             )
         raise ApiError(404, "There is no API operation at this path.")
     op = match.operation
+    if facts is not None:
+        facts.operation_id = op.operation_id
 
     authorization = _header(scope, b"authorization")
     if not authorization or not authorization.strip():
@@ -170,6 +178,11 @@ async def _handle(
     except TokenError as exc:
         raise _unauthorized(str(exc)) from None
     client = await runtime.client(token.client_id)
+    if facts is not None:
+        facts.tenant_id = token.tenant_id
+        facts.client_id = token.client_id
+        if client is not None:
+            facts.app_id = client.app_id
     if client is None or not client.active:
         raise _unauthorized("The client of this access token is no longer active.")
 
@@ -211,6 +224,8 @@ async def _handle(
         raise ApiError(
             413, f"The request body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB."
         )
+    if facts is not None:
+        facts.request_body = body
     content_type = _header(scope, b"content-type")
     _refuse_nul(match.path_params, query, body, content_type)
     # Validation failures are ApiErrors already (400, or 415 for a body that is not JSON).

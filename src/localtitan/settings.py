@@ -7,9 +7,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DEFAULT_RATE_LIMIT", "Settings", "normalize_database_url"]
+__all__ = ["ACCESS_LOG_FORMATS", "DEFAULT_RATE_LIMIT", "Settings", "normalize_database_url"]
 
 DEFAULT_RATE_LIMIT = 60
+# One line per request on standard output: "text", "json", or "off" (serve --quiet).
+ACCESS_LOG_FORMATS = ("text", "json", "off")
 
 
 def normalize_database_url(url: str) -> str:
@@ -46,6 +48,13 @@ class Settings:
     # The public base URL printed in quickstart output; derived from host and port when unset.
     public_url: str | None = None
     seed_demo: bool = True
+    # The request log (localtitan.requestlog): on/off, bytes kept of each body, and its bounds.
+    access_log: str = "text"
+    request_log: bool = True
+    request_log_body_bytes: int = 2048
+    request_log_days: int = 90
+    request_log_rows: int = 100_000
+    request_log_queue: int = 10_000
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -60,6 +69,13 @@ class Settings:
             workers=_env_int("LOCALTITAN_WORKERS", 1),
             rate_limit=_env_int("LOCALTITAN_RATE_LIMIT", DEFAULT_RATE_LIMIT),
             public_url=env.get("LOCALTITAN_PUBLIC_URL") or None,
+            access_log=(env.get("LOCALTITAN_ACCESS_LOG") or "text").strip().lower(),
+            request_log=(env.get("LOCALTITAN_REQUEST_LOG") or "on").strip().lower()
+            not in ("off", "0", "false", "no"),
+            request_log_body_bytes=_env_int("LOCALTITAN_REQUEST_LOG_BODY_BYTES", 2048),
+            request_log_days=_env_int("LOCALTITAN_REQUEST_LOG_DAYS", 90),
+            request_log_rows=_env_int("LOCALTITAN_REQUEST_LOG_ROWS", 100_000),
+            request_log_queue=_env_int("LOCALTITAN_REQUEST_LOG_QUEUE", 10_000),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         if "data_dir" in clean:
@@ -75,6 +91,15 @@ class Settings:
             raise ValueError(f"The port must be between 1 and 65535, not {self.port}.")
         if self.workers < 1:
             raise ValueError("At least one worker is needed.")
+        if self.access_log not in ACCESS_LOG_FORMATS:
+            raise ValueError(
+                f"The access log format must be one of {', '.join(ACCESS_LOG_FORMATS)}, "
+                f"not {self.access_log!r}."
+            )
+        if not 0 <= self.request_log_body_bytes <= 1_048_576:
+            raise ValueError("The request log keeps 0 to 1,048,576 bytes of each body.")
+        if self.request_log_days < 1 or self.request_log_rows < 1 or self.request_log_queue < 1:
+            raise ValueError("The request log's days, rows and queue size must each be at least 1.")
 
     @property
     def resolved_database_url(self) -> str:

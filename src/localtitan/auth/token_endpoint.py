@@ -19,6 +19,7 @@ from localtitan.auth.tokens import TOKEN_LIFETIME
 from localtitan.platform.apps import scopes_of
 from localtitan.platform.credentials import authenticate_client
 from localtitan.platform.environments import Environment
+from localtitan.requestlog.facts import facts_of
 from localtitan.runtime import Runtime
 
 __all__ = ["discovery", "jwks", "token"]
@@ -77,6 +78,10 @@ async def token(request: Request, runtime: Runtime, env: Environment, prefix: st
         body += chunk
         if len(body) > MAX_FORM_BYTES:
             return _error(400, "invalid_request", "The request body is too large.")
+    # For the request log, which redacts client_secret before anything is kept.
+    facts = facts_of(request.scope)
+    if facts is not None:
+        facts.request_body = body
     try:
         pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
     except UnicodeDecodeError:
@@ -122,6 +127,8 @@ async def token(request: Request, runtime: Runtime, env: Environment, prefix: st
     if len(client_id) > 100 or len(client_secret) > 200 or "\x00" in client_id:
         return _bad_client(used_basic)
 
+    if facts is not None:
+        facts.client_id = client_id
     throttle_key = f"token-fail:{env.value}:{client_id}"
     wait = await runtime.limiter.exceeded(throttle_key, FAILED_ATTEMPTS_PER_MINUTE, 60)
     if wait is not None:
@@ -144,6 +151,9 @@ async def token(request: Request, runtime: Runtime, env: Environment, prefix: st
         if wait is not None:
             return _throttled(wait)
         return _bad_client(used_basic)
+    if facts is not None:
+        facts.tenant_id = identity.tenant_id
+        facts.app_id = identity.app_id
     requested = form.get("scope")
     scopes = granted
     if requested is not None and requested.strip():

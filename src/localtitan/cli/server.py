@@ -53,6 +53,20 @@ def serve(
             "--demo/--no-demo", help="Create the quickstart tenant and app on first start."
         ),
     ] = True,
+    log_format: Annotated[
+        str | None,
+        typer.Option(
+            "--log-format", help="One access-log line per request: text or json [default: text]."
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Print no access-log lines.")] = False,
+    request_log: Annotated[
+        bool | None,
+        typer.Option(
+            "--request-log/--no-request-log",
+            help="Keep every token and API call in the database's request log [default: on].",
+        ),
+    ] = None,
 ) -> None:
     """Start the server: the portal and both environments, migrating the database first."""
     import uvicorn
@@ -65,6 +79,8 @@ def serve(
         port=port,
         workers=workers,
         rate_limit=rate_limit,
+        access_log="off" if quiet else log_format,
+        request_log=request_log,
     )
     data = _prepare(settings, demo)
     console.print(f"[bold]localtitan[/bold] on {settings.base_url} (data in {settings.data_dir})")
@@ -88,6 +104,8 @@ def serve(
         "LOCALTITAN_DATA_DIR": str(settings.data_dir.resolve()),
         "LOCALTITAN_DATABASE_URL": settings.resolved_database_url,
         "LOCALTITAN_RATE_LIMIT": str(settings.rate_limit),
+        "LOCALTITAN_ACCESS_LOG": settings.access_log,
+        "LOCALTITAN_REQUEST_LOG": "on" if settings.request_log else "off",
     }
     if settings.redis_url:
         env_vars["LOCALTITAN_REDIS_URL"] = settings.redis_url
@@ -100,6 +118,7 @@ def serve(
         port=settings.port,
         workers=settings.workers,
         log_level="warning",
+        access_log=False,  # the request log prints its own line per request
         lifespan="on",
     )
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -33,6 +34,7 @@ __all__ = [
     "metadata",
     "record_counters",
     "records",
+    "request_log",
     "signing_keys",
     "tenant_schedules",
     "tenant_seeds",
@@ -251,4 +253,35 @@ tenant_schedules = Table(
     Column("next_run_on", DateTime(timezone=True), nullable=False),
     Column("last_run_on", DateTime(timezone=True), nullable=True),
     Column("last_error", Text, nullable=True),
+)
+
+# One row per call to a token endpoint or the API (localtitan.requestlog). Times are Unix
+# milliseconds so usage buckets are integer division on both backends; bodies and headers are
+# stored already redacted and truncated. No foreign keys: a deleted app's log ages out.
+request_log = Table(
+    "request_log",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("time_ms", BigInteger, nullable=False),
+    Column("environment", String(16), nullable=False),
+    Column("area", String(8), nullable=False),
+    Column("tenant_id", BigInteger, nullable=True),
+    Column("app_id", BigInteger, nullable=True),
+    Column("client_id", String(100), nullable=True),
+    Column("method", String(16), nullable=False),
+    Column("path", String(2000), nullable=False),
+    Column("operation_id", String(200), nullable=True),
+    Column("query", Text, nullable=True),
+    Column("status", Integer, nullable=False),
+    Column("latency_ms", Float, nullable=False),
+    Column("trace_id", String(64), nullable=True),
+    Column("request_size", BigInteger, nullable=False),
+    Column("response_size", BigInteger, nullable=False),
+    Column("request_headers", Text, nullable=False),
+    Column("request_body", Text, nullable=True),
+    Column("response_headers", Text, nullable=False),
+    Column("response_body", Text, nullable=True),
+    Index("ix_request_log_app", "app_id", "time_ms"),
+    Index("ix_request_log_tenant", "tenant_id", "environment", "time_ms"),
+    Index("ix_request_log_time", "time_ms"),
 )
