@@ -146,8 +146,7 @@ class RequestLog:
             self._wake.clear()
             try:
                 await self.flush()
-                due = time.monotonic() - self._last_prune >= self.prune_interval
-                if self.to_table and (due or self._since_prune >= max(self.max_rows // 10, 1)):
+                if self.to_table and time.monotonic() - self._last_prune >= self.prune_interval:
                     await self.prune()
             except asyncio.CancelledError:
                 raise
@@ -194,7 +193,14 @@ class RequestLog:
                     len(rows) - written,
                 )
             self._since_prune += written
-            return written
+        # Between the timed prunes, a tenth of the count bound written prunes at once, so the
+        # table never holds much more than the bound.
+        if written and self._since_prune >= max(self.max_rows // 10, 1):
+            try:
+                await self.prune()
+            except Exception:
+                log.exception("The request log could not delete its oldest rows")
+        return written
 
     def _row(self, entry: Entry) -> dict[str, Any]:
         (
