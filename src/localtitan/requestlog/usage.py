@@ -200,14 +200,14 @@ async def usage_report(
         .where(where)
         .group_by(slot)
     )
-    slots = max(1, -(-(now_ms - start + 1) // chosen.bucket_ms))
+    slots = max(1, -(-(now_ms - start) // chosen.bucket_ms))
     buckets = [Bucket(start + i * chosen.bucket_ms) for i in range(slots)]
     for row in await conn.execute(counted):
-        index = int(row.slot)
-        if 0 <= index < slots:
-            buckets[index].successful = int(row.ok or 0)
-            buckets[index].failed = int(row.failed or 0)
-            buckets[index].rate_limited = int(row.limited or 0)
+        index = min(int(row.slot), slots - 1)  # a call at the very end goes in the last bar
+        if index >= 0:
+            buckets[index].successful += int(row.ok or 0)
+            buckets[index].failed += int(row.failed or 0)
+            buckets[index].rate_limited += int(row.limited or 0)
     return UsageReport(chosen, start, now_ms, totals, by_operation, by_tenant, buckets)
 
 
