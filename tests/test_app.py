@@ -73,7 +73,7 @@ async def test_portal_pages(client: httpx.AsyncClient, app: LocalTitan) -> None:
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/html")
     total = len(app.runtime.manifest.operations)
-    assert f"of {total} API operations" in r.text
+    assert f"of {total} operations have behaviour" in r.text
     assert "/auth-integration/connect/token" in r.text
     assert "/api-integration" in r.text
 
@@ -81,20 +81,26 @@ async def test_portal_pages(client: httpx.AsyncClient, app: LocalTitan) -> None:
     assert r.status_code == 200
     assert r.json() == {"status": "ok"}
 
+    # A browser gets the portal's 404 page; a client asking for JSON gets ServiceTitan's shape.
     r = await client.get("/no-such-page")
+    assert r.status_code == 404
+    assert r.headers["content-type"].startswith("text/html")
+    assert "Page not found" in r.text
+    r = await client.get("/no-such-page", headers={"Accept": "application/json"})
     assert r.status_code == 404
     assert set(r.json()) == ERROR_KEYS
 
 
 async def test_prefixes_match_whole_segments(client: httpx.AsyncClient) -> None:
     # "/apis" is not "/api": it falls through to the portal's 404, not the API's.
-    r = await client.get("/apis/crm/v2/tenant/1/customers")
+    json_only = {"Accept": "application/json"}
+    r = await client.get("/apis/crm/v2/tenant/1/customers", headers=json_only)
     assert r.status_code == 404
     assert "portal" in r.json()["title"].lower()
     r = await client.get("/api")
     assert r.status_code == 404
     assert "API operation" in r.json()["title"]
-    r = await client.get("/auth-integrationx/connect/token")
+    r = await client.get("/auth-integrationx/connect/token", headers=json_only)
     assert r.status_code == 404
     assert "portal" in r.json()["title"].lower()
 

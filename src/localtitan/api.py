@@ -183,6 +183,8 @@ async def _handle(
         facts.client_id = token.client_id
         if client is not None:
             facts.app_id = client.app_id
+    if client is not None and client.revoked:
+        raise ApiError(403, "This app key was revoked: the app it belongs to has been deleted.")
     if client is None or not client.active:
         raise _unauthorized("The client of this access token is no longer active.")
 

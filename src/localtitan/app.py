@@ -17,10 +17,9 @@ from localtitan.api import handle_api
 from localtitan.auth import token_endpoint
 from localtitan.demo import schedule
 from localtitan.domain.attachments import read_file_token
-from localtitan.engine import implemented_operations
 from localtitan.errors import error_body
 from localtitan.platform.environments import API_HOSTS, AUTH_HOSTS, Environment
-from localtitan.portal import home
+from localtitan.portal import create_portal
 from localtitan.requestlog.hook import logged
 from localtitan.runtime import Runtime
 from localtitan.settings import Settings
@@ -50,6 +49,8 @@ class LocalTitan:
         self.runtime = runtime
         self._started = False
         self._scheduler: asyncio.Task[None] | None = None
+        # Every path that is not an environment's, /healthz or /files/ (see docs/portal.md).
+        self.portal = create_portal(runtime)
 
     async def startup(self) -> None:
         if not self._started:
@@ -131,21 +132,14 @@ class LocalTitan:
         await response(scope, receive, send)
 
     async def _portal(self, scope: Any, receive: Any, send: Any, path: str) -> None:
-        request = Request(scope, receive)
         response: Response
-        if path == "/":
-            ops = self.runtime.manifest.operations
-            response = home(request, len(implemented_operations(ops)), len(ops))
-        elif path == "/healthz":
+        if path == "/healthz":
             response = JSONResponse({"status": "ok"})
         elif path.startswith("/files/"):
             response = await self._file(path[len("/files/") :])
         else:
-            response = Response(
-                error_body(404, "Nothing here. The portal is at /."),
-                status_code=404,
-                media_type="application/json",
-            )
+            await self.portal(scope, receive, send)
+            return
         await response(scope, receive, send)
 
     async def _file(self, token: str) -> Response:

@@ -34,6 +34,8 @@ class ClientInfo:
     tenant_id: int
     environment: str
     active: bool
+    # The app was deleted: its key is revoked (403), not merely paused (401).
+    revoked: bool = False
 
 
 class Runtime:
@@ -61,6 +63,11 @@ class Runtime:
         await self.limiter.close()
         await self.db.close()
 
+    def forget_clients(self) -> None:
+        """Drop what this process knows of clients, after a change made in this process
+        (disable, delete) that must take effect now rather than within the cache's lifetime."""
+        self._clients.clear()
+
     async def client(self, client_id: str) -> ClientInfo | None:
         now = time.monotonic()
         hit = self._clients.get(client_id)
@@ -76,6 +83,7 @@ class Runtime:
                         connections.c.active,
                         apps.c.app_key,
                         apps.c.active.label("app_active"),
+                        apps.c.deleted_on,
                     )
                     .join(apps, apps.c.id == connections.c.app_id)
                     .where(connections.c.client_id == client_id)
@@ -89,6 +97,7 @@ class Runtime:
                 row.tenant_id,
                 row.environment,
                 bool(row.active and row.app_active),
+                row.deleted_on is not None,
             )
             if row
             else None

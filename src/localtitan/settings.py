@@ -34,6 +34,17 @@ def _env_int(name: str, default: int) -> int:
         raise ValueError(f"{name} must be a whole number, not {raw!r}") from exc
 
 
+def _env_bool(name: str) -> bool | None:
+    raw = (os.environ.get(name) or "").strip().lower()
+    if not raw:
+        return None
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be true or false, not {raw!r}")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the server and the admin commands need to know about their deployment."""
@@ -55,6 +66,8 @@ class Settings:
     request_log_days: int = 90
     request_log_rows: int = 100_000
     request_log_queue: int = 10_000
+    # Approve Request Access at once; None means on for the embedded SQLite default only.
+    auto_approve_access: bool | None = None
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -76,6 +89,7 @@ class Settings:
             request_log_days=_env_int("LOCALTITAN_REQUEST_LOG_DAYS", 90),
             request_log_rows=_env_int("LOCALTITAN_REQUEST_LOG_ROWS", 100_000),
             request_log_queue=_env_int("LOCALTITAN_REQUEST_LOG_QUEUE", 10_000),
+            auto_approve_access=_env_bool("LOCALTITAN_AUTO_APPROVE_ACCESS"),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         if "data_dir" in clean:
@@ -106,6 +120,12 @@ class Settings:
         if self.database_url:
             return normalize_database_url(self.database_url)
         return f"sqlite+aiosqlite:///{(self.data_dir / 'localtitan.db').resolve()}"
+
+    @property
+    def approves_access_at_once(self) -> bool:
+        if self.auto_approve_access is not None:
+            return self.auto_approve_access
+        return self.database_url is None
 
     @property
     def base_url(self) -> str:

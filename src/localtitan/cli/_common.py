@@ -14,8 +14,8 @@ import typer
 from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from localtitan.platform import access, credentials, users
 from localtitan.platform import apps as app_registry
-from localtitan.platform import credentials
 from localtitan.platform.environments import Environment, parse_environment
 from localtitan.platform.tenants import TenantError
 from localtitan.settings import Settings
@@ -103,6 +103,8 @@ def _run(settings: Settings, action: Callable[[AsyncConnection], Awaitable[T]]) 
         TenantError,
         app_registry.AppError,
         credentials.CredentialError,
+        users.UserError,
+        access.AccessError,
     ) as exc:
         _fail(str(exc))
     except OSError as exc:

@@ -67,6 +67,15 @@ def serve(
             help="Keep every token and API call in the database's request log [default: on].",
         ),
     ] = None,
+    auto_approve_access: Annotated[
+        bool | None,
+        typer.Option(
+            "--auto-approve-access/--no-auto-approve-access",
+            help="Approve Request Access at once [default: on with the embedded SQLite "
+            "database, off with --database-url].",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Start the server: the portal and both environments, migrating the database first."""
     import uvicorn
@@ -81,6 +90,7 @@ def serve(
         rate_limit=rate_limit,
         access_log="off" if quiet else log_format,
         request_log=request_log,
+        auto_approve_access=auto_approve_access,
     )
     data = _prepare(settings, demo)
     console.print(f"[bold]localtitan[/bold] on {settings.base_url} (data in {settings.data_dir})")
@@ -97,6 +107,11 @@ def serve(
             f"\nDemo tenant {data['tenantId']}; "
             f"credentials in {quickstart.quickstart_path(settings.data_dir)}"
         )
+        if data.get("portal"):
+            console.print(
+                f"Portal sign-in {data['portal']['url']}: "
+                "'localtitan quickstart' prints the demo users' emails and passwords."
+            )
         console.print("Try the two-step call:\n")
         console.print(quickstart.curl_example(data), markup=False, highlight=False, soft_wrap=True)
         console.print()
@@ -106,6 +121,7 @@ def serve(
         "LOCALTITAN_RATE_LIMIT": str(settings.rate_limit),
         "LOCALTITAN_ACCESS_LOG": settings.access_log,
         "LOCALTITAN_REQUEST_LOG": "on" if settings.request_log else "off",
+        "LOCALTITAN_AUTO_APPROVE_ACCESS": str(settings.approves_access_at_once).lower(),
     }
     if settings.redis_url:
         env_vars["LOCALTITAN_REDIS_URL"] = settings.redis_url
@@ -138,6 +154,9 @@ def _prepare(settings: Settings, demo: bool) -> dict[str, Any] | None:
                 if await quickstart.quickstart_is_current(conn, settings.data_dir):
                     data = quickstart.read_quickstart(settings.data_dir)
                     assert data is not None
+                    data = await quickstart.ensure_portal_users(
+                        conn, settings.data_dir, data, settings.base_url
+                    )
                     return quickstart.with_base_url(data, settings.base_url)
                 data = await quickstart.create_quickstart(
                     conn,
@@ -185,6 +204,18 @@ def quickstart_cmd(
             f"  token URL:     {e['tokenUrl']}\n"
             f"  API base URL:  {e['apiBaseUrl']}",
             soft_wrap=True,
+        )
+    portal = data.get("portal")
+    if portal:
+        console.print(
+            f"\n[bold]portal[/bold] {portal['url']}\n"
+            f"  developer (My Apps):                     {portal['developer']['email']}  "
+            f"password {portal['developer']['password']}\n"
+            f"  tenant admin (API Application Access):   {portal['tenantAdmin']['email']}  "
+            f"password {portal['tenantAdmin']['password']}",
+            soft_wrap=True,
+            markup=True,
+            highlight=False,
         )
     console.print("\nTwo-step call:\n")
     console.print(quickstart.curl_example(data), markup=False, highlight=False, soft_wrap=True)

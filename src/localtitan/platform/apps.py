@@ -3,35 +3,71 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import string
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from localtitan.store.tables import app_scope_sets, app_tenants, apps
 
 __all__ = [
+    "BY_DEVELOPER",
+    "BY_TENANT",
+    "MAX_NAME",
+    "MAX_NOTE",
+    "MAX_TENANTS",
+    "MAX_URL",
     "App",
+    "AppDraft",
     "AppError",
+    "ScopeVersion",
+    "check_draft",
     "create_app",
+    "delete_app",
     "get_app",
     "list_apps",
     "make_visible",
     "new_app_key",
     "parse_scopes",
+    "save_new_app",
+    "scope_history",
     "scopes_of",
     "set_scopes",
+    "update_app",
 ]
+
+# ServiceTitan's My Apps editor limits.
+MAX_NAME = 120
+MAX_URL = 250
+MAX_TENANTS = 200
+MAX_NOTE = 4_000
+MAX_TENANT_TEXT = 120
+MAX_DESCRIPTION = 4_000
+MAX_EMAIL = 254
+# Who makes a connection's client secrets: the tenant admin (ServiceTitan's default), or the
+# app's developer ("I, the app developer, will configure the credentials ...").
+BY_TENANT = "tenant"
+BY_DEVELOPER = "developer"
+_EMAIL = re.compile(r"^[^@\s<>\"']{1,64}@[^@\s<>\"']+\.[^@\s<>\"']{2,}$")
 
 _ALNUM = string.ascii_lowercase + string.digits
 
 
 class AppError(ValueError):
-    """An app request that cannot be carried out, worded for the person who made it."""
+    """An app request that cannot be carried out, worded for the person who made it.
+
+    ``fields`` maps a form field to what is wrong with it, for editors that show each error
+    next to its field."""
+
+    def __init__(self, message: str, fields: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.fields = dict(fields or {})
 
 
 @dataclass(frozen=True)
@@ -43,6 +79,41 @@ class App:
     scope_version: int
     scopes: frozenset[str]
     tenant_ids: frozenset[int]
+    homepage_url: str = ""
+    notification_email: str = ""
+    description: str = ""
+    public: bool = False
+    credentials_mode: str = BY_TENANT
+    owner_tenant_id: int | None = None
+    deleted: bool = False
+    created_on: datetime | None = None
+    tenant_notes: Mapping[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AppDraft:
+    """What a person typed into the app editor, before it is checked."""
+
+    name: str
+    organization: str
+    homepage_url: str = ""
+    notification_email: str = ""
+    description: str = ""
+    public: bool = False
+    credentials_mode: str = BY_TENANT
+    # (tenant id as typed, note), in the order shown.
+    tenants: tuple[tuple[str, str], ...] = ()
+    scopes: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class ScopeVersion:
+    version: int
+    scopes: frozenset[str]
+    added: frozenset[str]
+    removed: frozenset[str]
+    created_on: datetime
+    created_by: str | None
 
 
 def new_app_key() -> str:
@@ -69,6 +140,78 @@ def parse_scopes(spec: str | Iterable[str], known: frozenset[str]) -> frozenset[
     return frozenset(names)
 
 
+def _valid_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in value
+
+
+def check_draft(
+    draft: AppDraft, known_scopes: frozenset[str], *, complete: bool = True
+) -> tuple[dict[str, str], dict[int, str]]:
+    """Field errors (ServiceTitan's wording where it has one) and the tenant ids with notes.
+
+    ``complete`` is the portal's rule (home page and 1 to 200 tenants required); the command
+    line may leave those out."""
+    errors: dict[str, str] = {}
+    name = draft.name.strip()
+    if not name:
+        errors["name"] = "Application name is empty"
+    elif len(name) > MAX_NAME:
+        errors["name"] = f"Application name is more than {MAX_NAME} chars"
+    org = draft.organization.strip()
+    if not org and complete:
+        errors["organization"] = "Organization name is empty"
+    elif len(org) > MAX_NAME:
+        errors["organization"] = f"Organization name is more than {MAX_NAME} chars"
+    url = draft.homepage_url.strip()
+    if not url:
+        if complete:
+            errors["homepage_url"] = "Url is empty"
+    elif len(url) > MAX_URL:
+        errors["homepage_url"] = f"Url is more than {MAX_URL} chars"
+    elif not _valid_url(url):
+        errors["homepage_url"] = "Url is not valid"
+    email = draft.notification_email.strip()
+    if email and (len(email) > MAX_EMAIL or not _EMAIL.match(email)):
+        errors["notification_email"] = "Email is not valid"
+    if len(draft.description) > MAX_DESCRIPTION:
+        errors["description"] = f"Description is more than {MAX_DESCRIPTION} chars"
+    if draft.credentials_mode not in (BY_TENANT, BY_DEVELOPER):
+        errors["credentials_mode"] = "Choose who configures the client credentials"
+    if not draft.scopes:
+        errors["scopes"] = "API Scopes are not selected"
+    elif not draft.scopes <= known_scopes:
+        unknown = sorted(draft.scopes - known_scopes)[:3]
+        errors["scopes"] = "Unknown API scopes: " + ", ".join(unknown)
+    tenants: dict[int, str] = {}
+    rows = [(t.strip(), n) for t, n in draft.tenants if t.strip() or n.strip()]
+    if not rows and complete:
+        errors["tenants"] = "Tenant list is empty"
+    elif len(rows) > MAX_TENANTS:
+        errors["tenants"] = f"Tenant list is more than {MAX_TENANTS} items"
+    else:
+        for i, (text, note) in enumerate(rows):
+            if not text:
+                errors[f"tenants.{i}"] = "Tenant ID is empty"
+            elif len(text) > MAX_TENANT_TEXT or not text.isdigit() or not 0 < int(text) < 2**63:
+                errors[f"tenants.{i}"] = "Tenant ID is not a number"
+            elif int(text) in tenants:
+                errors[f"tenants.{i}"] = "Tenant ID is listed twice"
+            elif len(note) > MAX_NOTE:
+                errors[f"tenants.{i}"] = f"Note is more than {MAX_NOTE} chars"
+            else:
+                tenants[int(text)] = note.strip()
+    return errors, tenants
+
+
+def _raise_for(errors: dict[str, str]) -> None:
+    if errors:
+        raise AppError("; ".join(errors.values()) + ".", errors)
+
+
 async def create_app(
     conn: AsyncConnection,
     *,
@@ -76,37 +219,134 @@ async def create_app(
     organization: str,
     scopes: frozenset[str],
     tenant_ids: Iterable[int] = (),
+    owner_tenant_id: int | None = None,
 ) -> App:
-    name = name.strip()
-    if not name or len(name) > 200:
-        raise AppError("An app needs a name of 1 to 200 characters.")
-    organization = organization.strip() or name
-    if len(organization) > 200:
-        raise AppError("An organization name can be at most 200 characters.")
-    if not scopes:
-        raise AppError("An app needs at least one scope.")
+    """The command line's way in: only a name and scopes are required."""
+    draft = AppDraft(
+        name=name,
+        organization=organization.strip() or name.strip(),
+        scopes=scopes,
+        tenants=tuple((str(t), "") for t in tenant_ids),
+    )
+    # Scope names were checked by parse_scopes; only the form rules are checked here.
+    errors, tenants = check_draft(draft, frozenset(scopes), complete=False)
+    _raise_for(errors)
+    return await _insert(conn, draft, tenants, owner_tenant_id=owner_tenant_id, by=None)
+
+
+async def save_new_app(
+    conn: AsyncConnection,
+    draft: AppDraft,
+    known_scopes: frozenset[str],
+    *,
+    owner_tenant_id: int | None,
+    by: str | None,
+) -> App:
+    """The portal's way in: every field of the editor, checked by its rules."""
+    errors, tenants = check_draft(draft, known_scopes)
+    _raise_for(errors)
+    return await _insert(conn, draft, tenants, owner_tenant_id=owner_tenant_id, by=by)
+
+
+async def _insert(
+    conn: AsyncConnection,
+    draft: AppDraft,
+    tenants: dict[int, str],
+    *,
+    owner_tenant_id: int | None,
+    by: str | None,
+) -> App:
     now = datetime.now(UTC)
     key = new_app_key()
     result = await conn.execute(
         apps.insert().values(
-            name=name,
-            organization=organization,
+            name=draft.name.strip(),
+            organization=draft.organization.strip(),
             app_key=key,
             scope_version=1,
             active=True,
             created_on=now,
+            homepage_url=draft.homepage_url.strip(),
+            notification_email=draft.notification_email.strip(),
+            description=draft.description.strip(),
+            public=draft.public,
+            credentials_mode=draft.credentials_mode,
+            owner_tenant_id=owner_tenant_id,
         )
     )
     app_id = int(result.inserted_primary_key[0])  # type: ignore[index]
     await conn.execute(
         app_scope_sets.insert().values(
-            app_id=app_id, version=1, scopes=json.dumps(sorted(scopes)), created_on=now
+            app_id=app_id,
+            version=1,
+            scopes=json.dumps(sorted(draft.scopes)),
+            created_on=now,
+            created_by=by,
         )
     )
-    tids = frozenset(tenant_ids)
-    if tids:
-        await conn.execute(app_tenants.insert(), [{"app_id": app_id, "tenant_id": t} for t in tids])
-    return App(app_id, name, organization, key, 1, frozenset(scopes), tids)
+    if tenants:
+        await conn.execute(
+            app_tenants.insert(),
+            [{"app_id": app_id, "tenant_id": t, "note": n} for t, n in tenants.items()],
+        )
+    found = await get_app(conn, app_id)
+    assert found is not None
+    return found
+
+
+async def update_app(
+    conn: AsyncConnection,
+    app_id: int,
+    draft: AppDraft,
+    known_scopes: frozenset[str],
+    *,
+    by: str | None,
+) -> tuple[App, int | None]:
+    """Save an edit; a changed scope set becomes the next version (returned, else None)."""
+    current = await get_app(conn, app_id)
+    if current is None or current.deleted:
+        raise AppError(f"There is no app {app_id}.")
+    errors, tenants = check_draft(draft, known_scopes)
+    _raise_for(errors)
+    await conn.execute(
+        apps.update()
+        .where(apps.c.id == app_id)
+        .values(
+            name=draft.name.strip(),
+            organization=draft.organization.strip(),
+            homepage_url=draft.homepage_url.strip(),
+            notification_email=draft.notification_email.strip(),
+            description=draft.description.strip(),
+            public=draft.public,
+            credentials_mode=draft.credentials_mode,
+        )
+    )
+    await conn.execute(delete(app_tenants).where(app_tenants.c.app_id == app_id))
+    await conn.execute(
+        app_tenants.insert(),
+        [{"app_id": app_id, "tenant_id": t, "note": n} for t, n in tenants.items()],
+    )
+    version = None
+    if draft.scopes != current.scopes:
+        version = await set_scopes(conn, app_id, draft.scopes, by=by)
+    found = await get_app(conn, app_id)
+    assert found is not None
+    return found, version
+
+
+async def delete_app(conn: AsyncConnection, app_id: int) -> None:
+    """Delete an app: its key stops working everywhere; its history is kept."""
+    done = await conn.execute(
+        apps.update()
+        .where(apps.c.id == app_id, apps.c.deleted_on.is_(None))
+        .values(active=False, deleted_on=datetime.now(UTC))
+    )
+    if not done.rowcount:
+        raise AppError(f"There is no app {app_id}.")
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 async def get_app(conn: AsyncConnection, app_id: int) -> App | None:
@@ -114,9 +354,14 @@ async def get_app(conn: AsyncConnection, app_id: int) -> App | None:
     if row is None:
         return None
     scopes = await scopes_of(conn, app_id, row["scope_version"])
-    tids = (
-        await conn.execute(select(app_tenants.c.tenant_id).where(app_tenants.c.app_id == app_id))
-    ).scalars()
+    notes = {
+        int(r.tenant_id): r.note
+        for r in await conn.execute(
+            select(app_tenants.c.tenant_id, app_tenants.c.note).where(
+                app_tenants.c.app_id == app_id
+            )
+        )
+    }
     return App(
         row["id"],
         row["name"],
@@ -124,14 +369,66 @@ async def get_app(conn: AsyncConnection, app_id: int) -> App | None:
         row["app_key"],
         row["scope_version"],
         scopes,
-        frozenset(tids),
+        frozenset(notes),
+        homepage_url=row["homepage_url"],
+        notification_email=row["notification_email"],
+        description=row["description"],
+        public=bool(row["public"]),
+        credentials_mode=row["credentials_mode"],
+        owner_tenant_id=row["owner_tenant_id"],
+        deleted=row["deleted_on"] is not None,
+        created_on=_aware(row["created_on"]),
+        tenant_notes=notes,
     )
 
 
-async def list_apps(conn: AsyncConnection) -> list[App]:
-    ids = (await conn.execute(select(apps.c.id).order_by(apps.c.id))).scalars().all()
+async def list_apps(
+    conn: AsyncConnection,
+    *,
+    owner_tenant_ids: Iterable[int] | None = None,
+    visible_to: int | None = None,
+    include_deleted: bool = True,
+) -> list[App]:
+    """Apps in id order; narrowed to some owners' apps, or to apps visible to one tenant."""
+    query = select(apps.c.id).order_by(apps.c.id)
+    if owner_tenant_ids is not None:
+        query = query.where(apps.c.owner_tenant_id.in_(list(owner_tenant_ids)))
+    if visible_to is not None:
+        query = query.join(app_tenants, app_tenants.c.app_id == apps.c.id).where(
+            app_tenants.c.tenant_id == visible_to
+        )
+    if not include_deleted:
+        query = query.where(apps.c.deleted_on.is_(None))
+    ids = (await conn.execute(query)).scalars().all()
     found = [await get_app(conn, i) for i in ids]
     return [a for a in found if a is not None]
+
+
+async def scope_history(conn: AsyncConnection, app_id: int) -> list[ScopeVersion]:
+    """Every scope version, newest first, with what it added and removed and who made it."""
+    rows = (
+        await conn.execute(
+            select(app_scope_sets)
+            .where(app_scope_sets.c.app_id == app_id)
+            .order_by(app_scope_sets.c.version)
+        )
+    ).mappings()
+    out: list[ScopeVersion] = []
+    before: frozenset[str] = frozenset()
+    for r in rows:
+        now = frozenset(json.loads(r["scopes"]))
+        out.append(
+            ScopeVersion(
+                int(r["version"]),
+                now,
+                now - before,
+                before - now,
+                _aware(r["created_on"]),
+                r["created_by"],
+            )
+        )
+        before = now
+    return out[::-1]
 
 
 async def scopes_of(conn: AsyncConnection, app_id: int, version: int) -> frozenset[str]:
@@ -145,7 +442,9 @@ async def scopes_of(conn: AsyncConnection, app_id: int, version: int) -> frozens
     return frozenset(json.loads(raw))
 
 
-async def set_scopes(conn: AsyncConnection, app_id: int, scopes: frozenset[str]) -> int:
+async def set_scopes(
+    conn: AsyncConnection, app_id: int, scopes: frozenset[str], *, by: str | None = None
+) -> int:
     """Record a new scope version; existing connections keep theirs until reconnected."""
     current = (
         await conn.execute(
@@ -161,6 +460,7 @@ async def set_scopes(conn: AsyncConnection, app_id: int, scopes: frozenset[str])
             version=version,
             scopes=json.dumps(sorted(scopes)),
             created_on=datetime.now(UTC),
+            created_by=by,
         )
     )
     await conn.execute(apps.update().where(apps.c.id == app_id).values(scope_version=version))

@@ -26,13 +26,18 @@ __all__ = [
     "Connection",
     "CredentialError",
     "IssuedSecret",
+    "allow_app",
     "authenticate_client",
     "connect_app",
+    "connections_of",
     "create_secret",
     "deactivate_secret",
     "find_connection",
+    "get_connection",
     "list_secrets",
     "restore_secret",
+    "set_connection_active",
+    "upgrade_connection",
 ]
 
 MAX_ACTIVE_SECRETS = 2
@@ -95,8 +100,41 @@ async def connect_app(
     tenant_id: int,
     environment: Environment,
 ) -> tuple[Connection, IssuedSecret]:
+    """The command line's connect: makes the app visible to the tenant if it was not, allows
+    it, and issues its first secret."""
+    await _open_connection(
+        conn, app_id=app_id, tenant_id=tenant_id, environment=environment, require_visible=False
+    )
+    connection = await find_connection(conn, environment, tenant_id, app_id)
+    assert connection is not None
+    issued = await create_secret(conn, server_key, connection.client_id)
+    return connection, issued
+
+
+async def allow_app(
+    conn: AsyncConnection, *, app_id: int, tenant_id: int, environment: Environment
+) -> Connection:
+    """A tenant admin allows an app visible to the tenant: a connection with a client id at
+    the app's current scope version, and no secret yet."""
+    return await _open_connection(
+        conn, app_id=app_id, tenant_id=tenant_id, environment=environment, require_visible=True
+    )
+
+
+async def _open_connection(
+    conn: AsyncConnection,
+    *,
+    app_id: int,
+    tenant_id: int,
+    environment: Environment,
+    require_visible: bool,
+) -> Connection:
     app = (
-        await conn.execute(select(apps.c.id, apps.c.scope_version).where(apps.c.id == app_id))
+        await conn.execute(
+            select(apps.c.id, apps.c.scope_version).where(
+                apps.c.id == app_id, apps.c.deleted_on.is_(None)
+            )
+        )
     ).first()
     if app is None:
         raise CredentialError(f"There is no app {app_id}.")
@@ -117,13 +155,17 @@ async def connect_app(
         )
     ).first()
     if visible is None:
+        if require_visible:
+            raise CredentialError(
+                f"App {app_id} is not visible to tenant {tenant_id}: its developer must add "
+                "the tenant id to the app first."
+            )
         await conn.execute(app_tenants.insert().values(app_id=app_id, tenant_id=tenant_id))
     existing = await find_connection(conn, environment, tenant_id, app_id)
     if existing is not None:
         raise CredentialError(
             f"App {app_id} is already connected to tenant {tenant_id} in {environment}; "
-            f"its client id is {existing.client_id}. Use 'localtitan secret create' for a new "
-            "secret."
+            f"its client id is {existing.client_id}. Make a new secret for it instead."
         )
     client_id = new_client_id()
     result = await conn.execute(
@@ -138,11 +180,58 @@ async def connect_app(
         )
     )
     conn_id = int(result.inserted_primary_key[0])  # type: ignore[index]
-    connection = Connection(
-        conn_id, environment, tenant_id, app_id, client_id, app.scope_version, True
+    return Connection(conn_id, environment, tenant_id, app_id, client_id, app.scope_version, True)
+
+
+async def get_connection(conn: AsyncConnection, connection_id: int) -> Connection | None:
+    row = (
+        (await conn.execute(select(connections).where(connections.c.id == connection_id)))
+        .mappings()
+        .first()
     )
-    issued = await create_secret(conn, server_key, client_id)
-    return connection, issued
+    return _connection(row) if row else None
+
+
+async def connections_of(
+    conn: AsyncConnection, *, app_id: int | None = None, tenant_id: int | None = None
+) -> list[Connection]:
+    query = select(connections).order_by(connections.c.id)
+    if app_id is not None:
+        query = query.where(connections.c.app_id == app_id)
+    if tenant_id is not None:
+        query = query.where(connections.c.tenant_id == tenant_id)
+    return [_connection(r) for r in (await conn.execute(query)).mappings()]
+
+
+async def set_connection_active(conn: AsyncConnection, connection_id: int, active: bool) -> None:
+    """Disable (pause) or enable a connection; its tokens stop or start working at once."""
+    done = await conn.execute(
+        connections.update().where(connections.c.id == connection_id).values(active=active)
+    )
+    if not done.rowcount:
+        raise CredentialError(f"There is no connection {connection_id}.")
+
+
+async def upgrade_connection(conn: AsyncConnection, connection_id: int) -> int:
+    """Move a connection to its app's newest scope version (tokens issued after this carry the
+    new scopes; client id and secrets stay). Returns the version now in force."""
+    row = (
+        await conn.execute(
+            select(connections.c.scope_version, apps.c.scope_version.label("latest"))
+            .join(apps, apps.c.id == connections.c.app_id)
+            .where(connections.c.id == connection_id, apps.c.deleted_on.is_(None))
+        )
+    ).first()
+    if row is None:
+        raise CredentialError(f"There is no connection {connection_id}.")
+    if row.scope_version >= row.latest:
+        raise CredentialError("This connection already uses the app's newest scope version.")
+    await conn.execute(
+        connections.update()
+        .where(connections.c.id == connection_id)
+        .values(scope_version=row.latest)
+    )
+    return int(row.latest)
 
 
 async def find_connection(

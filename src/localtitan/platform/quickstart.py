@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +17,15 @@ from localtitan.platform.credentials import connect_app
 from localtitan.platform.environments import ENVIRONMENTS, api_prefix, auth_prefix
 from localtitan.platform.server_key import ServerKey
 from localtitan.platform.tenants import create_tenant, get_tenant
+from localtitan.platform.users import Role, create_user, find_user, grant_role, set_password
 
 __all__ = [
+    "DEMO_ADMIN_EMAIL",
+    "DEMO_DEVELOPER_EMAIL",
     "QUICKSTART_FILE",
     "create_quickstart",
     "curl_example",
+    "ensure_portal_users",
     "quickstart_is_current",
     "quickstart_path",
     "read_quickstart",
@@ -29,6 +34,8 @@ __all__ = [
 ]
 
 QUICKSTART_FILE = "quickstart.json"
+DEMO_DEVELOPER_EMAIL = "developer@localtitan.example"
+DEMO_ADMIN_EMAIL = "admin@localtitan.example"
 
 
 def quickstart_path(data_dir: Path) -> Path:
@@ -52,6 +59,8 @@ async def quickstart_is_current(conn: AsyncConnection, data_dir: Path) -> bool:
 def with_base_url(data: dict[str, Any], base_url: str) -> dict[str, Any]:
     """Fill in the URLs for the address the server listens on now."""
     out: dict[str, Any] = json.loads(json.dumps(data))
+    if "portal" in out:
+        out["portal"]["url"] = f"{base_url}/signin"
     for env in ENVIRONMENTS:
         entry = out["environments"][env.value]
         entry["tokenUrl"] = f"{base_url}{auth_prefix(env)}/connect/token"
@@ -73,6 +82,7 @@ async def create_quickstart(
         organization="localtitan",
         scopes=scopes,
         tenant_ids=[tenant.id],
+        owner_tenant_id=tenant.id,
     )
     envs: dict[str, Any] = {}
     for env in ENVIRONMENTS:
@@ -81,9 +91,47 @@ async def create_quickstart(
         )
         envs[env.value] = {"clientId": connection.client_id, "clientSecret": issued.secret}
     data = with_base_url(
-        {"tenantId": tenant.id, "appId": app.id, "appKey": app.app_key, "environments": envs},
+        {
+            "tenantId": tenant.id,
+            "appId": app.id,
+            "appKey": app.app_key,
+            "environments": envs,
+            "portal": await _portal_users(conn, tenant.id),
+        },
         base_url,
     )
+    write_quickstart(data_dir, data)
+    return data
+
+
+async def _portal_users(conn: AsyncConnection, tenant_id: int) -> dict[str, Any]:
+    """The demo developer (My Apps) and demo tenant admin (API Application Access) of the
+    quickstart tenant, in both environments, with fresh random passwords."""
+    out: dict[str, Any] = {"url": ""}
+    for key, email, name, role in (
+        ("developer", DEMO_DEVELOPER_EMAIL, "Demo Developer", Role.DEVELOPER),
+        ("tenantAdmin", DEMO_ADMIN_EMAIL, "Demo Tenant Admin", Role.TENANT_ADMIN),
+    ):
+        password = secrets.token_urlsafe(12)
+        user = await find_user(conn, email)
+        if user is None:
+            user = await create_user(conn, email=email, name=name, password=password)
+        else:
+            await set_password(conn, user.id, password)
+        await grant_role(conn, user.id, role, tenant_id=tenant_id)
+        out[key] = {"email": email, "password": password}
+    return out
+
+
+async def ensure_portal_users(
+    conn: AsyncConnection, data_dir: Path, data: dict[str, Any], base_url: str
+) -> dict[str, Any]:
+    """Give a quickstart made before the portal had accounts its demo users (once)."""
+    if "portal" in data:
+        return data
+    data = dict(data)
+    data["portal"] = await _portal_users(conn, int(data["tenantId"]))
+    data = with_base_url(data, base_url)
     write_quickstart(data_dir, data)
     return data
 

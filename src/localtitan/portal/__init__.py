@@ -1,5 +1,5 @@
-"""The developer portal (a placeholder page until the portal issue lands)."""
+"""The developer portal: a server-rendered site inside the API process (see docs/portal.md)."""
 
-from localtitan.portal.home import home
+from localtitan.portal.site import create_portal
 
-__all__ = ["home"]
+__all__ = ["create_portal"]

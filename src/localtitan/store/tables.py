@@ -25,13 +25,16 @@ from sqlalchemy import (
 )
 
 __all__ = [
+    "access_requests",
     "app_scope_sets",
     "app_tenants",
     "apps",
+    "audit_log",
     "blobs",
     "client_secrets",
     "connections",
     "metadata",
+    "portal_sessions",
     "record_counters",
     "records",
     "request_log",
@@ -39,6 +42,8 @@ __all__ = [
     "tenant_schedules",
     "tenant_seeds",
     "tenants",
+    "user_roles",
+    "users",
 ]
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a real int64.
@@ -66,6 +71,17 @@ apps = Table(
     Column("scope_version", Integer, nullable=False),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_on", DateTime(timezone=True), nullable=False),
+    # What the My Apps editor keeps (migration 0010).
+    Column("homepage_url", String(250), nullable=False, server_default=""),
+    Column("notification_email", String(254), nullable=False, server_default=""),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("public", Boolean, nullable=False, server_default=text("false")),
+    # "tenant": the tenant admin makes client secrets; "developer": the app's developer does.
+    Column("credentials_mode", String(16), nullable=False, server_default="tenant"),
+    # The tenant whose developers own the app (None for apps made from the command line).
+    Column("owner_tenant_id", BigInteger, nullable=True),
+    # A deleted app keeps its row (for its history and audit) but its key no longer works.
+    Column("deleted_on", DateTime(timezone=True), nullable=True),
 )
 
 # Scopes are chosen when an app is made; a change makes a new version rather than editing the
@@ -77,6 +93,7 @@ app_scope_sets = Table(
     Column("version", Integer, primary_key=True, autoincrement=False),
     Column("scopes", Text, nullable=False),
     Column("created_on", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(254), nullable=True),
 )
 
 app_tenants = Table(
@@ -84,6 +101,7 @@ app_tenants = Table(
     metadata,
     Column("app_id", BigId, ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True),
     Column("tenant_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("note", Text, nullable=False, server_default=""),
 )
 
 connections = Table(
@@ -284,4 +302,82 @@ request_log = Table(
     Index("ix_request_log_app", "app_id", "time_ms"),
     Index("ix_request_log_tenant", "tenant_id", "environment", "time_ms"),
     Index("ix_request_log_time", "time_ms"),
+)
+
+# ---------------------------------------------------------------- portal accounts (0010)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    # Stored lower-cased, so one address is one account whatever its spelling.
+    Column("email", String(254), nullable=False, unique=True),
+    Column("name", String(120), nullable=False),
+    # Argon2id, with its parameters and salt (the PHC string); never the password.
+    Column("password_hash", String(200), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_on", DateTime(timezone=True), nullable=False),
+    # Password-reset links made before this moment stop working.
+    Column("password_changed_on", DateTime(timezone=True), nullable=False),
+    Column("terms_accepted_on", DateTime(timezone=True), nullable=True),
+)
+
+# A role holds for one tenant in one environment; the operator role is global (tenant 0, "*").
+user_roles = Table(
+    "user_roles",
+    metadata,
+    Column("user_id", BigId, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(20), primary_key=True),
+    Column("tenant_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("environment", String(16), primary_key=True),
+)
+
+# The cookie carries a random session id; only its hash is kept, so a database copy signs no one in.
+portal_sessions = Table(
+    "portal_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_id", BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("environment", String(16), nullable=False),
+    Column("created_on", DateTime(timezone=True), nullable=False),
+    Column("expires_on", DateTime(timezone=True), nullable=False),
+    Column("address", String(64), nullable=True),
+    Index("ix_portal_sessions_user", "user_id"),
+)
+
+access_requests = Table(
+    "access_requests",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("reference", String(20), nullable=False, unique=True),
+    Column("name", String(120), nullable=False),
+    Column("email", String(254), nullable=False),
+    Column("company", String(120), nullable=False),
+    Column("website", String(250), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("integration", Text, nullable=False),
+    Column("modules", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("address", String(64), nullable=True),
+    Column("created_on", DateTime(timezone=True), nullable=False),
+    Column("decided_on", DateTime(timezone=True), nullable=True),
+    Column("decided_by", String(254), nullable=True),
+    Column("tenant_id", BigInteger, nullable=True),
+    Column("user_id", BigId, nullable=True),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    # The user's email, or "cli" / "system" for changes made outside the portal.
+    Column("actor", String(254), nullable=False),
+    Column("address", String(64), nullable=True),
+    Column("action", String(60), nullable=False),
+    Column("tenant_id", BigInteger, nullable=True),
+    Column("app_id", BigId, nullable=True),
+    Column("detail", Text, nullable=False),
+    Index("ix_audit_log_tenant", "tenant_id", "id"),
+    Index("ix_audit_log_app", "app_id", "id"),
 )

@@ -1,14 +1,14 @@
 """The request log: one row per call to a token endpoint or the API.
 
 Revision ID: 0011
-Revises: 0006
+Revises: 0010 (0006 before the merge of portal-accounts)
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0006"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
