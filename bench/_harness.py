@@ -331,9 +331,11 @@ class LocalTitan:
 
 
 @contextlib.asynccontextmanager
-async def localtitan_server(cfg: Config, workdir: Path) -> AsyncIterator[LocalTitan]:
+async def localtitan_server(
+    cfg: Config, workdir: Path, *, extra_args: Sequence[str] = (), name: str = "localtitan"
+) -> AsyncIterator[LocalTitan]:
     """``localtitan serve --rate-limit 0`` on a fresh data dir under ``workdir``."""
-    data_dir = workdir / "localtitan-data"
+    data_dir = workdir / f"{name}-data"
     port = free_port()
     argv = [
         sys.executable,
@@ -348,6 +350,7 @@ async def localtitan_server(cfg: Config, workdir: Path) -> AsyncIterator[LocalTi
         str(port),
         "--rate-limit",
         "0",
+        *extra_args,
     ]
     env: dict[str, str] = {}
     hint = ""
@@ -360,10 +363,10 @@ async def localtitan_server(cfg: Config, workdir: Path) -> AsyncIterator[LocalTi
     if cfg.server_key:
         env["LOCALTITAN_SERVER_KEY"] = cfg.server_key
     server = Server(
-        "localtitan",
+        name,
         argv,
         port=port,
-        log_path=workdir / "localtitan.log",
+        log_path=workdir / f"{name}.log",
         cfg=cfg,
         ready_path="/healthz",
         env=env,

@@ -5,6 +5,12 @@ The token is fetched once; each request carries ``Authorization`` and ``ST-App-K
 measures the door (route, token check, app key, tenant, scope, validation) plus the list
 handler and its query. localtitan runs with ``--rate-limit 0``; 50 customers are created
 first so the page is full.
+
+It runs two localtitan servers: one with the request log and the access log off
+(``--no-request-log --quiet``) and one as ``serve`` starts by default (every request queued
+for the request-log table and one access-log line printed, here into the server's log file).
+Three comparisons: each against the bare ASGI app, and logging on against logging off, whose
+req/s ratio must stay at 0.9 or above (issue 9: logging costs at most 10%).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import httpx
 
 from bench._harness import (
     BenchResult,
+    Captured,
     Config,
     HttpLoad,
     HttpRequest,
@@ -57,45 +64,76 @@ async def create_customers(lt: LocalTitan, headers: dict[str, str], count: int) 
                 raise RuntimeError(f"creating customer {i + 1} failed: {r.status_code} {r.text}")
 
 
+LOG_OFF = ("--no-request-log", "--quiet")
+
+
+async def _prepared(lt: LocalTitan) -> tuple[HttpRequest, Captured]:
+    token = await fetch_token(lt)
+    auth = {"Authorization": token, "ST-App-Key": lt.app_key}
+    await create_customers(lt, auth, CUSTOMERS)
+    base_path = lt.path_of(lt.env()["apiBaseUrl"])
+    request = HttpRequest(
+        "GET",
+        f"{base_path}/crm/v2/tenant/{lt.tenant_id}/customers?pageSize={CUSTOMERS}",
+        tuple(auth.items()),
+    )
+    real = await capture(lt.server, request)
+    if real.status != 200:
+        raise RuntimeError(f"list answered {real.status}: {real.body[:300]!r}")
+    records = len(json.loads(real.body)["data"])
+    if records != CUSTOMERS:
+        raise RuntimeError(f"expected a page of {CUSTOMERS} customers, got {records}")
+    return request, real
+
+
 async def run(cfg: Config) -> BenchResult:
     with tempfile.TemporaryDirectory(prefix="bench-door-") as tmp:
         workdir = Path(tmp)
-        async with localtitan_server(cfg, workdir) as lt:
-            token = await fetch_token(lt)
-            auth = {"Authorization": token, "ST-App-Key": lt.app_key}
-            await create_customers(lt, auth, CUSTOMERS)
-            base_path = lt.path_of(lt.env()["apiBaseUrl"])
-            request = HttpRequest(
-                "GET",
-                f"{base_path}/crm/v2/tenant/{lt.tenant_id}/customers?pageSize={CUSTOMERS}",
-                tuple(auth.items()),
-            )
-            real = await capture(lt.server, request)
-            if real.status != 200:
-                raise RuntimeError(f"list answered {real.status}: {real.body[:300]!r}")
-            records = len(json.loads(real.body)["data"])
-            if records != CUSTOMERS:
-                raise RuntimeError(f"expected a page of {CUSTOMERS} customers, got {records}")
+        async with (
+            localtitan_server(cfg, workdir, extra_args=LOG_OFF, name="localtitan-log-off") as off,
+            localtitan_server(cfg, workdir, name="localtitan-log-on") as on,
+        ):
+            request, real = await _prepared(off)
+            request_on, _ = await _prepared(on)
+            label = f"GET {request.target.replace(str(off.tenant_id), '{t}')}"
             async with baseline_server(cfg, real, workdir) as base:
                 replay = await capture(base, request)
-                comparison = await compare(
-                    f"GET {request.target.replace(str(lt.tenant_id), '{t}')}",
-                    HttpLoad("localtitan", lt.server, request, cfg),
-                    HttpLoad("bare ASGI", base, request, cfg),
-                    cfg,
-                )
+                bare = HttpLoad("bare ASGI", base, request, cfg)
+                log_off = HttpLoad("localtitan (log off)", off.server, request, cfg)
+                log_on = HttpLoad("localtitan (log on)", on.server, request_on, cfg)
+                comparisons = [
+                    await compare(f"{label}, log off", log_off, bare, cfg),
+                    await compare(f"{label}, log on", log_on, bare, cfg),
+                    await compare("log on / log off", log_on, log_off, cfg, target=">= 0.9"),
+                ]
+        # After the servers stopped: shutdown flushes the last access-log lines.
+        logged_lines = _count_lines(workdir / "localtitan-log-on.log", request_on.target)
+    cost = comparisons[2].ratio("rps")
     return BenchResult(
         NAME,
         TITLE,
-        [comparison],
+        comparisons,
         notes=[
-            f"page of {records} customers, {len(real.body):,} bytes; identical status, "
+            f"page of {CUSTOMERS} customers, {len(real.body):,} bytes; identical status, "
             f"headers and body from the baseline: {real.same_payload(replay)}",
+            f"request log on / off, req/s: {'-' if cost is None else f'{cost:.3f}'} "
+            "(target 0.9 or above); the log-on server printed "
+            f"{logged_lines:,} access-log lines for the measured path",
         ],
         facts={
-            "records": records,
+            "records": CUSTOMERS,
             "response_bytes": len(real.body),
             "baseline_same_payload": real.same_payload(replay),
             "request_bytes": len(request.encode("127.0.0.1:65535")),
+            "log_on_over_off_rps": cost,
+            "log_on_access_lines": logged_lines,
         },
     )
+
+
+def _count_lines(path: Path, target: str) -> int:
+    try:
+        with path.open(encoding="utf-8", errors="replace") as lines:
+            return sum(1 for line in lines if target in line)
+    except OSError:
+        return 0

@@ -16,6 +16,7 @@ from localtitan.engine.call import Call, Result
 from localtitan.engine.dispatch import Handler, handler_for
 from localtitan.errors import ApiError, error_body, new_trace_id
 from localtitan.platform.environments import Environment
+from localtitan.requestlog.facts import FACTS_KEY, RequestFacts
 from localtitan.runtime import Runtime
 from localtitan.spec import Operation, validate_request
 from localtitan.spec.bounds import MAX_JSON_BODY_BYTES, MAX_UPLOAD_BYTES
@@ -109,8 +110,12 @@ async def handle_api(
     path: str,
 ) -> None:
     trace_id = new_trace_id()
+    # Filled in for the request log as the door learns things; None when the log is off.
+    facts: RequestFacts | None = scope.get(FACTS_KEY)
+    if facts is not None:
+        facts.trace_id = trace_id
     try:
-        result = await _handle(scope, receive, runtime, env, path, trace_id)
+        result = await _handle(scope, receive, runtime, env, path, trace_id, facts)
     except ApiError as err:
         await _send_error(send, err, trace_id)
         return
@@ -158,6 +163,7 @@ async def _handle(
     env: Environment,
     path: str,
     trace_id: str,
+    facts: RequestFacts | None,
 ) -> Result:
     method = scope["method"]
     match = runtime.router.match(method, path)
@@ -171,6 +177,8 @@ async def _handle(
             )
         raise ApiError(404, "There is no API operation at this path.")
     op = match.operation
+    if facts is not None:
+        facts.operation_id = op.operation_id
 
     authorization = _header(scope, b"authorization")
     if not authorization or not authorization.strip():
@@ -187,6 +195,11 @@ async def _handle(
     except TokenError as exc:
         raise _unauthorized(str(exc)) from None
     client = await runtime.client(token.client_id)
+    if facts is not None:
+        facts.tenant_id = token.tenant_id
+        facts.client_id = token.client_id
+        if client is not None:
+            facts.app_id = client.app_id
     if client is not None and client.revoked:
         raise ApiError(403, "This app key was revoked: the app it belongs to has been deleted.")
     if client is None or not client.active:
@@ -233,6 +246,8 @@ async def _handle(
     body = await _read_body(receive, max_body)
     if body is None:
         raise _too_large(max_body)
+    if facts is not None:
+        facts.request_body = body
     _refuse_nul(match.path_params, query, body, content_type)
     # Validation failures are ApiErrors already (400, or 415 for a body that is not JSON).
     validated = validate_request(

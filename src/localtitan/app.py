@@ -21,6 +21,7 @@ from localtitan.domain.attachments import download_headers, read_file_token
 from localtitan.errors import ApiError, error_body
 from localtitan.platform.environments import API_HOSTS, AUTH_HOSTS, Environment
 from localtitan.portal import create_portal
+from localtitan.requestlog.hook import logged
 from localtitan.runtime import Runtime
 from localtitan.settings import Settings
 from localtitan.slow_clients import TimedBody
@@ -64,12 +65,14 @@ class LocalTitan:
             await self.runtime.start()
             # Per-tenant schedules (refresh integration from production every N hours).
             self._scheduler = schedule.start_scheduler(self.runtime.db)
+            await self.runtime.request_log.start()
             self._started = True
 
     async def shutdown(self) -> None:
         if self._started:
             await schedule.stop_scheduler(self._scheduler)
             self._scheduler = None
+            await self.runtime.request_log.stop()  # flushes what is still queued
             await self.runtime.close()
             self._started = False
 
@@ -85,21 +88,44 @@ class LocalTitan:
     async def _http(self, scope: Any, receive: Any, send: Any) -> None:
         path: str = scope["path"]
         host = _host(scope)
+        target: tuple[str, Environment, str, str] | None = None
         if host in API_HOSTS:
-            await handle_api(scope, receive, send, self.runtime, API_HOSTS[host], path)
+            target = ("api", API_HOSTS[host], "", path)
+        elif host in AUTH_HOSTS:
+            target = ("auth", AUTH_HOSTS[host], "", path)
+        else:
+            for prefix, part, env in _PREFIXES:
+                if path == prefix or path.startswith(prefix + "/"):
+                    target = (part, env, prefix, path[len(prefix) :] or "/")
+                    break
+        if target is None:
+            await self._portal(scope, receive, send, path)
             return
-        if host in AUTH_HOSTS:
-            await self._auth(scope, receive, send, AUTH_HOSTS[host], "", path)
-            return
-        for prefix, part, env in _PREFIXES:
-            if path == prefix or path.startswith(prefix + "/"):
-                rest = path[len(prefix) :] or "/"
-                if part == "api":
-                    await handle_api(scope, receive, send, self.runtime, env, rest)
-                else:
-                    await self._auth(scope, receive, send, env, prefix, rest)
-                return
-        await self._portal(scope, receive, send, path)
+        area, env, prefix, rest = target
+        request_log = self.runtime.request_log
+        if request_log.active:
+
+            async def serve(watched_send: Any) -> None:
+                await self._serve(scope, receive, watched_send, area, env, prefix, rest)
+
+            await logged(request_log, scope, send, env.value, area, serve)
+        else:
+            await self._serve(scope, receive, send, area, env, prefix, rest)
+
+    async def _serve(
+        self,
+        scope: Any,
+        receive: Any,
+        send: Any,
+        area: str,
+        env: Environment,
+        prefix: str,
+        rest: str,
+    ) -> None:
+        if area == "api":
+            await handle_api(scope, receive, send, self.runtime, env, rest)
+        else:
+            await self._auth(scope, receive, send, env, prefix, rest)
 
     async def _auth(
         self, scope: Any, receive: Any, send: Any, env: Environment, prefix: str, rest: str

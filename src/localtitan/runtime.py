@@ -13,6 +13,7 @@ from localtitan.auth.tokens import TokenService
 from localtitan.engine.setup import load_behaviours
 from localtitan.limits import Limiter, open_limiter
 from localtitan.platform.server_key import ServerKey, load_server_key
+from localtitan.requestlog.recorder import RequestLog
 from localtitan.settings import Settings
 from localtitan.spec import Manifest, Router, load_manifest
 from localtitan.store import Database, migrate, open_database
@@ -47,6 +48,7 @@ class Runtime:
         self.limiter: Limiter = open_limiter(settings.redis_url, settings.resolved_limits_file)
         self.manifest: Manifest = load_manifest()
         self.router = Router(self.manifest.operations)
+        self.request_log = RequestLog(self.db, settings)
         self._clients: dict[str, tuple[float, ClientInfo | None]] = {}
         # operation id -> (handler, "generic" | "behaviour"), or None: filled by the door.
         self.handlers: dict[str, tuple[Any, str] | None] = {}

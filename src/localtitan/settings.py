@@ -8,11 +8,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DEFAULT_RATE_LIMIT", "DEFAULT_REPORT_LIMIT", "Settings", "normalize_database_url"]
+__all__ = [
+    "ACCESS_LOG_FORMATS",
+    "DEFAULT_RATE_LIMIT",
+    "DEFAULT_REPORT_LIMIT",
+    "Settings",
+    "normalize_database_url",
+]
 
 DEFAULT_RATE_LIMIT = 60
 # ServiceTitan allows 5 runs of the same report per minute per tenant.
 DEFAULT_REPORT_LIMIT = 5
+# One line per request on standard output: "text", "json", or "off" (serve --quiet).
+ACCESS_LOG_FORMATS = ("text", "json", "off")
 
 
 def normalize_database_url(url: str) -> str:
@@ -88,6 +96,13 @@ class Settings:
     seed_demo: bool = True
     # Where the portal's mail goes (smtp:// or smtps://, optional ?from=); unset: the outbox.
     smtp_url: str | None = None
+    # The request log (localtitan.requestlog): on/off, bytes kept of each body, and its bounds.
+    access_log: str = "text"
+    request_log: bool = True
+    request_log_body_bytes: int = 2048
+    request_log_days: int = 90
+    request_log_rows: int = 100_000
+    request_log_queue: int = 10_000
     # Approve Request Access at once; None means on for the embedded SQLite default only.
     auto_approve_access: bool | None = None
 
@@ -113,6 +128,13 @@ class Settings:
             max_connections=_env_int("LOCALTITAN_MAX_CONNECTIONS", 1000),
             public_url=env.get("LOCALTITAN_PUBLIC_URL") or None,
             smtp_url=env.get("LOCALTITAN_SMTP_URL") or None,
+            access_log=(env.get("LOCALTITAN_ACCESS_LOG") or "text").strip().lower(),
+            request_log=(env.get("LOCALTITAN_REQUEST_LOG") or "on").strip().lower()
+            not in ("off", "0", "false", "no"),
+            request_log_body_bytes=_env_int("LOCALTITAN_REQUEST_LOG_BODY_BYTES", 2048),
+            request_log_days=_env_int("LOCALTITAN_REQUEST_LOG_DAYS", 90),
+            request_log_rows=_env_int("LOCALTITAN_REQUEST_LOG_ROWS", 100_000),
+            request_log_queue=_env_int("LOCALTITAN_REQUEST_LOG_QUEUE", 10_000),
             auto_approve_access=_env_bool("LOCALTITAN_AUTO_APPROVE_ACCESS"),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
@@ -147,6 +169,15 @@ class Settings:
                 ) from None
         if self.smtp_url and not self.smtp_url.startswith(("smtp://", "smtps://")):
             raise ValueError("The SMTP URL must start with smtp:// or smtps://.")
+        if self.access_log not in ACCESS_LOG_FORMATS:
+            raise ValueError(
+                f"The access log format must be one of {', '.join(ACCESS_LOG_FORMATS)}, "
+                f"not {self.access_log!r}."
+            )
+        if not 0 <= self.request_log_body_bytes <= 1_048_576:
+            raise ValueError("The request log keeps 0 to 1,048,576 bytes of each body.")
+        if self.request_log_days < 1 or self.request_log_rows < 1 or self.request_log_queue < 1:
+            raise ValueError("The request log's days, rows and queue size must each be at least 1.")
 
     @property
     def resolved_limits_file(self) -> Path:

@@ -21,6 +21,7 @@ from localtitan.limits import Penalty
 from localtitan.platform.apps import scopes_of
 from localtitan.platform.credentials import authenticate_client
 from localtitan.platform.environments import Environment
+from localtitan.requestlog.facts import facts_of
 from localtitan.runtime import Runtime
 
 __all__ = ["discovery", "jwks", "token"]
@@ -82,6 +83,10 @@ async def token(request: Request, runtime: Runtime, env: Environment, prefix: st
         body += chunk
         if len(body) > MAX_FORM_BYTES:
             return _error(400, "invalid_request", "The request body is too large.")
+    # For the request log, which redacts client_secret before anything is kept.
+    facts = facts_of(request.scope)
+    if facts is not None:
+        facts.request_body = body
     try:
         pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
     except UnicodeDecodeError:
@@ -127,6 +132,8 @@ async def token(request: Request, runtime: Runtime, env: Environment, prefix: st
     if len(client_id) > 100 or len(client_secret) > 200 or "\x00" in client_id:
         return _bad_client(used_basic)
 
+    if facts is not None:
+        facts.client_id = client_id
     address = client_address(request.scope)
     pair_key = f"token-fail:{env.value}:{client_id}:{address}"
     address_key = f"token-fail-address:{address}"
@@ -160,6 +167,9 @@ async def token(request: Request, runtime: Runtime, env: Environment, prefix: st
     # The owner got in from here: this address's guesses at this client are forgiven (the
     # per-address count stays, or a guesser could clear it with a client of its own).
     await limiter.forgive(pair_key)
+    if facts is not None:
+        facts.tenant_id = identity.tenant_id
+        facts.app_id = identity.app_id
     requested = form.get("scope")
     scopes = granted
     if requested is not None and requested.strip():

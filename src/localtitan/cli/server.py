@@ -108,6 +108,20 @@ def serve(
         str, typer.Option("--proxy-host", help="Address the proxy listens on.")
     ] = "127.0.0.1",
     smtp_url: SmtpUrl = None,
+    log_format: Annotated[
+        str | None,
+        typer.Option(
+            "--log-format", help="One access-log line per request: text or json [default: text]."
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Print no access-log lines.")] = False,
+    request_log: Annotated[
+        bool | None,
+        typer.Option(
+            "--request-log/--no-request-log",
+            help="Keep every token and API call in the database's request log [default: on].",
+        ),
+    ] = None,
     auto_approve_access: Annotated[
         bool | None,
         typer.Option(
@@ -135,6 +149,8 @@ def serve(
         body_timeout=body_timeout,
         max_connections=max_connections,
         smtp_url=smtp_url,
+        access_log="off" if quiet else log_format,
+        request_log=request_log,
         auto_approve_access=auto_approve_access,
     )
     data = _prepare(settings, demo)
@@ -177,6 +193,8 @@ def serve(
         "LOCALTITAN_TRUSTED_PROXIES": ",".join(settings.trusted_proxies),
         "LOCALTITAN_HEADER_TIMEOUT": str(settings.header_timeout),
         "LOCALTITAN_BODY_TIMEOUT": str(settings.body_timeout),
+        "LOCALTITAN_ACCESS_LOG": settings.access_log,
+        "LOCALTITAN_REQUEST_LOG": "on" if settings.request_log else "off",
         "LOCALTITAN_AUTO_APPROVE_ACCESS": str(settings.approves_access_at_once).lower(),
     }
     if settings.redis_url:
@@ -197,6 +215,7 @@ def serve(
         port=settings.port,
         workers=settings.workers,
         log_level="warning",
+        access_log=False,  # the request log prints its own line per request
         lifespan="on",
         # Headers must arrive in time (uvicorn bounds only idle keep-alive connections).
         http="localtitan.slow_clients:HeaderTimeoutProtocol",

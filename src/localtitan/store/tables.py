@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -40,6 +41,7 @@ __all__ = [
     "records",
     "release_deliveries",
     "release_subscribers",
+    "request_log",
     "signing_keys",
     "tenant_schedules",
     "tenant_seeds",
@@ -323,6 +325,37 @@ published_releases = Table(
     metadata,
     Column("release_id", String(100), primary_key=True),
     Column("published_on", DateTime(timezone=True), nullable=False),
+)
+
+# One row per call to a token endpoint or the API (localtitan.requestlog). Times are Unix
+# milliseconds so usage buckets are integer division on both backends; bodies and headers are
+# stored already redacted and truncated. No foreign keys: a deleted app's log ages out.
+request_log = Table(
+    "request_log",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("time_ms", BigInteger, nullable=False),
+    Column("environment", String(16), nullable=False),
+    Column("area", String(8), nullable=False),
+    Column("tenant_id", BigInteger, nullable=True),
+    Column("app_id", BigInteger, nullable=True),
+    Column("client_id", String(100), nullable=True),
+    Column("method", String(16), nullable=False),
+    Column("path", String(2000), nullable=False),
+    Column("operation_id", String(200), nullable=True),
+    Column("query", Text, nullable=True),
+    Column("status", Integer, nullable=False),
+    Column("latency_ms", Float, nullable=False),
+    Column("trace_id", String(64), nullable=True),
+    Column("request_size", BigInteger, nullable=False),
+    Column("response_size", BigInteger, nullable=False),
+    Column("request_headers", Text, nullable=False),
+    Column("request_body", Text, nullable=True),
+    Column("response_headers", Text, nullable=False),
+    Column("response_body", Text, nullable=True),
+    Index("ix_request_log_app", "app_id", "time_ms"),
+    Index("ix_request_log_tenant", "tenant_id", "environment", "time_ms"),
+    Index("ix_request_log_time", "time_ms"),
 )
 
 # ---------------------------------------------------------------- portal accounts (0010)

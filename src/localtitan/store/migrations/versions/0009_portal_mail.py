@@ -1,14 +1,14 @@
 """Portal mail: the outbox, release-notes subscribers, their deliveries, published releases.
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0006"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
