@@ -5,7 +5,7 @@ not, the field's name decides: names, codes, numbers, ids, keys, e-mail addresse
 numbers and zip codes (a name equal to or ending in one of ``_SHORT_SUFFIXES``, any case) and
 every formatted string (dates, GUIDs, durations) hold at most ``MAX_NAME_LENGTH`` characters;
 any other text (memos, summaries, descriptions, instructions, addresses' streets...) at most
-``MAX_TEXT_LENGTH``. Lists hold at most ``MAX_ITEMS`` items unless the schema says otherwise,
+``MAX_TEXT_LENGTH``, as do comma-separated id lists (``ids``, ``jobIds``). Lists hold at most ``MAX_ITEMS`` items unless the schema says otherwise,
 JSON nests at most ``MAX_DEPTH`` levels, and a body is at most ``MAX_JSON_BODY_BYTES`` (JSON)
 or ``MAX_UPLOAD_BYTES`` (file uploads). ``docs/security.md`` ("Input limits") lists them.
 """
@@ -41,6 +41,8 @@ def default_max_length(name: str | None, fmt: str | None) -> int | None:
     if fmt:
         return MAX_NAME_LENGTH
     lowered = (name or "").lower()
+    if lowered.endswith("ids"):
+        return MAX_TEXT_LENGTH  # a comma-separated id list: ``ids=1,2,3`` (at most 50 ids)
     # A list's items are named after the list: ``ids``, ``phoneNumbers``.
     singular = lowered[:-1] if lowered.endswith("s") else lowered
     if singular and singular.endswith(_SHORT_SUFFIXES):
