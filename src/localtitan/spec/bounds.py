@@ -4,10 +4,11 @@ A string field takes the reference schema's ``maxLength`` where it declares one.
 not, the field's name decides: names, codes, numbers, ids, keys, e-mail addresses, phone
 numbers and zip codes (a name equal to or ending in one of ``_SHORT_SUFFIXES``, any case) and
 every formatted string (dates, GUIDs, durations) hold at most ``MAX_NAME_LENGTH`` characters;
-any other text (memos, summaries, descriptions, instructions, addresses' streets...) at most
-``MAX_TEXT_LENGTH``, as do comma-separated id lists (``ids``, ``jobIds``). Lists hold at most ``MAX_ITEMS`` items unless the schema says otherwise,
-JSON nests at most ``MAX_DEPTH`` levels, and a body is at most ``MAX_JSON_BODY_BYTES`` (JSON)
-or ``MAX_UPLOAD_BYTES`` (file uploads). ``docs/security.md`` ("Input limits") lists them.
+any other text (memos, summaries, descriptions, streets...) and comma-separated id lists
+(``ids``, ``jobIds``) at most ``MAX_TEXT_LENGTH``. Lists and maps hold at most ``MAX_ITEMS``
+items unless the schema says otherwise, JSON nests at most ``MAX_DEPTH`` levels, and a body
+is at most ``MAX_JSON_BODY_BYTES`` (JSON) or ``MAX_UPLOAD_BYTES`` (file uploads).
+``docs/security.md`` ("Input limits") lists them.
 """
 
 from __future__ import annotations
