@@ -25,6 +25,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -68,11 +69,11 @@ FIGURES: dict[str, dict[str, int]] = {}
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def fuzz_settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+def fuzz_settings(request: pytest.FixtureRequest, session_dirs: dict[str, Path]) -> Any:
     backend = str(request.param)
     url = request.getfixturevalue("postgres_url") if backend == "postgres" else None
-    data_dir = tmp_path_factory.mktemp(f"fuzz-{backend}")
-    return Settings(data_dir=data_dir, database_url=url, rate_limit=0, seed_demo=False)
+    # The session's data dir: its server key is the one the session's database was made with.
+    return Settings(data_dir=session_dirs[backend], database_url=url, rate_limit=0, seed_demo=False)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
