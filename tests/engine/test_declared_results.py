@@ -4,13 +4,15 @@ holding an object where another operation of its collection declares a scalar.""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 from engine_kit import MANIFEST, collection, connect, insert
 
 from conftest import Creds
 from localtitan.app import LocalTitan
 from localtitan.engine.catalog import response_schema
-from localtitan.engine.shaping import shape
+from localtitan.engine.shaping import shape, timespan_text
 
 
 async def test_deletes_answer_their_declared_result(
@@ -60,3 +62,15 @@ def test_an_object_never_becomes_its_text() -> None:
     page = {"hasMore": False, "continueFrom": "x", "data": [{"id": 1, "type": {"id": 7}}]}
     shaped = shape(MANIFEST, schema, page)
     assert shaped["data"][0]["type"] is None  # the call type (an enum), not "{'id': 7}"
+
+
+def test_timespans_are_written_as_dotnet_does() -> None:
+    assert timespan_text(timedelta(0)) == "00:00:00"
+    assert timespan_text(timedelta(hours=8, minutes=5)) == "08:05:00"
+    assert timespan_text(timedelta(days=2, seconds=1, microseconds=5)) == "2.00:00:01.0000050"
+    assert timespan_text(-timedelta(minutes=90)) == "-01:30:00"
+    window = MANIFEST.by_id["dispatch.ArrivalWindows_Create"]
+    schema = response_schema(window)
+    assert schema is not None
+    shaped = shape(MANIFEST, schema, {"start": timedelta(hours=9), "duration": timedelta(0)})
+    assert (shaped["start"], shaped["duration"]) == ("09:00:00", "00:00:00")
