@@ -15,8 +15,11 @@ failures, with the same generated cases (made once, shared) plus cases of its ow
 
 Every answer must be below 500, and every 2xx JSON body must validate against the reference
 document's response schema. Cases are deterministic (derandomized generation, fixed values),
-so two runs send the same requests. Numbers: see ``FUZZ_FIGURES`` at the end of a run with
-``-s``, or the module docstring of ``test_reference_documents`` for the generation settings.
+so two runs send the same requests. Run with ``-s`` to see ``FUZZ_FIGURES`` (operations,
+requests, 5xx and schema-breaking answers, seconds per backend). In December 2026: 542
+operations and 8,273 requests per backend (about 15 per operation), on both SQLite and
+PostgreSQL; the generated cases are made once per process, shared by both modules and both
+backends (the first backend pays for generation). Measure durations on a quiet machine.
 """
 
 from __future__ import annotations
