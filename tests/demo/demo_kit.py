@@ -113,6 +113,7 @@ BY_KIND: dict[tuple[str, str], frozenset[str]] = {
     ("inventory:purchase-orders", "typeId"): frozenset({"inventory:purchase-order-types"}),
     ("pricebook:equipment", "typeId"): frozenset({"equipmentsystems:equipment-types"}),
     ("accounting:payments", "typeId"): frozenset({"accounting:payment-types"}),
+    ("telecom:calls", "type"): frozenset({"jpm:job-types"}),
     ("pricebook:materials", "categories"): frozenset({"pricebook:categories"}),
     ("pricebook:equipment", "categories"): frozenset({"pricebook:categories"}),
     ("pricebook:discounts-and-fees", "categories"): frozenset({"pricebook:categories"}),
@@ -176,9 +177,10 @@ def references(
         return
     for key, value in data.items():
         if key == "id":
-            if parent_key in OBJECTS:
+            named = BY_KIND.get((kind, parent_key or "")) or OBJECTS.get(parent_key or "")
+            if named is not None:
                 for n in _ints(value):
-                    yield f"{parent_key}.id", n, OBJECTS[parent_key]
+                    yield f"{parent_key}.id", n, named
             continue
         if key == "appliedTo" and isinstance(value, int):
             yield key, value, frozenset({"accounting:invoices"})

@@ -9,17 +9,32 @@ become decimal strings.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from localtitan.spec import Manifest
 from localtitan.store.records import format_time
 
-__all__ = ["fill_record", "object_properties", "shape", "skeleton"]
+__all__ = ["fill_record", "object_properties", "shape", "skeleton", "timespan_text"]
 
 _MAX_DEPTH = 12
 _SCALARS = ("string", "integer", "number", "boolean")
+
+
+def timespan_text(value: timedelta) -> str:
+    """.NET TimeSpan's constant format ``[-][d.]hh:mm:ss[.fffffff]``, as ServiceTitan writes it
+    (``str(timedelta)`` would write ``0:00:00``)."""
+    total = abs(value)
+    days, rest = total.days, total.seconds
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    text = f"{hours:02d}:{minutes:02d}:{seconds:02d}"
+    if days:
+        text = f"{days}.{text}"
+    if total.microseconds:
+        text += f".{total.microseconds:06d}0"
+    return ("-" if value < timedelta(0) else "") + text
 
 
 def _types(schema: Mapping[str, Any]) -> list[str]:
@@ -153,6 +168,8 @@ def shape(manifest: Manifest, schema: Mapping[str, Any], value: Any, depth: int 
             )
         if isinstance(value, bool):
             return "true" if value else "false"
+        if isinstance(value, timedelta):
+            return timespan_text(value)
         if isinstance(value, int | float) and concrete.get("format") in (None, "decimal"):
             return _decimal_text(value)
         return value if isinstance(value, str) else str(value)

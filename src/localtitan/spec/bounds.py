@@ -4,10 +4,11 @@ A string field takes the reference schema's ``maxLength`` where it declares one.
 not, the field's name decides: names, codes, numbers, ids, keys, e-mail addresses, phone
 numbers and zip codes (a name equal to or ending in one of ``_SHORT_SUFFIXES``, any case) and
 every formatted string (dates, GUIDs, durations) hold at most ``MAX_NAME_LENGTH`` characters;
-any other text (memos, summaries, descriptions, instructions, addresses' streets...) at most
-``MAX_TEXT_LENGTH``. Lists hold at most ``MAX_ITEMS`` items unless the schema says otherwise,
-JSON nests at most ``MAX_DEPTH`` levels, and a body is at most ``MAX_JSON_BODY_BYTES`` (JSON)
-or ``MAX_UPLOAD_BYTES`` (file uploads). ``docs/security.md`` ("Input limits") lists them.
+any other text (memos, summaries, descriptions, streets...) and comma-separated id lists
+(``ids``, ``jobIds``) at most ``MAX_TEXT_LENGTH``. Lists and maps hold at most ``MAX_ITEMS``
+items unless the schema says otherwise, JSON nests at most ``MAX_DEPTH`` levels, and a body
+is at most ``MAX_JSON_BODY_BYTES`` (JSON) or ``MAX_UPLOAD_BYTES`` (file uploads).
+``docs/security.md`` ("Input limits") lists them.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ def default_max_length(name: str | None, fmt: str | None) -> int | None:
     if fmt:
         return MAX_NAME_LENGTH
     lowered = (name or "").lower()
+    if lowered.endswith("ids"):
+        return MAX_TEXT_LENGTH  # a comma-separated id list: ``ids=1,2,3`` (at most 50 ids)
     # A list's items are named after the list: ``ids``, ``phoneNumbers``.
     singular = lowered[:-1] if lowered.endswith("s") else lowered
     if singular and singular.endswith(_SHORT_SUFFIXES):
