@@ -229,12 +229,15 @@ class FileLimiter(TableLimiter):
             fcntl.flock(fd, fcntl.LOCK_EX)
             try:
                 # Only ever grown, never shrunk: another worker may have it mapped already.
-                if os.fstat(fd).st_size < size:
+                # A new file stays sparse: only the pages of slots in use take disk or memory.
+                was = os.fstat(fd).st_size
+                if was < size:
                     os.ftruncate(fd, size)
                 buffer = mmap.mmap(fd, size)
                 magic, stored_slots = _HEADER.unpack_from(buffer, 0)
                 if magic != _MAGIC or stored_slots != slots:
-                    buffer[:] = bytes(size)
+                    if was:  # another layout: start from an empty table
+                        buffer[:] = bytes(size)
                     _HEADER.pack_into(buffer, 0, _MAGIC, slots)
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)

@@ -22,6 +22,8 @@ from localtitan.errors import ApiError
 __all__ = ["BodyTimeout", "HeaderTimeoutProtocol", "TimedBody"]
 
 HEADER_TIMEOUT_ENV = "LOCALTITAN_HEADER_TIMEOUT"
+# A timer this late (seconds) means the worker's loop was stalled, not that the client was slow.
+_STALL = 0.5
 
 
 class BodyTimeout(ApiError):
@@ -84,10 +86,13 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self._header_seconds = _header_timeout()
         self._header_timer: asyncio.TimerHandle | None = None
+        self._header_due = 0.0
 
-    def _arm(self) -> None:
+    def _arm(self, seconds: float | None = None) -> None:
         self._disarm()
-        self._header_timer = self.loop.call_later(self._header_seconds, self._headers_late)
+        wait = self._header_seconds if seconds is None else seconds
+        self._header_due = self.loop.time() + wait
+        self._header_timer = self.loop.call_later(wait, self._headers_late)
 
     def _disarm(self) -> None:
         if self._header_timer is not None:
@@ -96,6 +101,12 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
 
     def _headers_late(self) -> None:
         self._header_timer = None
+        if self.loop.time() - self._header_due > _STALL:
+            # The worker was too busy to run this timer on time, so it may not have read
+            # what the client sent meanwhile either (uvloop runs timers before reading): the
+            # delay is the server's, not the client's. Look again after the reading.
+            self._arm(_STALL)
+            return
         if not self.transport.is_closing():
             self.transport.close()
 
@@ -118,7 +129,14 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
     def on_response_complete(self) -> None:
         # Answered before its body was read (a 401, say): nobody will read the rest, and a
         # client trickling it in would otherwise hold the connection for ever.
+        # With pipelined requests queued, the request answered was an earlier, complete one.
         cycle = self.cycle
-        if cycle is not None and cycle.more_body and not self.transport.is_closing():
+        if (
+            not self.pipeline
+            and cycle is not None
+            and cycle.response_complete
+            and cycle.more_body
+            and not self.transport.is_closing()
+        ):
             self.transport.close()
         super().on_response_complete()

@@ -203,10 +203,10 @@ async def test_a_validly_signed_ten_year_token_is_refused(
     fair = await _forge(app, creds)
     assert (await client.get(url, headers={**headers, "Authorization": fair})).status_code == 200
     for times in (
-        {"exp": now + ten_years},  # exp - nbf and exp - iat both too long
+        {"nbf": now, "iat": now, "exp": now + ten_years},  # exp - nbf and exp - iat too long
         {"exp": now + ten_years, "iat": now + ten_years - 900},  # exp - nbf too long
         {"nbf": now + ten_years - 900, "exp": now + ten_years, "iat": now - 5},  # nbf in future
-        {"exp": now + 901},  # one second beyond the issued lifetime
+        {"nbf": now, "iat": now, "exp": now + 901},  # one second beyond the issued lifetime
     ):
         token = await _forge(app, creds, **times)
         r = await client.get(url, headers={**headers, "Authorization": token})
