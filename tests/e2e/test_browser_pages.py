@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from conftest import Watched, screenshot
 from localtitan.portal.docs import all_pages
+
+from .conftest import Watched, screenshot
 
 MAIN_PAGES = {
     "home": "/",

@@ -23,9 +23,10 @@ from pathlib import Path
 import httpx
 import playwright
 import pytest
-from live_server import LiveServer
 
 from localtitan.portal.docs import all_pages
+
+from .live_server import LiveServer
 
 _SAMPLE = re.compile(
     r'<section class="sample" data-lang="(\w+)">.*?<code[^>]*>(.*?)</code>', re.DOTALL
