@@ -71,6 +71,14 @@ def test_copy_button_copies_the_code(context: Any, page: Watched) -> None:
     assert "connect/token" in copied and "ST_APP_KEY" in copied
 
 
+def test_no_request_leaves_127_0_0_1(page: Watched) -> None:
+    for path in (*MAIN_PAGES.values(), "/docs/no-such-page"):
+        page.goto(path)
+        page.page.wait_for_load_state("networkidle")
+    assert len(page.requests) > 3 * len(MAIN_PAGES)  # pages, styles, scripts, icons
+    assert page.foreign() == []
+
+
 @pytest.mark.parametrize("name", sorted(MAIN_PAGES))
 def test_screenshots_of_the_main_pages(page: Watched, name: str) -> None:
     response = page.goto(MAIN_PAGES[name])
