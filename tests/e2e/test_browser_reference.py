@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import SCREENSHOTS, Watched, screenshot
 from live_server import LiveServer
+
+from conftest import SCREENSHOTS, Watched, screenshot
 
 CUSTOMERS_ANCHOR = "#operation/Customers_GetList"
 
