@@ -9,8 +9,9 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from conftest import Watched, screenshot
 from live_server import LiveServer
+
+from conftest import Watched, screenshot
 
 # The installed command, as a person runs it.
 CLI = [str(Path(sys.executable).parent / "localtitan")]
