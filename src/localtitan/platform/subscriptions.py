@@ -213,7 +213,8 @@ def _release_text(release: Release, module: str | None, base_url: str) -> str:
             scope = f" (scope {item.scope})" if item.scope else ""
             lines.append(f"- {item.change}: {item.method} {item.path} {item.operation_id}{scope}")
         else:
-            lines.append(f"- {item.change}: {item.text}")
+            where = f" ({item.module})" if item.module else ""
+            lines.append(f"- {item.change}{where}: {item.text}")
     if len(items) > _MAX_ITEMS_IN_MAIL:
         lines.append(f"... and {len(items) - _MAX_ITEMS_IN_MAIL} more.")
     lines += ["", f"Read it all: {base_url}/release-notes/{release.id}"]

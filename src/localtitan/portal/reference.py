@@ -24,21 +24,19 @@ from localtitan.engine import implemented_operations
 from localtitan.platform.environments import Environment
 from localtitan.portal import viewers
 from localtitan.portal.openapi import build_document, oauth_scheme
-from localtitan.portal.site import error_page
+from localtitan.portal.site import CONTENT_SECURITY_POLICY, error_page
 from localtitan.portal.templating import render
 from localtitan.spec import Manifest, Operation
 
 __all__ = ["VIEWER_CSP", "ApiSummary", "api_summaries", "implemented_of", "routes"]
 
-# The viewer pages' own policy (the portal's default forbids inline styles). Scalar and Swagger
-# UI both insert <style> elements and style attributes at run time, so these two pages allow
-# inline styles; scripts stay 'self' only (the start-up settings travel as a JSON block, not as
-# script), and connect-src 'self' keeps every try-it call on this server.
-VIEWER_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
-    "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; form-action 'self'; "
-    "frame-ancestors 'none'"
+# The viewer pages' own policy: the portal's, plus inline styles. Scalar and Swagger UI insert
+# <style> elements and style attributes at run time (under style-src 'self' Scalar renders
+# unstyled: checked in Chromium). Scripts stay 'self' only (the start-up settings travel as a
+# JSON block, not as script; neither viewer needs 'unsafe-eval'), and connect-src 'self' keeps
+# every try-it call on this server.
+VIEWER_CSP = CONTENT_SECURITY_POLICY.replace(
+    "style-src 'self';", "style-src 'self' 'unsafe-inline';"
 )
 _DOCUMENT_CACHE_SIZE = 64
 _json = msgspec.json.Encoder()
