@@ -40,8 +40,12 @@ from urllib.parse import urlparse
 __all__ = ["ACTION_SEGMENTS", "COLLECTION_SEGMENTS", "build_manifest", "dumps_manifest", "main"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# release_history.py sits beside this file; run as a script or loaded by path in the tests.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 DEFAULT_SOURCE = REPO_ROOT.parent / "shared" / "reference" / "servicetitan-openapi"
 DEFAULT_OUTPUT = REPO_ROOT / "src" / "localtitan" / "spec" / "manifest.json"
+DEFAULT_HISTORY = REPO_ROOT / "src" / "localtitan" / "spec" / "release_history.json"
+DEFAULT_CHANGELOG = REPO_ROOT / "CHANGELOG.md"
 FORMAT = 1
 METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -373,21 +377,36 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE)
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    parser.add_argument("--history-output", type=Path, default=DEFAULT_HISTORY)
+    parser.add_argument("--changelog", type=Path, default=DEFAULT_CHANGELOG)
     parser.add_argument("--check", action="store_true", help="fail if the output is stale")
     args = parser.parse_args(argv)
     manifest = build_manifest(args.source)
     text = dumps_manifest(manifest)
+    # The release history (ServiceTitan's catalog across the document sets, and CHANGELOG.md).
+    from release_history import build_history, dumps_history
+
+    history_text = dumps_history(build_history(args.source, args.changelog))
+    outputs = ((args.output, text), (args.history_output, history_text))
     if args.check:
-        current = args.output.read_text(encoding="utf-8") if args.output.exists() else None
-        if current != text:
-            print(f"{args.output} is out of date; run tools/build_manifest.py", file=sys.stderr)
+        stale = [
+            path
+            for path, wanted in outputs
+            if (path.read_text(encoding="utf-8") if path.exists() else None) != wanted
+        ]
+        for path in stale:
+            print(f"{path} is out of date; run tools/build_manifest.py", file=sys.stderr)
+        if stale:
             return 1
         print(f"{args.output} is up to date ({len(manifest['operations'])} operations)")
+        print(f"{args.history_output} is up to date")
         return 0
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(text, encoding="utf-8")
+    for path, wanted in outputs:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(wanted, encoding="utf-8")
     print(_kind_table(manifest))
     print(f"wrote {args.output} ({len(text.encode()):,} bytes)")
+    print(f"wrote {args.history_output} ({len(history_text.encode()):,} bytes)")
     return 0
 
 

@@ -59,6 +59,8 @@ class Settings:
     seed_demo: bool = True
     # Approve Request Access at once; None means on for the embedded SQLite default only.
     auto_approve_access: bool | None = None
+    # Where the portal's mail goes (smtp:// or smtps://, optional ?from=); unset: the outbox.
+    smtp_url: str | None = None
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -74,6 +76,7 @@ class Settings:
             rate_limit=_env_int("LOCALTITAN_RATE_LIMIT", DEFAULT_RATE_LIMIT),
             public_url=env.get("LOCALTITAN_PUBLIC_URL") or None,
             auto_approve_access=_env_bool("LOCALTITAN_AUTO_APPROVE_ACCESS"),
+            smtp_url=env.get("LOCALTITAN_SMTP_URL") or None,
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         if "data_dir" in clean:
@@ -89,6 +92,8 @@ class Settings:
             raise ValueError(f"The port must be between 1 and 65535, not {self.port}.")
         if self.workers < 1:
             raise ValueError("At least one worker is needed.")
+        if self.smtp_url and not self.smtp_url.startswith(("smtp://", "smtps://")):
+            raise ValueError("The SMTP URL must start with smtp:// or smtps://.")
 
     @property
     def resolved_database_url(self) -> str:

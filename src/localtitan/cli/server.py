@@ -19,6 +19,7 @@ from localtitan.cli._common import (
     app,
     console,
 )
+from localtitan.cli.releases import SmtpUrl, publish_new_releases
 from localtitan.platform import quickstart
 from localtitan.platform.environments import ENVIRONMENTS
 from localtitan.settings import Settings
@@ -62,6 +63,7 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    smtp_url: SmtpUrl = None,
 ) -> None:
     """Start the server: the portal and both environments, migrating the database first."""
     import uvicorn
@@ -75,6 +77,7 @@ def serve(
         workers=workers,
         rate_limit=rate_limit,
         auto_approve_access=auto_approve_access,
+        smtp_url=smtp_url,
     )
     data = _prepare(settings, demo)
     console.print(f"[bold]localtitan[/bold] on {settings.base_url} (data in {settings.data_dir})")
@@ -107,6 +110,8 @@ def serve(
     }
     if settings.redis_url:
         env_vars["LOCALTITAN_REDIS_URL"] = settings.redis_url
+    if settings.smtp_url:
+        env_vars["LOCALTITAN_SMTP_URL"] = settings.smtp_url
     import os
 
     os.environ.update(env_vars)
@@ -129,6 +134,10 @@ def _prepare(settings: Settings, demo: bool) -> dict[str, Any] | None:
         runtime = Runtime(settings)
         try:
             await runtime.start()
+            # A release new to this database is mailed to the confirmed subscribers, once.
+            for result in await publish_new_releases(settings):
+                if result.sent or result.failed:
+                    console.print(f"Release notes {result.release_id}: {result.sent} mail(s) sent")
             if not demo:
                 return None
             async with runtime.db.begin() as conn:

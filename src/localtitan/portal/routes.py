@@ -14,6 +14,8 @@ from localtitan.portal import (
     accounts,
     docs,
     home,
+    reference,
+    releases,
     search,
     static,
 )
@@ -24,6 +26,8 @@ AREAS = (
     docs,
     search,
     accounts,
+    reference,
+    releases,
 )
 
 routes: list[BaseRoute] = [route for area in AREAS for route in area.routes]

@@ -27,6 +27,7 @@ __all__ = [
     "Document",
     "Hit",
     "Index",
+    "Results",
     "build_index",
     "current_index",
     "invalidate",
@@ -37,6 +38,7 @@ __all__ = [
 MAX_QUERY = 200
 MAX_TERMS = 8
 PER_KIND = 20
+MAX_EXPANDED = 600
 _WORD = re.compile(r"[a-z0-9]+")
 _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
@@ -60,6 +62,14 @@ class Hit:
     document: Document
     score: float
     snippet: Markup
+
+
+@dataclass(slots=True)
+class Results:
+    """The hits of one kind, best first, and how many matched in all."""
+
+    hits: list[Hit]
+    total: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +118,8 @@ class Index:
             i += 1
         return found
 
-    def search(self, query: str) -> dict[str, list[Hit]]:
+    def search(self, query: str, *, expand: str = "") -> dict[str, Results]:
+        """Hits grouped by kind; ``expand`` names a kind whose hits are not cut at PER_KIND."""
         terms = list(dict.fromkeys(_WORD.findall(query.lower()[:MAX_QUERY])))[:MAX_TERMS]
         if not terms:
             return {}
@@ -122,12 +133,13 @@ class Index:
             if not scores:
                 return {}
         assert scores is not None
-        grouped: dict[str, list[Hit]] = {}
+        grouped: dict[str, Results] = {}
         for doc_id, score in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0])):
             doc = self.documents[doc_id]
-            hits = grouped.setdefault(doc.kind, [])
-            if len(hits) < PER_KIND:
-                hits.append(Hit(doc, score, snippet(doc.text, terms)))
+            group = grouped.setdefault(doc.kind, Results([], 0))
+            group.total += 1
+            if len(group.hits) < (MAX_EXPANDED if doc.kind == expand else PER_KIND):
+                group.hits.append(Hit(doc, score, snippet(doc.text, terms)))
         return {kind: grouped[kind] for kind in self.labels if kind in grouped}
 
 
@@ -222,14 +234,15 @@ register_source("operations", "Operations", _operation_documents)
 
 async def search_page(request: Request) -> Response:
     query = request.query_params.get("q", "")[:MAX_QUERY].strip()
+    expand = request.query_params.get("kind", "")[:40]
     index = current_index()
-    results = index.search(query) if query else {}
+    results = index.search(query, expand=expand) if query else {}
     context = {
         "title": f"Search: {query}" if query else "Search",
         "query": query,
         "results": results,
         "labels": index.labels,
-        "total": sum(len(v) for v in results.values()),
+        "total": sum(r.total for r in results.values()),
     }
     fragment = request.headers.get("hx-request") == "true"
     return render(request, "search_results.html" if fragment else "search.html", context)

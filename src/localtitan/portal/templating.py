@@ -15,7 +15,16 @@ from starlette.responses import HTMLResponse
 
 from localtitan.platform.environments import ENVIRONMENTS, Environment, api_prefix, auth_prefix
 
-__all__ = ["NAV", "EnvironmentUrls", "NavLink", "environment", "render", "server_urls"]
+__all__ = [
+    "FOOTER",
+    "LOGIN",
+    "NAV",
+    "EnvironmentUrls",
+    "NavLink",
+    "environment",
+    "render",
+    "server_urls",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +47,13 @@ NAV: tuple[NavLink, ...] = (
     NavLink("Request Access", "/request-access", ("/request-access",)),
 )
 LOGIN = NavLink("Login to My Apps", "/signin", ("/signin", "/my-apps", "/tenant/"))
+# localtitan's own links, in the footer of every page.
+FOOTER: tuple[NavLink, ...] = (
+    NavLink("Project", "/docs/about", ()),
+    NavLink("Licence", "/docs/licence", ()),
+    NavLink("API terms of this deployment", "/docs/api-terms", ()),
+    NavLink("Status", "/healthz", ()),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +97,7 @@ environment = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-environment.globals.update(nav=NAV, login=LOGIN, current=_current)
+environment.globals.update(nav=NAV, login=LOGIN, footer=FOOTER, current=_current)
 
 
 def render(

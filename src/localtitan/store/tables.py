@@ -32,10 +32,14 @@ __all__ = [
     "blobs",
     "client_secrets",
     "connections",
+    "mail_outbox",
     "metadata",
     "portal_sessions",
+    "published_releases",
     "record_counters",
     "records",
+    "release_deliveries",
+    "release_subscribers",
     "signing_keys",
     "tenant_schedules",
     "tenant_seeds",
@@ -347,4 +351,51 @@ audit_log = Table(
     Column("detail", Text, nullable=False),
     Index("ix_audit_log_tenant", "tenant_id", "id"),
     Index("ix_audit_log_app", "app_id", "id"),
+)
+
+# Mail written while no SMTP server is configured: shown at /outbox on a local server.
+mail_outbox = Table(
+    "mail_outbox",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("created_on", DateTime(timezone=True), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("to_address", String(320), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("body", Text, nullable=False),
+)
+Index("ix_mail_outbox_to", mail_outbox.c.to_address, mail_outbox.c.id)
+
+# Release-notes subscribers: pending until the emailed link is followed.
+release_subscribers = Table(
+    "release_subscribers",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("module", String(64), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("created_on", DateTime(timezone=True), nullable=False),
+    Column("confirmed_on", DateTime(timezone=True), nullable=True),
+)
+
+# One row per release mailed to a subscriber: the key is what makes a mail go out once.
+release_deliveries = Table(
+    "release_deliveries",
+    metadata,
+    Column("release_id", String(100), primary_key=True),
+    Column(
+        "subscriber_id",
+        BigId,
+        ForeignKey("release_subscribers.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("sent_on", DateTime(timezone=True), nullable=False),
+)
+
+# Releases of the packaged history already announced (publish on start mails only new ones).
+published_releases = Table(
+    "published_releases",
+    metadata,
+    Column("release_id", String(100), primary_key=True),
+    Column("published_on", DateTime(timezone=True), nullable=False),
 )
