@@ -81,7 +81,7 @@ def test_access_list_approve_decline(data_dir: Path) -> None:  # noqa: F811
                 form = access.RequestForm(
                     "Sam", email, "Sam Co", "", "developer", "A CRM sync.", (), True
                 )
-                made = await onboarding.submit(conn, form, frozenset(), audit.SYSTEM)
+                made, _ = await onboarding.submit(conn, form, frozenset(), audit.SYSTEM)
                 return made.reference
         finally:
             await db.close()
