@@ -15,7 +15,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from live_server import LiveServer, serve
+
+from .live_server import LiveServer, serve
 
 CHROMIUM = Path(os.environ.get("LOCALTITAN_CHROMIUM", "/usr/bin/chromium"))
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 from starlette.routing import Match
 
-from conftest import Watched, screenshot
 from localtitan.portal.routes import routes
 from localtitan.portal.templating import FOOTER, LOGIN, NAV
+
+from .conftest import Watched, screenshot
 
 CHROME_LINKS = [link.href for link in (*NAV, LOGIN, *FOOTER)]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
+from html import escape, unescape
 from typing import Any
 
 import nh3
@@ -90,7 +90,6 @@ def render_markdown(source: str) -> Rendered:
     tokens = _MD.parse("\n".join(lines))
     seen: set[str] = set()
     headings: list[Heading] = []
-    words: list[str] = [title]
     for i, token in enumerate(tokens):
         if token.type == "heading_open" and token.tag in ("h2", "h3"):
             inline = tokens[i + 1]
@@ -99,10 +98,6 @@ def render_markdown(source: str) -> Rendered:
             anchor = _slug(text, seen)
             token.attrSet("id", anchor)
             headings.append(Heading(int(token.tag[1]), text, anchor))
-        prose = token.type == "inline"
-        code = token.type in ("fence", "code_block") and not token.info.startswith("sample")
-        if prose or code:
-            words.append(token.content)
     raw = _MD.renderer.render(tokens, _MD.options, {})
     clean = nh3.clean(
         raw,
@@ -111,4 +106,14 @@ def render_markdown(source: str) -> Rendered:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",
     )
-    return Rendered(title, clean, tuple(headings), "\n".join(words))
+    return Rendered(title, clean, tuple(headings), plain_text(title, clean))
+
+
+_TAG = re.compile(r"<[^>]+>")
+_MARK = re.compile(r"@@[a-z_]+(:[a-z0-9:._-]+)?@@")
+
+
+def plain_text(title: str, clean_html: str) -> str:
+    """What a reader sees of a page, as text: tags, URL placeholders and sample marks gone."""
+    text = _MARK.sub(" ", _TAG.sub(" ", clean_html))
+    return title + "\n" + " ".join(unescape(text).split())

@@ -10,6 +10,7 @@ adds documents with ``register_source(kind, label, provider)``; ``provider()`` r
 from __future__ import annotations
 
 import bisect
+import math
 import re
 import threading
 import time
@@ -39,6 +40,7 @@ MAX_QUERY = 200
 MAX_TERMS = 8
 PER_KIND = 20
 MAX_EXPANDED = 600
+_GENERIC_HEADINGS = {"Things to know", "What people build with it"}
 _WORD = re.compile(r"[a-z0-9]+")
 _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
@@ -90,8 +92,11 @@ def register_source(kind: str, label: str, provider: Callable[[], Iterable[Docum
 
 
 def _tokens(text: str) -> list[str]:
+    """Words as they occur (camel case split), then any whole word that is not one of them
+    (``exportcustomers``), so a query may name either."""
     parts = [w.lower() for w in _CAMEL.findall(text)]
-    return parts + _WORD.findall(text.lower())
+    known = set(parts)
+    return parts + [w for w in dict.fromkeys(_WORD.findall(text.lower())) if w not in known]
 
 
 @dataclass
@@ -101,20 +106,31 @@ class Index:
     postings: dict[str, dict[int, float]] = field(default_factory=dict)
     vocabulary: list[str] = field(default_factory=list)
 
-    def add(self, doc_id: int, text: str, weight: float) -> None:
-        for token in _tokens(text):
-            entry = self.postings.setdefault(token, {})
-            entry[doc_id] = entry.get(doc_id, 0.0) + weight
+    def add(self, doc_id: int, doc: Document) -> None:
+        """A word in the title counts most, one in a key (path, scope) next; in the text, how
+        often it appears counts, with diminishing weight (a long page does not win by length).
+        """
+        counts: dict[str, int] = {}
+        for token in _tokens(doc.text):
+            counts[token] = counts.get(token, 0) + 1
+        score = {token: math.log1p(n) for token, n in counts.items()}
+        for key in doc.keys:
+            for token in set(_tokens(key)):
+                score[token] = score.get(token, 0.0) + 4.0
+        for token in set(_tokens(doc.title)):
+            score[token] = score.get(token, 0.0) + 10.0
+        for token, value in score.items():
+            self.postings.setdefault(token, {})[doc_id] = value
 
     def _matching(self, term: str) -> dict[int, float]:
-        """Postings of every token starting with ``term`` (exact matches count double)."""
+        """Per document, its best token starting with ``term`` (an exact match counts more)."""
         found: dict[int, float] = {}
         i = bisect.bisect_left(self.vocabulary, term)
         while i < len(self.vocabulary) and self.vocabulary[i].startswith(term):
             token = self.vocabulary[i]
-            boost = 2.0 if token == term else 1.0
+            boost = 1.5 if token == term else 1.0
             for doc_id, weight in self.postings[token].items():
-                found[doc_id] = found.get(doc_id, 0.0) + weight * boost
+                found[doc_id] = max(found.get(doc_id, 0.0), weight * boost)
             i += 1
         return found
 
@@ -172,10 +188,7 @@ def build_index(sources: Iterable[_Source] | None = None) -> Index:
         for doc in source.provider():
             doc_id = len(index.documents)
             index.documents.append(doc)
-            index.add(doc_id, doc.title, 5.0)
-            for key in doc.keys:
-                index.add(doc_id, key, 3.0)
-            index.add(doc_id, doc.text, 1.0)
+            index.add(doc_id, doc)
     index.vocabulary = sorted(index.postings)
     return index
 
@@ -203,10 +216,18 @@ def current_index() -> Index:
 
 def _pages(faqs: bool) -> Iterable[Document]:
     from localtitan.portal.docs import all_pages
+    from localtitan.spec import load_manifest
 
+    tags: dict[str, set[str]] = {}
+    for op in load_manifest().operations:
+        tags.setdefault(op.module, set()).add(op.tag or op.resource)
     for p in all_pages():
-        if p.is_faq == faqs:
-            yield Document("faqs" if faqs else "docs", p.title, p.href, p.rendered.text)
+        if p.is_faq != faqs:
+            continue
+        # A page's headings, and a module page's records, say what it is about.
+        keys = [h.text for h in p.rendered.headings if h.text not in _GENERIC_HEADINGS]
+        keys += sorted(tags.get(p.module or "", ()))
+        yield Document("faqs" if faqs else "docs", p.title, p.href, p.rendered.text, tuple(keys))
 
 
 def _operation_documents() -> Iterable[Document]:
