@@ -11,9 +11,9 @@ import secrets
 from typing import Any
 
 import httpx
-from live_server import LiveServer
 
-from conftest import Watched, screenshot
+from .conftest import Watched, screenshot
+from .live_server import LiveServer
 
 PASSWORD = "journey password 1"
 
