@@ -81,7 +81,7 @@ def test_access_list_approve_decline(data_dir: Path) -> None:  # noqa: F811
                 form = access.RequestForm(
                     "Sam", email, "Sam Co", "", "developer", "A CRM sync.", (), True
                 )
-                made = await onboarding.submit(conn, form, frozenset(), audit.SYSTEM)
+                made, _ = await onboarding.submit(conn, form, frozenset(), audit.SYSTEM)
                 return made.reference
         finally:
             await db.close()
@@ -115,3 +115,22 @@ def test_quickstart_has_demo_portal_users(data_dir: Path) -> None:  # noqa: F811
     # A second start keeps the same users and passwords.
     again = cli._prepare(settings, True)
     assert again is not None and again["portal"] == portal
+
+
+def test_cli_changes_are_audited(data_dir: Path) -> None:  # noqa: F811
+    tenant = run_json(data_dir, "tenant", "create", "--name", "Audited Co")["id"]
+    made = run_json(data_dir, "app", "create", "--name", "Audited", "--scopes", "all")
+    connected = run_json(
+        data_dir, "app", "connect", "--app", str(made["id"]), "--tenant", str(tenant),
+        "--environment", "integration",
+    )  # fmt: skip
+    run(data_dir, "secret", "deactivate", "--client-id", connected["clientId"],
+        "--secret-id", str(connected["secretId"]))  # fmt: skip
+    log = run_json(data_dir, "audit")
+    assert [e["action"] for e in log][:3] == [
+        "secret.deactivated",
+        "connection.allowed",
+        "app.created",
+    ]
+    assert all(e["actor"] == "cli" for e in log)
+    assert connected["clientSecret"] not in str(log)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from localtitan.app import LocalTitan
-from localtitan.platform import access, audit, mailbox, onboarding, users
+from localtitan.platform import access, audit, mail, onboarding, users
 from localtitan.platform.environments import Environment
 from localtitan.platform.tenants import get_tenant
 
@@ -58,10 +58,9 @@ async def test_approval_makes_a_tenant_an_account_and_a_mail(app: LocalTitan) ->
     rt = app.runtime
     actor = audit.Actor("operator@localtitan.example", "127.0.0.1")
     async with rt.db.begin() as conn:
-        request = await onboarding.submit(conn, _form(), MODULES, actor)
+        request, receipt = await onboarding.submit(conn, _form(), MODULES, actor)
     assert request.reference.startswith("LTA-") and request.status == "pending"
-    receipt = mailbox.sent_mails("riley@builder.example")[-1]
-    assert request.reference in receipt.subject
+    assert request.reference in receipt.subject and receipt.to == "riley@builder.example"
     approval = await onboarding.approve(
         rt.db,
         rt.manifest,
@@ -70,6 +69,7 @@ async def test_approval_makes_a_tenant_an_account_and_a_mail(app: LocalTitan) ->
         actor=actor,
         base_url="http://portal.test",
         seed=False,
+        smtp_url=None,
     )
     async with rt.db.begin() as conn:
         tenant = await get_tenant(conn, approval.tenant_id)
@@ -83,9 +83,10 @@ async def test_approval_makes_a_tenant_an_account_and_a_mail(app: LocalTitan) ->
         (users.Role.TENANT_ADMIN, approval.tenant_id, "integration"),
     }
     assert entries[0].action == "access.approved" and entries[0].address == "127.0.0.1"
-    mail = mailbox.sent_mails("riley@builder.example")[-1]
-    assert str(approval.tenant_id) in mail.body and "http://portal.test/signin" in mail.body
-    link = next(w for w in mail.body.split() if "/reset-password?token=" in w)
+    sent = (await mail.outbox(rt.db, to="riley@builder.example", limit=1))[0]
+    assert sent.kind == "accounts.access-approved"
+    assert str(approval.tenant_id) in sent.body and "http://portal.test/signin" in sent.body
+    link = next(w for w in sent.body.split() if "/reset-password?token=" in w)
     async with rt.db.begin() as conn:
         token = link.split("token=", 1)[1]
         found = await users.user_for_reset_token(conn, rt.server_key, token)
@@ -95,9 +96,11 @@ async def test_approval_makes_a_tenant_an_account_and_a_mail(app: LocalTitan) ->
 async def test_decline(app: LocalTitan) -> None:
     rt = app.runtime
     async with rt.db.begin() as conn:
-        request = await onboarding.submit(
+        request, _ = await onboarding.submit(
             conn, _form(email="other@builder.example"), MODULES, audit.SYSTEM
         )
-        done = await onboarding.decline(conn, request.id, actor=audit.CLI, reason="No site")
+        done, message = await onboarding.decline(
+            conn, request.id, actor=audit.CLI, reason="No site"
+        )
     assert done.status == "declined" and done.tenant_id is None
-    assert "No site" in mailbox.sent_mails("other@builder.example")[-1].body
+    assert "No site" in message.text and message.to == "other@builder.example"

@@ -9,12 +9,25 @@ import secrets
 import httpx
 
 from localtitan.app import LocalTitan
-from localtitan.platform import users
+from localtitan.platform import mail, users
 from localtitan.platform.environments import Environment
 from localtitan.platform.tenants import create_tenant
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 PASSWORD = "portal-test-password"
+
+
+async def last_mail(app: LocalTitan, to: str) -> str:
+    """The body of the newest outbox mail to ``to``."""
+    found = await mail.outbox(app.runtime.db, to=to, limit=1)
+    assert found, f"no mail to {to}"
+    return found[0].body
+
+
+def link_in(body: str, marker: str = "/reset-password?token=") -> str:
+    """The path of the first link in a mail that contains ``marker``."""
+    url = next(w for w in body.split() if marker in w)
+    return "/" + url.split("://", 1)[1].split("/", 1)[1]
 
 
 def csrf_of(page: str) -> str:

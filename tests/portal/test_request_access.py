@@ -7,10 +7,9 @@ import dataclasses
 
 import httpx
 import pytest
-from accounts_kit import csrf, new_user, sign_in
+from accounts_kit import csrf, last_mail, link_in, new_user, sign_in
 
 from localtitan.app import LocalTitan
-from localtitan.platform import mailbox
 from localtitan.platform.users import Role
 
 FORM = {
@@ -42,10 +41,9 @@ async def test_errors_next_to_fields(app: LocalTitan, client: httpx.AsyncClient)
     assert 'value="Riley Dev"' in r.text
 
 
-async def _set_password_from_mail(client: httpx.AsyncClient, email: str) -> str:
-    mail = mailbox.sent_mails(email)[-1]
-    link = next(w for w in mail.body.split() if "/reset-password?token=" in w)
-    path = link.split("http://testserver", 1)[1]
+async def _set_password_from_mail(app: LocalTitan, client: httpx.AsyncClient, email: str) -> str:
+    body = await last_mail(app, email)
+    path = link_in(body)
     token = await csrf(client, path)
     done = await client.post(
         "/reset-password",
@@ -57,7 +55,7 @@ async def _set_password_from_mail(client: httpx.AsyncClient, email: str) -> str:
         },
     )
     assert done.status_code == 200, done.text[:1000]
-    return mail.body
+    return body
 
 
 @pytest.fixture
@@ -71,7 +69,7 @@ async def test_auto_approval_to_sign_in(app: LocalTitan, client: httpx.AsyncClie
     r = await client.post("/request-access", data=_form("b", token))
     assert r.status_code == 200 and "LTA-" in r.text and "ready" in r.text
     email = FORM["email"].format(n="b")  # type: ignore[attr-defined]
-    body = await _set_password_from_mail(client, email)
+    body = await _set_password_from_mail(app, client, email)
     assert "Integration tenant id:" in body
     signed = await sign_in(client, email, "my own password")
     assert signed.status_code == 303 and signed.headers["location"] == "/my-apps"

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import httpx
-from accounts_kit import PASSWORD, csrf, new_tenant, new_user, sign_in
+from accounts_kit import PASSWORD, csrf, last_mail, link_in, new_tenant, new_user, sign_in
 
 from localtitan.app import LocalTitan
-from localtitan.platform import mailbox
 from localtitan.platform.users import Role
 
 
@@ -91,9 +90,7 @@ async def test_password_reset_by_mailed_link(app: LocalTitan, client: httpx.Asyn
         "/forgot-password", data={"email": "ghost@portal.example", "csrf_token": token}
     )
     assert unknown.status_code == 200 and "If an account uses that email" in unknown.text
-    mail = mailbox.sent_mails(user.email)[-1]
-    link = next(w for w in mail.body.split() if "/reset-password?token=" in w)
-    path = link.split("http://testserver", 1)[1]
+    path = link_in(await last_mail(app, user.email))
     page = await client.get(path)
     assert page.status_code == 200 and user.email in page.text
     reset_token = path.split("token=", 1)[1]

@@ -299,6 +299,7 @@ def access_approve(
                 actor=audit.CLI,
                 base_url=settings.base_url,
                 seed=seed,
+                smtp_url=settings.smtp_url,
             )
         finally:
             await db.close()
@@ -328,11 +329,20 @@ def access_decline(
     """Decline an access request; the requester is mailed."""
     settings = _settings(data_dir, database_url)
 
-    async def go(conn: Any) -> access.AccessRequest:
+    async def go(conn: Any) -> tuple[access.AccessRequest, Any]:
         found = await _find(conn, reference)
         return await onboarding.decline(conn, found.id, actor=audit.CLI, reason=reason)
 
-    done = _run(settings, go)
+    done, message = _run(settings, go)
+
+    async def send() -> None:
+        db = open_database(settings.resolved_database_url)
+        try:
+            await onboarding.deliver(db, settings.smtp_url, message)
+        finally:
+            await db.close()
+
+    asyncio.run(send())
     if as_json:
         _print_json(_request_json(done))
     else:

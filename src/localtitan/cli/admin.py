@@ -24,7 +24,7 @@ from localtitan.cli._common import (
     tenant_app,
 )
 from localtitan.platform import apps as app_registry
-from localtitan.platform import credentials
+from localtitan.platform import audit, credentials
 from localtitan.platform.environments import ENVIRONMENTS
 from localtitan.platform.server_key import load_server_key
 from localtitan.platform.tenants import create_tenant, list_tenants
@@ -115,12 +115,18 @@ def app_create(
         chosen = app_registry.parse_scopes(scopes, known)
     except app_registry.AppError as exc:
         _fail(str(exc))
-    created = _run(
-        settings,
-        lambda conn: app_registry.create_app(
+
+    async def create(conn: Any) -> app_registry.App:
+        made = await app_registry.create_app(
             conn, name=name, organization=organization, scopes=chosen, tenant_ids=tenant or ()
-        ),
-    )
+        )
+        await audit.record(
+            conn, audit.CLI, "app.created", app_id=made.id, name=made.name,
+            scopes=sorted(made.scopes), tenants=sorted(made.tenant_ids),
+        )  # fmt: skip
+        return made
+
+    created = _run(settings, create)
     if as_json:
         _print_json(_app_json(created))
     else:
@@ -173,12 +179,18 @@ def app_connect(
     settings = _settings(data_dir, database_url)
     env = _env(environment)
     server_key = load_server_key(settings.data_dir)
-    connection, issued = _run(
-        settings,
-        lambda conn: credentials.connect_app(
+
+    async def connect(conn: Any) -> tuple[credentials.Connection, credentials.IssuedSecret]:
+        made = await credentials.connect_app(
             conn, server_key, app_id=app_id, tenant_id=tenant, environment=env
-        ),
-    )
+        )
+        await audit.record(
+            conn, audit.CLI, "connection.allowed", tenant_id=tenant, app_id=app_id,
+            environment=env.value, clientId=made[0].client_id,
+        )  # fmt: skip
+        return made
+
+    connection, issued = _run(settings, connect)
     out = {
         "clientId": connection.client_id,
         "clientSecret": issued.secret,
@@ -214,7 +226,13 @@ def secret_create(
     """Make a new secret for a connection (at most two active); prints it once."""
     settings = _settings(data_dir, database_url)
     server_key = load_server_key(settings.data_dir)
-    issued = _run(settings, lambda conn: credentials.create_secret(conn, server_key, client_id))
+
+    async def create(conn: Any) -> credentials.IssuedSecret:
+        made = await credentials.create_secret(conn, server_key, client_id)
+        await audit.record(conn, audit.CLI, "secret.created", clientId=client_id, secretId=made.id)
+        return made
+
+    issued = _run(settings, create)
     if as_json:
         _print_json(
             {"clientId": issued.client_id, "secretId": issued.id, "clientSecret": issued.secret}
@@ -256,7 +274,15 @@ def _set_secret(
 ) -> None:
     settings = _settings(data_dir, database_url)
     change = credentials.restore_secret if active else credentials.deactivate_secret
-    _run(settings, lambda conn: change(conn, client_id, secret_id))
+
+    async def go(conn: Any) -> None:
+        await change(conn, client_id, secret_id)
+        await audit.record(
+            conn, audit.CLI, "secret.restored" if active else "secret.deactivated",
+            clientId=client_id, secretId=secret_id,
+        )  # fmt: skip
+
+    _run(settings, go)
     if as_json:
         _print_json({"clientId": client_id, "secretId": secret_id, "active": active})
     else:

@@ -303,6 +303,7 @@ def tenant_refresh_integration(
     """Replace a tenant's integration records with a copy of its production records (one
     transaction; ids kept; credentials untouched)."""
     from localtitan.demo import schedule
+    from localtitan.platform import audit
     from localtitan.snapshots.refresh import refresh_integration
 
     settings = _settings(data_dir, database_url)
@@ -316,10 +317,16 @@ def tenant_refresh_integration(
         out: dict[str, Any] = {"tenantId": tenant}
         if stop:
             out["scheduleRemoved"] = await schedule.clear_schedule(db, tenant)
+            async with db.begin() as conn:
+                await audit.record(
+                    conn, audit.CLI, "refresh.scheduled", tenant_id=tenant, every="off"
+                )
             return out
         out["refresh"] = (await refresh_integration(db, tenant_id=tenant)).as_json()
         if seconds is not None:
             out["schedule"] = (await schedule.set_schedule(db, tenant, seconds)).as_json()
+        async with db.begin() as conn:
+            await audit.record(conn, audit.CLI, "refresh.run", tenant_id=tenant, every=every)
         return out
 
     out = _with_db(settings, go)

@@ -3,7 +3,7 @@ environment; an operator (or the server, with auto-approve) approves or declines
 
 Approval creates an integration-only tenant, a user for the requester who is its developer and
 tenant admin, and the mail that tells them. Mails are returned, not sent: the caller hands them
-to the outbox in the same transaction.
+to ``localtitan.platform.mail.send`` once the transaction has committed.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from localtitan.platform.environments import Environment
+from localtitan.platform.mail import Mail
 from localtitan.platform.tenants import create_tenant
 from localtitan.platform.users import (
     Role,
@@ -35,7 +36,6 @@ __all__ = [
     "AccessError",
     "AccessRequest",
     "Approval",
-    "Mail",
     "RequestForm",
     "approve_request",
     "check_request",
@@ -64,13 +64,6 @@ class AccessError(ValueError):
     def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.fields = fields or {}
-
-
-@dataclass(frozen=True)
-class Mail:
-    to: str
-    subject: str
-    body: str
 
 
 @dataclass(frozen=True)
@@ -209,9 +202,10 @@ async def submit_request(
     found = await get_request(conn, int(result.inserted_primary_key[0]))  # type: ignore[index]
     assert found is not None
     mail = Mail(
-        found.email,
-        f"We received your access request {reference}",
-        f"Hello {found.name},\n\nYour request for an integration environment for "
+        to=found.email,
+        kind="accounts.access-received",
+        subject=f"We received your access request {reference}",
+        text=f"Hello {found.name},\n\nYour request for an integration environment for "
         f"{found.company} has the reference {reference}. We will write again when it has "
         "been reviewed.\n",
     )
@@ -301,9 +295,10 @@ async def approve_request(
         else f"Choose your password here (the link works for a day): {password_link(user)}"
     )
     mail = Mail(
-        found.email,
-        f"Your integration environment is ready ({found.reference})",
-        f"Hello {found.name},\n\nYour access request {found.reference} was approved.\n\n"
+        to=found.email,
+        kind="accounts.access-approved",
+        subject=f"Your integration environment is ready ({found.reference})",
+        text=f"Hello {found.name},\n\nYour access request {found.reference} was approved.\n\n"
         f"Integration tenant id: {tenant.id}\n"
         f"Portal sign-in: {signin_url}\n"
         f"Email: {found.email}\n{how}\n",
@@ -324,8 +319,9 @@ async def decline_request(
     assert done is not None
     why = f"\nReason: {reason.strip()[:1000]}\n" if reason.strip() else ""
     mail = Mail(
-        found.email,
-        f"Your access request {found.reference}",
-        f"Hello {found.name},\n\nYour access request {found.reference} was declined.{why}",
+        to=found.email,
+        kind="accounts.access-declined",
+        subject=f"Your access request {found.reference}",
+        text=f"Hello {found.name},\n\nYour access request {found.reference} was declined.{why}",
     )
     return done, mail

@@ -82,9 +82,10 @@ async def request_access(request: Request) -> Response:
     known = frozenset(runtime.manifest.modules)
     try:
         async with runtime.db.begin() as conn:
-            made = await onboarding.submit(conn, form, known, session.actor(request, None))
+            made, receipt = await onboarding.submit(conn, form, known, session.actor(request, None))
     except access.AccessError as exc:
         return _form_page(request, form, errors=exc.fields, status=400)
+    await onboarding.deliver(runtime.db, runtime.settings.smtp_url, receipt)
     approved = False
     if runtime.settings.approves_access_at_once:
         await onboarding.approve(
@@ -95,6 +96,7 @@ async def request_access(request: Request) -> Response:
             actor=audit.Actor("auto-approve", session.client_address(request)),
             base_url=str(request.base_url).rstrip("/"),
             seed=runtime.settings.seed_demo,
+            smtp_url=runtime.settings.smtp_url,
         )
         approved = True
     return session.page(
@@ -153,12 +155,14 @@ async def operator_decide(request: Request) -> Response:
                 actor=who,
                 base_url=str(request.base_url).rstrip("/"),
                 seed=runtime.settings.seed_demo,
+                smtp_url=runtime.settings.smtp_url,
             )
         elif request.path_params["action"] == "decline":
             async with runtime.db.begin() as conn:
-                await onboarding.decline(
+                _, message = await onboarding.decline(
                     conn, request_id, actor=who, reason=text(form, "reason", 1000)
                 )
+            await onboarding.deliver(runtime.db, runtime.settings.smtp_url, message)
         else:
             return error_page(request, 404)
     except access.AccessError as exc:

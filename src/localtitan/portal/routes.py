@@ -25,9 +25,9 @@ AREAS = (
     home,
     docs,
     search,
+    accounts,
     reference,
     releases,
-    accounts,
 )
 
 routes: list[BaseRoute] = [route for area in AREAS for route in area.routes]

@@ -10,9 +10,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from localtitan.platform import audit, onboarding, users
-from localtitan.platform.access import Mail
 from localtitan.platform.environments import Environment
-from localtitan.platform.mailbox import send_mail
+from localtitan.platform.mail import Mail
 from localtitan.portal import session
 from localtitan.portal.forms import read_form, safe_next, see_other, text
 
@@ -154,24 +153,25 @@ async def forgot_password(request: Request) -> Response:
     if await session.signin_throttled(request, email) is None:
         await session.signin_failed(request, email)
         runtime = request.app.state.runtime
+        message = None
         async with runtime.db.begin() as conn:
             user = await users.find_user(conn, email)
             if user is not None and user.active:
                 base = str(request.base_url).rstrip("/")
                 link = onboarding.password_link(runtime.server_key, base, user)
-                await send_mail(
-                    conn,
-                    Mail(
-                        user.email,
-                        "Reset your localtitan portal password",
-                        f"Hello {user.name},\n\nChoose a new password here (the link works "
-                        f"for a day, once): {link}\n\nIf you did not ask for this, ignore "
-                        "this mail.\n",
-                    ),
+                message = Mail(
+                    to=user.email,
+                    kind="accounts.password-reset",
+                    subject="Reset your localtitan portal password",
+                    text=f"Hello {user.name},\n\nChoose a new password here (the link works "
+                    f"for a day, once): {link}\n\nIf you did not ask for this, ignore "
+                    "this mail.\n",
                 )
                 await audit.record(
                     conn, session.actor(request, None), "user.reset-requested", userId=user.id
                 )
+        if message is not None:
+            await onboarding.deliver(runtime.db, runtime.settings.smtp_url, message)
     # The same answer whether or not the email has an account.
     ctx["sent"] = True
     return session.page(request, "accounts/forgot.html", ctx, account=None)
