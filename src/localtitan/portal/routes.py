@@ -14,6 +14,7 @@ from localtitan.portal import (
     accounts,
     docs,
     home,
+    request_logs,
     search,
     static,
 )
@@ -24,6 +25,7 @@ AREAS = (
     docs,
     search,
     accounts,
+    request_logs,
 )
 
 routes: list[BaseRoute] = [route for area in AREAS for route in area.routes]
