@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -195,3 +196,28 @@ async def test_long_bodies_are_cut_to_the_configured_size(
         assert len(row["response_body"]) <= 64
     finally:
         await application.shutdown()
+
+
+async def test_each_worker_writes_its_own_batches_to_the_shared_database(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(RequestLog, "flush_interval", 3600.0)
+    workers = [LocalTitan(Runtime(settings)), LocalTitan(Runtime(settings))]
+    for worker in workers:
+        await worker.startup()
+    try:
+        creds = await make_creds(workers[0].runtime)
+        for n, worker in enumerate(workers):
+            transport = httpx.ASGITransport(app=worker)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                headers = await creds.headers(client)
+                for _ in range(n + 2):
+                    await client.get(creds.api(CUSTOMERS), headers=headers)
+        assert [w.runtime.request_log.queued for w in workers] == [3, 4]
+        # Both flush at once, as two processes would.
+        written = await asyncio.gather(*(w.runtime.request_log.flush() for w in workers))
+        assert written == [3, 4]
+        assert len(await rows_of(workers[1], client_id=creds.client_id)) == 7
+    finally:
+        for worker in workers:
+            await worker.shutdown()
