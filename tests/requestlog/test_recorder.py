@@ -221,3 +221,22 @@ async def test_each_worker_writes_its_own_batches_to_the_shared_database(
     finally:
         for worker in workers:
             await worker.shutdown()
+
+
+async def test_a_wrong_secret_for_a_real_client_is_in_that_apps_log(
+    app: LocalTitan, client: httpx.AsyncClient, creds: Creds
+) -> None:
+    r = await client.post(
+        creds.token_url,
+        data={
+            "grant_type": "client_credentials",
+            "client_id": creds.client_id,
+            "client_secret": "not-the-secret",
+        },
+    )
+    assert r.status_code == 400
+    await app.runtime.request_log.flush()
+    rows = await rows_of(app, app_id=creds.app_id)
+    assert [(x["status"], x["tenant_id"], x["area"]) for x in rows] == [
+        (400, creds.tenant_id, "auth")
+    ]

@@ -147,6 +147,11 @@ async def token(request: Request, runtime: Runtime, env: Environment, prefix: st
                 granted = await scopes_of(conn, identity.app_id, identity.scope_version)
                 _scope_sets[scope_key] = granted
     if identity is None or granted is None:
+        if facts is not None:
+            # A wrong secret for a real client id belongs in that app's request log.
+            known = await runtime.client(client_id)
+            if known is not None:
+                facts.tenant_id, facts.app_id = known.tenant_id, known.app_id
         wait = await runtime.limiter.hit(throttle_key, FAILED_ATTEMPTS_PER_MINUTE, 60)
         if wait is not None:
             return _throttled(wait)
