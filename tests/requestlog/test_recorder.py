@@ -240,3 +240,24 @@ async def test_a_wrong_secret_for_a_real_client_is_in_that_apps_log(
     assert [(x["status"], x["tenant_id"], x["area"]) for x in rows] == [
         (400, creds.tenant_id, "auth")
     ]
+
+
+async def test_a_nul_anywhere_in_a_request_does_not_lose_the_batch(
+    app: LocalTitan, client: httpx.AsyncClient, creds: Creds
+) -> None:
+    headers = await creds.headers(client)
+    await client.get(creds.api(CUSTOMERS) + "%00x", headers=headers)
+    await client.get(creds.api(CUSTOMERS) + "?name=a%00b", headers=headers)
+    await client.post(
+        creds.api(CUSTOMERS),
+        headers={**headers, "content-type": "application/json"},
+        content=b'{"name": "a\\u0000b", "raw": "\x00"}',
+    )
+    await client.get(creds.api(CUSTOMERS), headers=headers)
+    assert await app.runtime.request_log.flush() == 5
+    assert app.runtime.request_log.lost == 0
+    rows = await rows_of(app, client_id=creds.client_id, area="api")
+    assert [r["status"] for r in rows] == [400, 400, 200]
+    assert rows[0]["query"] == "name=a%00b" and "\x00" not in rows[1]["request_body"]
+    cut = await rows_of(app, path=creds.api(CUSTOMERS) + "\\u0000x")
+    assert [r["status"] for r in cut] == [404]
