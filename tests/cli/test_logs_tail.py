@@ -74,3 +74,35 @@ def test_tail_explains_bad_filters(tmp_path: Any, args: list[str], message: str)
     result = CliRunner().invoke(cli, ["logs", "tail", "--data-dir", str(tmp_path), *args])
     assert result.exit_code == 1
     assert message in result.output
+
+
+def test_the_terminal_line_reads_at_a_glance() -> None:
+    from rich.console import Console
+
+    from localtitan.cli.logs import _line
+    from localtitan.requestlog.queries import LogEntry
+
+    entry = LogEntry(
+        id=1,
+        time_ms=0,
+        environment="integration",
+        area="api",
+        tenant_id=5,
+        app_id=2,
+        client_id="cid.x",
+        method="GET",
+        path="/api/x/[bold]",
+        operation_id="Jobs_Get",
+        query="page=2",
+        status=404,
+        latency_ms=3.25,
+        trace_id="abc",
+        request_size=0,
+        response_size=1234,
+    )
+    console = Console(record=True, width=200)
+    console.print(_line(entry))
+    text = console.export_text()
+    assert "00:00:00.000 404 GET" in text
+    assert "/api/x/[bold]?page=2" in text  # markup in a path is shown, not applied
+    assert "3.2 ms 1,234 B integration op=Jobs_Get tenant=5 app=2 trace=abc" in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -195,3 +196,68 @@ async def test_long_bodies_are_cut_to_the_configured_size(
         assert len(row["response_body"]) <= 64
     finally:
         await application.shutdown()
+
+
+async def test_each_worker_writes_its_own_batches_to_the_shared_database(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(RequestLog, "flush_interval", 3600.0)
+    workers = [LocalTitan(Runtime(settings)), LocalTitan(Runtime(settings))]
+    for worker in workers:
+        await worker.startup()
+    try:
+        creds = await make_creds(workers[0].runtime)
+        for n, worker in enumerate(workers):
+            transport = httpx.ASGITransport(app=worker)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                headers = await creds.headers(client)
+                for _ in range(n + 2):
+                    await client.get(creds.api(CUSTOMERS), headers=headers)
+        assert [w.runtime.request_log.queued for w in workers] == [3, 4]
+        # Both flush at once, as two processes would.
+        written = await asyncio.gather(*(w.runtime.request_log.flush() for w in workers))
+        assert written == [3, 4]
+        assert len(await rows_of(workers[1], client_id=creds.client_id)) == 7
+    finally:
+        for worker in workers:
+            await worker.shutdown()
+
+
+async def test_a_wrong_secret_for_a_real_client_is_in_that_apps_log(
+    app: LocalTitan, client: httpx.AsyncClient, creds: Creds
+) -> None:
+    r = await client.post(
+        creds.token_url,
+        data={
+            "grant_type": "client_credentials",
+            "client_id": creds.client_id,
+            "client_secret": "not-the-secret",
+        },
+    )
+    assert r.status_code == 400
+    await app.runtime.request_log.flush()
+    rows = await rows_of(app, app_id=creds.app_id)
+    assert [(x["status"], x["tenant_id"], x["area"]) for x in rows] == [
+        (400, creds.tenant_id, "auth")
+    ]
+
+
+async def test_a_nul_anywhere_in_a_request_does_not_lose_the_batch(
+    app: LocalTitan, client: httpx.AsyncClient, creds: Creds
+) -> None:
+    headers = await creds.headers(client)
+    await client.get(creds.api(CUSTOMERS) + "%00x", headers=headers)
+    await client.get(creds.api(CUSTOMERS) + "?name=a%00b", headers=headers)
+    await client.post(
+        creds.api(CUSTOMERS),
+        headers={**headers, "content-type": "application/json"},
+        content=b'{"name": "a\\u0000b", "raw": "\x00"}',
+    )
+    await client.get(creds.api(CUSTOMERS), headers=headers)
+    assert await app.runtime.request_log.flush() == 5
+    assert app.runtime.request_log.lost == 0
+    rows = await rows_of(app, client_id=creds.client_id, area="api")
+    assert [r["status"] for r in rows] == [400, 400, 200]
+    assert rows[0]["query"] == "name=a%00b" and "\x00" not in rows[1]["request_body"]
+    cut = await rows_of(app, path=creds.api(CUSTOMERS) + "\\u0000x")
+    assert [r["status"] for r in cut] == [404]

@@ -157,6 +157,11 @@ async def token(request: Request, runtime: Runtime, env: Environment, prefix: st
                 granted = await scopes_of(conn, identity.app_id, identity.scope_version)
                 _scope_sets[scope_key] = granted
     if identity is None or granted is None:
+        if facts is not None:
+            # A wrong secret for a real client id belongs in that app's request log.
+            known = await runtime.client(client_id)
+            if known is not None:
+                facts.tenant_id, facts.app_id = known.tenant_id, known.app_id
         wait = max(
             await limiter.penalize(pair_key, CLIENT_FAILURES) or 0,
             await limiter.penalize(address_key, ADDRESS_FAILURES) or 0,

@@ -16,6 +16,7 @@ from localtitan.portal import (
     home,
     reference,
     releases,
+    request_logs,
     search,
     static,
 )
@@ -28,6 +29,7 @@ AREAS = (
     accounts,
     reference,
     releases,
+    request_logs,
 )
 
 routes: list[BaseRoute] = [route for area in AREAS for route in area.routes]

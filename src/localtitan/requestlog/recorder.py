@@ -56,6 +56,11 @@ _MAX_QUERY = 4000
 _DAY_MS = 86_400_000
 
 
+def _no_nul(text: str) -> str:
+    # PostgreSQL refuses a NUL in text, and one such request would lose its whole batch.
+    return text.replace("\x00", "\\u0000") if "\x00" in text else text
+
+
 def _content_type(headers: list[tuple[bytes, bytes]] | None) -> str:
     for name, value in headers or ():
         if name.lower() == b"content-type":
@@ -75,7 +80,7 @@ def _body_text(raw: bytes | None, size: int, limit: int, content_type: str) -> s
         if size <= len(cut) or exc.start < len(cut) - 3:
             return f"[{size:,} bytes of {content_type or 'binary data'}, not shown]"
         text = cut[: exc.start].decode("utf-8")
-    return redact_text(text)[:limit]
+    return _no_nul(redact_text(text)[:limit])
 
 
 class RequestLog:
@@ -229,11 +234,11 @@ class RequestLog:
             "area": area,
             "tenant_id": facts.tenant_id,
             "app_id": facts.app_id,
-            "client_id": redact_text(facts.client_id)[:100] if facts.client_id else None,
+            "client_id": _no_nul(redact_text(facts.client_id)[:100]) if facts.client_id else None,
             "method": method[:16],
-            "path": path[:_MAX_PATH],
+            "path": _no_nul(path[:_MAX_PATH]),
             "operation_id": facts.operation_id,
-            "query": query_text or None,
+            "query": _no_nul(query_text) or None,
             "status": status,
             "latency_ms": round(latency_ms, 3),
             "trace_id": facts.trace_id,

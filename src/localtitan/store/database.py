@@ -56,8 +56,10 @@ class Database:
         statistics describe; a small tenant seeded beside a big one changes nothing the
         planner needs. Otherwise ``PRAGMA optimize`` refreshes what has drifted.
         PostgreSQL's ANALYZE samples a fixed number of rows, so any load refreshes it.
+        ANALYZE writes: on SQLite it takes the write lock up front (as ``begin()`` does), or a
+        concurrent writer (the request log's flusher) makes it fail with "database is locked".
         """
-        async with self.engine.connect() as conn:
+        async with self._writer.connect() as conn:
             if self.is_sqlite:
                 described = await _sqlite_described_records(conn)
                 if described is None or added * _REANALYZE_FRACTION >= max(described, 1):
