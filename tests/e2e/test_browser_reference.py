@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from live_server import LiveServer
-
-from conftest import SCREENSHOTS, Watched, screenshot
+from .conftest import SCREENSHOTS, Watched, screenshot
+from .live_server import LiveServer
 
 CUSTOMERS_ANCHOR = "#operation/Customers_GetList"
 

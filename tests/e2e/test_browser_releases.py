@@ -9,9 +9,8 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from live_server import LiveServer
-
-from conftest import Watched, screenshot
+from .conftest import Watched, screenshot
+from .live_server import LiveServer
 
 # The installed command, as a person runs it.
 CLI = [str(Path(sys.executable).parent / "localtitan")]
