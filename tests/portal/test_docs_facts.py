@@ -8,7 +8,7 @@ from html import unescape
 import httpx
 
 from localtitan import settings as settings_module
-from localtitan.auth.token_endpoint import FAILED_ATTEMPTS_PER_MINUTE
+from localtitan.auth.token_endpoint import ADDRESS_FAILURES, CLIENT_FAILURES
 from localtitan.auth.tokens import TOKEN_LIFETIME
 from localtitan.engine.generic import DEFAULT_PAGE_SIZE, EXPORT_PAGE_SIZE, MAX_PAGE_SIZE
 from localtitan.portal.docs import page
@@ -56,7 +56,9 @@ def test_limits_and_paging_numbers() -> None:
     assert f"{settings_module.DEFAULT_RATE_LIMIT} a second" in limits
     report_limit = getattr(settings_module, "DEFAULT_REPORT_LIMIT", 5)
     assert f"{report_limit} runs of the same report a minute" in limits
-    assert f"{FAILED_ATTEMPTS_PER_MINUTE} a minute per client id" in limits
+    assert f"{CLIENT_FAILURES.free} free per client id and address" in limits
+    assert f"({ADDRESS_FAILURES.free} per address)" in limits
+    assert f"up to {CLIENT_FAILURES.cap // 60} minutes" in limits
     assert re.search(rf"pageSize\s+{DEFAULT_PAGE_SIZE}\s+1 to {MAX_PAGE_SIZE}\b", limits)
     assert "includeTotal" in limits
     faq = _text("faqs-apis-app-keys-client-keys")
