@@ -92,7 +92,9 @@ def test_slash_focuses_search_and_finds_export(page: Watched) -> None:
     assert all("/export/" in w for w in where)
     screenshot(page, "search-export")
     # More than a page of operations match: "Show all" lists every export operation.
-    page.page.get_by_role("link", name="Show all").last.click()
+    page.page.locator('section[aria-labelledby="kind-operations"]').get_by_role(
+        "link", name="Show all"
+    ).click()
     ops = page.page.locator("#kind-operations + ol a.hit-title").all_inner_texts()
     assert "ExportCustomers_GetCustomers" in ops
     assert len(ops) > 50
