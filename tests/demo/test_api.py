@@ -129,3 +129,27 @@ async def test_references_named_by_nested_objects_filter_lists(
     url = f"/sales/v2/tenant/{{tenant}}/estimates?soldById={seller}&pageSize=200"
     sold = (await _get(client, h, creds.api(url)))["data"]
     assert sold and {e["soldBy"] for e in sold} == {seller}
+
+
+async def test_every_demo_call_names_its_job_type(
+    app: LocalTitan, client: httpx.AsyncClient, backend: str
+) -> None:
+    """ServiceTitan's v2 calls require a job type with a name on every call, booked or not."""
+    creds = await small_tenant(app, backend)
+    h = await creds.headers(client)
+    job_types = await _get(client, h, creds.api("/jpm/v2/tenant/{tenant}/job-types?pageSize=500"))
+    known = {t["id"]: t["name"] for t in job_types["data"]}
+    seen, page, unbooked = 0, 1, 0
+    while True:
+        calls = await _get(
+            client, h, creds.api(f"/telecom/v2/tenant/{{tenant}}/calls?pageSize=200&page={page}")
+        )
+        for call in calls["data"]:
+            kind = call["type"]
+            assert kind["name"] and known.get(kind["id"]) == kind["name"], call["id"]
+            unbooked += call["leadCall"]["callType"] != "Booked"
+        seen += len(calls["data"])
+        if not calls["hasMore"]:
+            break
+        page += 1
+    assert seen > 100 and unbooked > 10

@@ -1,6 +1,7 @@
 """The whole accounts journey in real Chromium: Request Access -> approval -> set a password
 from the mailed link -> sign in -> API terms -> create an app with scopes and the new tenant ->
-the tenant admin connects it and gets a secret -> token and API call succeed -> a scope change
+the tenant admin connects it and gets a secret -> token and API call succeed -> the call shows
+in the app's request log (no secret or token in its detail) and usage report -> a scope change
 makes version 2, the admin upgrades, a call needing the new scope succeeds -> disabling makes
 calls fail -> deleting the app revokes its key."""
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from typing import Any
 
 import httpx
@@ -32,6 +34,20 @@ def _call(origin: str, token: str, app_key: str, path: str) -> httpx.Response:
         headers={"Authorization": token, "ST-App-Key": app_key},
         timeout=10,
     )
+
+
+def _logged_row(page: Watched, logs_url: str, path: str, timeout: float = 10.0) -> Any:
+    """The log row of a call to ``path``, reloading until the background flusher has written
+    it (about every half second) or ``timeout`` seconds have passed."""
+    p = page.page
+    row = p.locator("table.request-log tr", has_text=path).first
+    deadline = time.monotonic() + timeout
+    while True:
+        page.goto(logs_url)
+        if row.count() or time.monotonic() > deadline:
+            assert row.count(), f"no request to {path} in the log after {timeout} s"
+            return row
+        p.wait_for_timeout(250)
 
 
 def _mail_to(page: Any, email: str) -> Any:
@@ -113,6 +129,53 @@ def test_request_access_to_a_revoked_key(page: Watched, live_server: LiveServer)
     jobs = f"/jpm/v2/tenant/{tenant}/jobs"
     assert _call(origin, token, app_key, customers).status_code == 200
     assert _call(origin, token, app_key, jobs).status_code == 403
+
+    # The developer sees the call in the app's request log, from My Apps.
+    page.goto("/my-apps")
+    p.click("li:has-text('Journey Board') >> text=Request Log")
+    logs_url = p.url.removeprefix(origin)
+    assert logs_url == app_url.removeprefix(origin) + "/logs"
+    row = _logged_row(page, logs_url, "/api-integration" + customers)
+    cells = [c.strip() for c in row.locator("td").all_inner_texts()]
+    assert cells[1:5] == ["200", "GET", "/api-integration" + customers, "Customers_GetList"]
+    assert cells[5:7] == [str(tenant), "Integration"]
+    denied = p.locator("table.request-log tr", has_text=jobs).first
+    assert [c.strip() for c in denied.locator("td").all_inner_texts()][1:3] == ["403", "GET"]
+    screenshot(page, "accounts-request-log")
+
+    # Its detail view: what was received, with the token and the app key cut out.
+    row.locator("a").first.click()
+    detail = p.inner_text("main")
+    assert f"GET /api-integration{customers} → 200" in detail
+    assert "Customers_GetList" in detail and client_id in detail
+    auth = p.locator("table.headers tr", has_text="authorization").first
+    assert auth.locator("td").inner_text().strip() == "[redacted]"
+    assert token not in p.content() and secret not in p.content()
+    assert app_key not in p.content()
+    screenshot(page, "accounts-request-detail")
+
+    # The token request is in the log too, its client secret redacted.
+    token_row = _logged_row(page, logs_url, "/connect/token")
+    token_row.locator("a").first.click()
+    assert "POST" in p.inner_text("h1") and "[redacted]" in p.inner_text("main")
+    assert secret not in p.content() and token not in p.content()
+
+    # The usage report counts the call as successful for its operation, with its chart.
+    page.goto(logs_url)
+    p.click("nav.actions >> text=API Usage Report")
+    assert p.url.endswith(app_url.removeprefix(origin) + "/usage")
+    by_operation = p.locator("h2:has-text('By operation') + table.usage")
+    op_row = by_operation.locator("tr", has_text="Customers_GetList")
+    # Operation, successful, failed, rate-limited, total.
+    assert [c.strip() for c in op_row.locator("td").all_inner_texts()][:5] == [
+        "Customers_GetList", "1", "0", "0", "1",
+    ]  # fmt: skip
+    chart = p.locator("img.usage-chart")
+    assert chart.evaluate("img => img.complete && img.naturalWidth > 0")
+    svg = p.request.get(origin + chart.get_attribute("src"))
+    assert svg.status == 200 and svg.headers["content-type"].startswith("image/svg+xml")
+    assert "<svg" in svg.text() and "Successful: 2" in svg.text()
+    screenshot(page, "accounts-usage-report")
 
     # A scope change is version 2; the admin upgrades; a new token carries the new scope.
     p.goto(app_url)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 import secrets
 import xml.etree.ElementTree as ET
 
@@ -120,6 +121,17 @@ async def test_the_chart_draws_each_bucket(app: LocalTitan, app_id: int) -> None
         ("rate_limited", "Rate-limited (429): 1"),
         ("successful", "Successful: 27"),
     ]
+
+
+async def test_the_chart_of_a_week_labels_its_days(app: LocalTitan, app_id: int) -> None:
+    async with app.runtime.db.read() as conn:
+        report = await usage_report(conn, "7d", NOW, app_id=app_id)
+    svg = ET.fromstring(usage_svg(report))  # noqa: S314 - our own output
+    ns = "{http://www.w3.org/2000/svg}"
+    ticks = [t.text for t in svg.iter(f"{ns}text") if t.get("text-anchor") == "middle"]
+    # One label a day, each a different date (not seven times the same time of day).
+    assert len(ticks) == 7 and len(set(ticks)) == 7
+    assert all(re.fullmatch(r"[A-Z][a-z]{2} \d{2}", t or "") for t in ticks)
 
 
 async def test_the_csv_has_the_total_each_operation_and_each_tenant(

@@ -36,6 +36,8 @@ def _write_call(
     direction: str = "Inbound",
 ) -> int:
     cid = ids.take()
+    # Not drawn from ``rng``: the rest of the seeded company stays as it was.
+    topic = work.job_type if work else company.job_types[cid % len(company.job_types)]
     seconds = rng.randint(8, 40) if call_type == "Abandoned" else rng.randint(60, 620)
     caller = client.phone if client else company.phone(rng)
     line = company.phone(rng)
@@ -105,10 +107,9 @@ def _write_call(
             "jobNumber": work.number if work else "",
             "projectId": 0,
             "businessUnit": {"id": bu.id, "name": bu.name, "active": True} if bu else None,
-            # The job type of the job the call booked (ServiceTitan's bundle call ``type``).
-            "type": {"id": work.job_type.id, "name": work.job_type.name, "modifiedOn": stamp(when)}
-            if work
-            else None,
+            # ServiceTitan's v2 bundle call requires a job type on every call: the booked job's,
+            # or for a call that booked nothing the kind of work it was about.
+            "type": {"id": topic.id, "name": topic.name, "modifiedOn": stamp(when)},
         },
         created=when,
     )

@@ -14,12 +14,15 @@ __all__ = ["usage_svg"]
 _W, _H = 720, 240
 _LEFT, _RIGHT, _TOP, _BOTTOM = 48, 12, 28, 36
 _COLOURS = (("successful", "#2f855a"), ("failed", "#c53030"), ("rate_limited", "#d69e2e"))
+_DATED_BUCKET_MS = 6 * 3_600_000
 _LABELS = {"successful": "Successful", "failed": "Failed", "rate_limited": "Rate-limited (429)"}
 
 
 def _tick(ms: int, bucket_ms: int) -> str:
     moment = datetime.fromtimestamp(ms / 1000, UTC)
-    return moment.strftime("%H:%M" if bucket_ms < 86_400_000 and ms % 86_400_000 else "%b %d")
+    # Ranges of several days label one bar a day, all at the same time of day: the date tells
+    # them apart, the time would not.
+    return moment.strftime("%H:%M" if bucket_ms < _DATED_BUCKET_MS else "%b %d")
 
 
 def usage_svg(report: UsageReport, title: str = "API calls") -> str:
