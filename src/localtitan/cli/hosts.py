@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 from typing import Annotated
@@ -230,7 +231,10 @@ def run(
             soft_wrap=True,
         )
         _prepare(settings, True)
-        with BackgroundProxy(ca, create_app(settings)) as proxy:
+        # The program owns this terminal: access-log lines would mix into its output (the
+        # request log still records every call; 'localtitan logs tail' shows them).
+        quiet = dataclasses.replace(settings, access_log="off")
+        with BackgroundProxy(ca, create_app(quiet)) as proxy:
             code = run_command(command, child_environment(proxy.url, bundle))
         raise typer.Exit(code)
     except RunError as exc:
