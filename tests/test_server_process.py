@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import math
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import Creds, make_creds
+from conftest import Creds, free_port, make_creds
 from localtitan.runtime import Runtime
 from localtitan.settings import Settings
 
@@ -26,12 +25,6 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 STARTUP_SECONDS = 120
 # Short deadlines, so the slow clients below are cut off within seconds.
 DEADLINE = 2
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _workers_with_database_open(parent: int) -> int:
@@ -72,7 +65,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             await runtime.close()
 
     creds = asyncio.run(prepare())
-    port = _free_port()
+    port = free_port()
     command = [
         sys.executable,
         "-c",

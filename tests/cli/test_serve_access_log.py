@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,16 +13,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from conftest import free_port
 
 
 def _serve(data_dir: Path, *flags: str) -> list[str]:
     """Start the server, make two requests, stop it; the lines it printed on stdout."""
-    port = _free_port()
+    port = free_port()
     argv = [sys.executable, "-c", "from localtitan.cli import main; main()", "serve"]
     argv += ["--no-demo", "--data-dir", str(data_dir), "--port", str(port), *flags]
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOCALTITAN_")}

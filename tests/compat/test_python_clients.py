@@ -21,7 +21,6 @@ import json
 import math
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -36,7 +35,7 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
-from conftest import BACKENDS, PG_ADMIN_URL, PG_HOST
+from conftest import BACKENDS, PG_ADMIN_URL, PG_HOST, free_port
 from localtitan.engine.generic import EXPORT_PAGE_SIZE
 
 CUSTOMERS = 120
@@ -124,12 +123,6 @@ class Server:
         return int(r.json()["totalCount"])
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _admin(sql: str) -> None:
     import asyncpg
 
@@ -166,7 +159,7 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
 def server(database_url: str | None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     backend = "postgres" if database_url else "sqlite"
     data_dir = tmp_path_factory.mktemp(f"compat-{backend}")
-    port = _free_port()
+    port = free_port()
     command = [
         sys.executable,
         "-c",

@@ -14,7 +14,6 @@ import contextlib
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,7 +25,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import PG_ADMIN_URL, PG_HOST, Creds, make_creds
+from conftest import PG_ADMIN_URL, PG_HOST, Creds, free_port, make_creds
 from localtitan.runtime import Runtime
 from localtitan.settings import Settings
 
@@ -48,12 +47,6 @@ ADDRESS = {
 
 def customer_body(name: str) -> dict[str, Any]:
     return {"name": name, "address": ADDRESS, "locations": [{"name": name, "address": ADDRESS}]}
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _running_in_group(pgid: int) -> bool:
@@ -112,7 +105,7 @@ class LiveServer:
         return self.data_dir / "server.log"
 
     def start(self) -> None:
-        port = _free_port()
+        port = free_port()
         command = [
             sys.executable,
             "-c",

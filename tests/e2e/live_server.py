@@ -6,7 +6,6 @@ Used by the browser tests and by the code-sample tests (which need no browser).
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from typing import Any
 import httpx
 import uvicorn
 
+from conftest import free_port
 from localtitan.app import LocalTitan
 from localtitan.demo.seed import seed_tenant
 from localtitan.platform import quickstart
@@ -46,12 +46,6 @@ class LiveServer:
         }
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def _prepare(settings: Settings) -> dict[str, Any]:
     runtime = Runtime(settings)
     await runtime.start()
@@ -76,7 +70,7 @@ async def _prepare(settings: Settings) -> dict[str, Any]:
 
 @contextmanager
 def serve(data_dir: Path) -> Iterator[LiveServer]:
-    port = _free_port()
+    port = free_port()
     settings = Settings(data_dir=data_dir, port=port, rate_limit=0, seed_demo=False)
     # In a thread of its own: Playwright's sync API keeps an event loop running in this one.
     found: list[dict[str, Any]] = []

@@ -31,6 +31,7 @@ import httpx
 import pytest
 
 import localtitan
+from conftest import free_port
 
 STARTUP_SECONDS = 180
 BIN = Path(sys.executable).parent
@@ -46,14 +47,6 @@ HOSTS = (
 )
 needs_node = pytest.mark.skipif(NODE is None, reason="node is not installed (CI has it)")
 needs_curl = pytest.mark.skipif(CURL is None, reason="curl is not installed (CI has it)")
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # ---------------------------------------------------------------- the clients, as scripts
@@ -234,7 +227,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     else:
         made.own_proxy_run = made.run(sys.executable, made.script("httpx_client.py", HTTPX_SCRIPT))
 
-    port, made.https_port, made.proxy_port = _free_port(), _free_port(), _free_port()
+    port, made.https_port, made.proxy_port = free_port(), free_port(), free_port()
     made.origin = f"http://127.0.0.1:{port}"
     command = [
         LOCALTITAN,

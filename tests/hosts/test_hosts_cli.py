@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
+from conftest import free_port
 from localtitan import cli
 from localtitan.hosts.run import PRELOAD, child_environment
 from localtitan.hosts.servers import HostsServer
@@ -40,12 +41,6 @@ def started(monkeypatch: pytest.MonkeyPatch) -> list[HostsServer]:
     return servers
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _invoke(*args: str) -> Result:
     return CliRunner().invoke(cli.app, list(args))
 
@@ -56,14 +51,14 @@ def _words(text: str) -> str:
 
 def _serve(data_dir: Path, *flags: str) -> Result:
     return _invoke(
-        "serve", "--no-demo", "--data-dir", str(data_dir), "--port", str(_free_port()), *flags
+        "serve", "--no-demo", "--data-dir", str(data_dir), "--port", str(free_port()), *flags
     )
 
 
 def test_the_proxy_binds_loopback_by_default_and_warns_loudly_elsewhere(
     tmp_path: Path, started: list[HostsServer]
 ) -> None:
-    result = _serve(tmp_path, "--proxy-port", str(_free_port()))
+    result = _serve(tmp_path, "--proxy-port", str(free_port()))
     assert result.exit_code == 0, result.output
     (server,) = started
     assert server.proxy_sock is not None
@@ -71,7 +66,7 @@ def test_the_proxy_binds_loopback_by_default_and_warns_loudly_elsewhere(
     assert "WARNING" not in result.output
     assert (tmp_path / "ca" / "ca.pem").exists()
 
-    result = _serve(tmp_path, "--proxy-port", str(_free_port()), "--proxy-host", "0.0.0.0")  # noqa: S104 - the point
+    result = _serve(tmp_path, "--proxy-port", str(free_port()), "--proxy-host", "0.0.0.0")  # noqa: S104 - the point
     assert result.exit_code == 0, result.output
     message = _words(result.stderr)
     assert "WARNING: the proxy listens on 0.0.0.0" in message
@@ -93,7 +88,7 @@ def test_https_and_proxy_are_off_by_default(
 
 
 def test_the_https_port_and_proxy_need_one_worker(tmp_path: Path) -> None:
-    result = _serve(tmp_path, "--workers", "2", "--https-port", str(_free_port()))
+    result = _serve(tmp_path, "--workers", "2", "--https-port", str(free_port()))
     assert result.exit_code == 1
     assert "use --workers 1" in _words(result.stderr)
 

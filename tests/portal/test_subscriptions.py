@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import socket
 import uuid
 from dataclasses import replace
 
 import httpx
 import pytest
 
+from conftest import free_port
 from localtitan.app import LocalTitan
 from localtitan.platform import mail, subscriptions
 from localtitan.spec.history import Release, ReleaseItem, load_history
@@ -171,12 +171,6 @@ async def test_publish_on_start_mails_only_releases_new_to_the_database(
     assert await on_start((newer, *history)) == []
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def test_mail_goes_through_smtp_when_configured(app: LocalTitan) -> None:
     from aiosmtpd.controller import Controller
     from aiosmtpd.handlers import Message
@@ -187,7 +181,7 @@ async def test_mail_goes_through_smtp_when_configured(app: LocalTitan) -> None:
         def handle_message(self, message: object) -> None:
             received.append(message)
 
-    port = _free_port()
+    port = free_port()
     controller = Controller(Keep(), hostname="127.0.0.1", port=port)
     controller.start()
     try:
@@ -205,7 +199,7 @@ async def test_mail_goes_through_smtp_when_configured(app: LocalTitan) -> None:
 
 
 async def test_smtp_failure_is_a_clear_error_without_the_password(app: LocalTitan) -> None:
-    url = f"smtp://user:s3cret@127.0.0.1:{_free_port()}"
+    url = f"smtp://user:s3cret@127.0.0.1:{free_port()}"
     with pytest.raises(mail.MailError) as caught:
         await mail.send(app.runtime.db, url, mail.Mail(ADDRESS, "Hi", "Body", "test"))
     assert "127.0.0.1" in str(caught.value) and "s3cret" not in str(caught.value)
