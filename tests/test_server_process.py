@@ -255,9 +255,23 @@ async def _trickle(server: Server, head: bytes, body_bytes: int) -> tuple[bytes,
             writer.write(bytes([ch]))
             await writer.drain()
 
+    async def receive() -> bytes:
+        # Chunk by chunk, so an answer already read survives the reset that follows when the
+        # server closes on a client still sending (the kernel answers its next byte with RST).
+        received = b""
+        while True:
+            try:
+                chunk = await reader.read(65536)
+            except ConnectionResetError:
+                return received
+            if not chunk:
+                return received
+            received += chunk
+            sender.cancel()  # answered: stop trickling, as a real client would
+
     sender = asyncio.create_task(send())
     try:
-        received = await asyncio.wait_for(reader.read(-1), timeout=DEADLINE + 10)
+        received = await asyncio.wait_for(receive(), timeout=DEADLINE + 10)
     finally:
         sender.cancel()
         writer.close()
