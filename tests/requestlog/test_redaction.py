@@ -111,6 +111,18 @@ def test_a_secret_cut_short_by_the_size_limit_is_still_redacted() -> None:
     )
 
 
+def test_secret_names_in_any_case_and_deep_in_a_long_body_are_redacted() -> None:
+    # Most bodies are skipped by a cheap test for secret-looking names: it must not miss any.
+    filler = '{"id":1,"name":"Bench Customer","notes":"nothing to see"},' * 40
+    body = '{"data":[' + filler + '{"PassWord":"hunter2","Client_SECRET":"x1","mfaTOKEN":"t"}]}'
+    kept = redact_text(body)
+    assert "hunter2" not in kept and '"x1"' not in kept and '"t"' not in kept
+    assert kept.count("[redacted]") == 3
+    assert kept.startswith('{"data":[' + filler)
+    plain = '{"data":[' + filler + "]}"
+    assert redact_text(plain) == plain
+
+
 def test_headers_keep_their_names_but_not_their_secrets() -> None:
     kept = redact_headers(
         [
