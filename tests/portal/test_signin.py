@@ -119,3 +119,26 @@ async def test_my_apps_asks_for_the_terms_first(app: LocalTitan, client: httpx.A
     )
     assert ok.status_code == 303 and ok.headers["location"] == "/my-apps"
     assert (await client.get("/my-apps")).status_code == 200
+
+
+async def test_every_page_shows_who_is_signed_in(
+    app: LocalTitan, client: httpx.AsyncClient
+) -> None:
+    before = await client.get("/docs/welcome")
+    assert "Login to My Apps" in before.text and "Sign out" not in before.text
+    user = await new_user(app, roles=((Role.DEVELOPER, 1),))
+    await sign_in(client, user.email)
+    for path in ("/", "/docs/welcome", "/apis", "/docs/faqs-environments", "/release-notes"):
+        r = await client.get(path)
+        assert r.status_code == 200, path
+        assert "Sign out" in r.text and 'href="/my-apps"' in r.text, path
+        assert "Login to My Apps" not in r.text, path
+        # The page names its user: no shared cache may keep it.
+        assert r.headers["cache-control"] == "no-store", path
+    # The sign-out form on a public page carries a CSRF token that works.
+    page = (await client.get("/docs/welcome")).text
+    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    out = await client.post("/signout", data={"csrf_token": token})
+    assert out.status_code == 303
+    after = await client.get("/docs/welcome")
+    assert "Login to My Apps" in after.text and "Sign out" not in after.text

@@ -181,6 +181,42 @@ def page(
 # ---------------------------------------------------------------- sessions
 
 
+class SignedInHeader:
+    """Shows who is signed in on every page, not only the account pages: a GET or HEAD with a
+    session cookie has its account resolved before the page renders, and the answer is then
+    kept out of shared caches, since it names the user."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        if SESSION_COOKIE not in request.cookies:
+            await self.app(scope, receive, send)
+            return
+        account = await current_account(request)
+        value = _csrf_value(request)
+        if account is None or value is None:
+            await self.app(scope, receive, send)
+            return
+        request.state.account = account
+        request.state.csrf_token = _csrf_token_for(request, value)
+
+        async def private(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control"
+                ]
+                headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, private)
+
+
 async def current_account(request: Request) -> Account | None:
     raw = request.cookies.get(SESSION_COOKIE)
     if not raw or len(raw) > 300:

@@ -91,8 +91,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 def create_portal(runtime: Any) -> Starlette:
     """The portal app for one process; endpoints reach the runtime as ``request.app.state``."""
     from localtitan.portal.routes import routes
+    from localtitan.portal.session import SignedInHeader
 
     app = Starlette(routes=list(routes), exception_handlers={HTTPException: _http_error})
     app.state.runtime = runtime
+    app.add_middleware(SignedInHeader)
     app.add_middleware(SecurityHeaders)
     return app

@@ -115,6 +115,9 @@ def render(
         "environments": server_urls(request),
         "query": request.query_params.get("q", "")[:200] if request.url.path == "/search" else "",
         "title": "",
+        # Set by the session middleware when someone is signed in, so every page shows it.
+        "account": getattr(request.state, "account", None),
+        "csrf_token": getattr(request.state, "csrf_token", ""),
     }
     page.update(context or {})
     body = environment.get_template(template).render(page)
