@@ -212,29 +212,6 @@ async def booked_log(call: Call) -> Result:
     return await transaction(call, work)
 
 
-@register("jpm.JobEquipment_Get")
-async def job_equipment(call: Call) -> Result:
-    async def work(tx: Tx) -> Result:
-        job = await tx.get(JOBS, call.path.get("id"), "Job")
-        return respond(call, {"equipmentIds": job.data.get("equipmentIds") or []})
-
-    return await transaction(call, work)
-
-
-@register("jpm.JobEquipment_DetachBulk")
-async def detach_equipment(call: Call) -> Result:
-    body = call.body if isinstance(call.body, Mapping) else {}
-    drop = set(body.get("equipmentIds") or [])
-
-    async def work(tx: Tx) -> Result:
-        job = await tx.get(JOBS, call.path.get("id"), "Job")
-        job.data["equipmentIds"] = [e for e in job.data.get("equipmentIds") or [] if e not in drop]
-        await tx.save(job)
-        return empty(call)
-
-    return await transaction(call, work)
-
-
 # ---------------------------------------------------------------- appointments
 
 

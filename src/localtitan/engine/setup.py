@@ -18,6 +18,7 @@ def load_behaviours() -> None:
         bookkeeping,
         crm,
         dispatch,
+        job_equipment,
         jpm,
         people,
         reporting,
