@@ -15,6 +15,7 @@ def load_behaviours() -> None:
     # Importing a module registers its handlers.
     from localtitan.domain import (  # noqa: F401
         attachments,
+        bookings,
         bookkeeping,
         crm,
         dispatch,
