@@ -20,6 +20,7 @@ def load_behaviours() -> None:
         crm,
         dispatch,
         job_equipment,
+        job_reasons,
         jpm,
         people,
         reporting,
