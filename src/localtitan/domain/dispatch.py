@@ -1,4 +1,5 @@
-"""Dispatch: assigning technicians to appointments, skills, shifts and arrival windows."""
+"""Dispatch: assigning technicians to appointments, skills, shifts and arrival windows
+(capacity and business hours: ``capacity.py``)."""
 
 from __future__ import annotations
 
@@ -211,55 +212,8 @@ async def arrival_configuration(call: Call) -> Result:
     return await transaction(call, work)
 
 
-@register("dispatch.BusinessHour_GetList")
-async def business_hours(call: Call) -> Result:
-    day = [{"fromHour": 8, "toHour": 17}]
-    return respond(
-        call, {"weekdays": day, "saturday": [{"fromHour": 9, "toHour": 13}], "sunday": []}
-    )
-
-
 @register("dispatch.TechnicianTracking_Get")
 async def technician_tracking(call: Call) -> Result:
     return respond(
         call, {"technicianTrackingUrl": f"https://tracking.localtitan.invalid/{call.tenant_id}"}
     )
-
-
-@register("dispatch.Capacity_GetList")
-async def capacity(call: Call) -> Result:
-    body = _body(call)
-    start, end = body.get("startsOnOrAfter"), body.get("endsOnOrBefore")
-    if not isinstance(start, datetime) or not isinstance(end, datetime) or end <= start:
-        raise bad_request("endsOnOrBefore", "The end must be after the start.")
-
-    async def work(tx: Tx) -> Result:
-        techs = [t for t in await tx.children("settings:technicians") if t.active]
-        busy = 0
-        for appt in await tx.children(APPOINTMENTS):
-            try:
-                a_start = parse_time(str(appt.data.get("start")))
-            except ValueError:
-                continue
-            if start <= a_start < end and appt.data.get("status") not in ("Canceled",):
-                busy += 1
-        hours = max(1.0, (end - start).total_seconds() / 3600)
-        total = len(techs) * hours
-        return respond(
-            call,
-            {
-                "timeStamp": format_time(tx.now),
-                "availabilities": [
-                    {
-                        "start": format_time(start),
-                        "end": format_time(end),
-                        "totalAvailability": total,
-                        "openAvailability": max(0.0, total - busy * 2),
-                        "isAvailable": total - busy * 2 > 0,
-                        "technicians": [{"id": t.id, "name": t.data.get("name")} for t in techs],
-                    }
-                ],
-            },
-        )
-
-    return await transaction(call, work)

@@ -17,6 +17,7 @@ def load_behaviours() -> None:
         attachments,
         bookings,
         bookkeeping,
+        capacity,
         crm,
         dispatch,
         job_equipment,
