@@ -406,9 +406,7 @@ def _holds_any(
     wanted: list[Any] = _ids(name, value) if numeric else [str(v) for v in _as_list(value)]
     if dialect == "postgresql":
         held = cast(records.c.data, JSONB).op("->")(literal(field))
-        return or_(
-            false(), *(held.op("@>")(cast(literal(json.dumps([v])), JSONB)) for v in wanted)
-        )
+        return or_(false(), *(held.op("@>")(cast(literal(json.dumps([v])), JSONB)) for v in wanted))
     each = func.json_each(records.c.data, f"$.{field}").table_valued("value")
     return exists(select(literal(1)).select_from(each).where(each.c.value.in_(wanted)))
 
