@@ -51,13 +51,17 @@ async def test_attached_equipment_shows_on_the_job_and_filters_jobs(
     assert await _job_ids(api, equipmentIds=str(spare)) == []
     assert sorted(await _job_ids(api)) == sorted([jid, other["id"]])
 
-    # Detaching one the job lists works, and only once.
-    await api.ok("jpm.JobEquipment_Detach", id=jid, equipmentId=furnace)
+    # Detaching one the job lists works (204 No Content, as documented), and only once.
+    detached = await api.call("jpm.JobEquipment_Detach", id=jid, equipmentId=furnace)
+    assert (detached.status_code, detached.content) == (204, b"")
     assert await api.ok("jpm.JobEquipment_Get", id=jid) == {"equipmentIds": [boiler]}
     assert await _job_ids(api, equipmentIds=str(furnace)) == []
     await api.fails(404, "jpm.JobEquipment_Detach", id=jid, equipmentId=furnace)
 
-    await api.ok("jpm.JobEquipment_DetachBulk", id=jid, json={"equipmentIds": [boiler, spare]})
+    detached = await api.call(
+        "jpm.JobEquipment_DetachBulk", id=jid, json={"equipmentIds": [boiler, spare]}
+    )
+    assert detached.status_code == 204
     assert await api.ok("jpm.JobEquipment_Get", id=jid) == {"equipmentIds": []}
     assert (await api.ok("jpm.Jobs_Get", id=jid))["equipmentIds"] == []
     assert await _job_ids(api, equipmentIds=str(boiler)) == []

@@ -53,7 +53,7 @@ async def _own(tx: Tx, call: Call) -> Stored:
 @register("crm.Bookings_Create")
 async def create_booking(call: Call) -> Result:
     body = _body(call)
-    contacts = body.get("contacts") or []
+    contacts = [c for c in body.get("contacts") or [] if isinstance(c, Mapping)]
     if len(contacts) > _MAX_CONTACTS:
         raise bad_request("contacts", f"A booking can have at most {_MAX_CONTACTS} contacts.")
     await check_references(call, catalog_for(call.runtime.manifest), body)

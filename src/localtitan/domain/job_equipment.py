@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from localtitan.domain._kit import Tx, bad_request, empty, not_found, respond, transaction
+from localtitan.domain._kit import Tx, bad_request, not_found, respond, transaction
 from localtitan.engine.call import Call, Result
 from localtitan.engine.dispatch import register
 
@@ -26,8 +26,19 @@ def _body_ids(call: Call) -> list[int]:
         raise bad_request("equipmentIds", "The equipmentIds field is required.")
     if len(raw) > _MAX_IDS:
         raise bad_request("equipmentIds", f"At most {_MAX_IDS} equipment ids at once.")
-    # The door has checked the items are int64; repeats are one item.
-    return list(dict.fromkeys(int(v) for v in raw))
+    out: list[int] = []
+    for i, value in enumerate(raw):
+        # The door has checked the items are int64; anything else names no equipment.
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise bad_request(f"equipmentIds[{i}]", "The value is not a valid id.")
+        if value not in out:
+            out.append(value)
+    return out
+
+
+def _detached() -> Result:
+    # Both detaches declare 200 and 204; their descriptions say they answer 204 No Content.
+    return Result(status=204, body=b"")
 
 
 def _attached(job: Any) -> list[int]:
@@ -82,7 +93,7 @@ async def detach_equipment_bulk(call: Call) -> Result:
         if kept != held:
             job.data["equipmentIds"] = kept
             await tx.save(job)
-        return empty(call)
+        return _detached()
 
     return await transaction(call, work)
 
@@ -98,6 +109,6 @@ async def detach_equipment(call: Call) -> Result:
             raise not_found("Job equipment", eid)
         job.data["equipmentIds"] = [e for e in held if e != eid]
         await tx.save(job)
-        return empty(call)
+        return _detached()
 
     return await transaction(call, work)
