@@ -225,6 +225,21 @@ async def test_capacity_of_a_tenant_with_no_settings(
     await api.ok("dispatch.BusinessHour_Create", json=hours)
     assert await api.ok("dispatch.BusinessHour_GetList") == hours
     assert await _capacity(api, **saturday) == []
+    for bad in (
+        {"fromHour": 9, "toHour": 9},
+        {"fromHour": 20, "toHour": 25},
+        {"fromHour": -1, "toHour": 3},
+    ):
+        error = await api.fails(
+            400, "dispatch.BusinessHour_Create", json={**hours, "saturday": [bad]}
+        )
+        assert list(error["errors"]) == ["saturday[0]"]
+    overlapping = [{"fromHour": 8, "toHour": 12}, {"fromHour": 11, "toHour": 14}]
+    error = await api.fails(
+        400, "dispatch.BusinessHour_Create", json={**hours, "weekdays": overlapping}
+    )
+    assert list(error["errors"]) == ["weekdays[1]"]
+    assert await api.ok("dispatch.BusinessHour_GetList") == hours
 
 
 async def test_capacity_refuses_what_it_cannot_answer(

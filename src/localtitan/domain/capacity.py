@@ -1,18 +1,18 @@
 """Capacity: the bookable time frames of a date range, computed from the tenant's business
-hours, arrival windows, technician shifts, non-job appointments and booked appointments, per
-business unit and job type (docs/decisions/0143-capacity.md)."""
+hours (``business_hours.py``), arrival windows, technician shifts, non-job appointments and
+booked appointments, per business unit and job type (docs/decisions/0143-capacity.md)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import ColumnElement, select
 
 from localtitan.domain._kit import Tx, bad_request, respond, transaction
+from localtitan.domain.business_hours import TENANT_TIME_ZONE, day_ranges, stored_hours
 from localtitan.engine.call import Call, Result
 from localtitan.engine.dispatch import register
 from localtitan.engine.query import json_field
@@ -20,9 +20,8 @@ from localtitan.spec._scalars import parse_duration
 from localtitan.store.records import decode, format_time, key_filter, parse_time
 from localtitan.store.tables import records
 
-__all__ = ["DEFAULT_BUSINESS_HOURS", "TENANT_TIME_ZONE"]
+__all__: list[str] = []
 
-BUSINESS_HOURS = "dispatch:business-hours"
 ARRIVAL_WINDOWS = "dispatch:arrival-windows"
 SHIFTS = "dispatch:technician-shifts"
 NON_JOB = "dispatch:non-job-appointments"
@@ -35,24 +34,6 @@ TECHNICIANS = "settings:technicians"
 BUSINESS_UNITS = "settings:business-units"
 
 
-def _zone() -> tzinfo:
-    try:
-        return ZoneInfo("America/Chicago")
-    except ZoneInfoNotFoundError:  # pragma: no cover - tzdata ships with the dependencies
-        from datetime import timezone
-
-        return timezone(timedelta(hours=-6), "CST")
-
-
-# Business hours and arrival windows are wall-clock times of the tenant's time zone. localtitan
-# keeps no time zone per tenant: every tenant is in the demo company's (US Central).
-TENANT_TIME_ZONE = _zone()
-# What a tenant that never set its business hours or arrival windows gets.
-DEFAULT_BUSINESS_HOURS: dict[str, list[dict[str, int]]] = {
-    "weekdays": [{"fromHour": 8, "toHour": 17}],
-    "saturday": [{"fromHour": 9, "toHour": 13}],
-    "sunday": [],
-}
 DEFAULT_WINDOW = timedelta(hours=2)
 # Booked above this share of a frame's capacity "exceeds the ideal booking percentage".
 IDEAL_BOOKING = 0.8
@@ -68,52 +49,6 @@ Interval = tuple[datetime, datetime]
 
 def _body(call: Call) -> Mapping[str, Any]:
     return call.body if isinstance(call.body, Mapping) else {}
-
-
-# ---------------------------------------------------------------- business hours
-
-
-async def _stored_hours(tx: Tx) -> dict[str, Any]:
-    """The latest business hours the tenant set (``POST /business-hours``), else the defaults."""
-    row = (
-        await tx.conn.execute(
-            select(records.c.data)
-            .where(key_filter(tx.env, tx.tenant, BUSINESS_HOURS), records.c.deleted.is_(False))
-            .order_by(records.c.id.desc())
-            .limit(1)
-        )
-    ).first()
-    data = decode(row.data) if row else {}
-    return {
-        day: [r for r in data.get(day) or [] if isinstance(r, Mapping)]
-        if isinstance(data.get(day), list)
-        else DEFAULT_BUSINESS_HOURS[day]
-        for day in DEFAULT_BUSINESS_HOURS
-    }
-
-
-@register("dispatch.BusinessHour_GetList")
-async def business_hours(call: Call) -> Result:
-    async def work(tx: Tx) -> Result:
-        return respond(call, await _stored_hours(tx))
-
-    return await transaction(call, work)
-
-
-def _day_ranges(hours: Mapping[str, Any], day: date) -> list[tuple[time, time]]:
-    key = "saturday" if day.weekday() == 5 else "sunday" if day.weekday() == 6 else "weekdays"
-    out = []
-    for r in hours.get(key) or []:
-        start, end = _hour(r.get("fromHour")), _hour(r.get("toHour"))
-        if start is not None and end is not None and end > start:
-            out.append((time(start), time(end) if end < 24 else time.max))
-    return out
-
-
-def _hour(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        return None
-    return value if 0 <= value <= 24 else None
 
 
 # ---------------------------------------------------------------- loading
@@ -264,7 +199,7 @@ def _frames(
     day = start.astimezone(TENANT_TIME_ZONE).date()
     last = end.astimezone(TENANT_TIME_ZONE).date()
     while day <= last:
-        ranges = _day_ranges(hours, day)
+        ranges = day_ranges(hours, day)
         choices: list[int | None] = [*units] or [None]
         for unit in choices:
             own = _windows_for(windows, unit)
@@ -296,7 +231,7 @@ def _working(
     shift hours (``shiftStart``/``shiftEnd``), else the business hours."""
     if day in tech.working:
         return tech.working[day]
-    ranges = _day_ranges(hours, day)
+    ranges = day_ranges(hours, day)
     if not ranges:
         return []
     start, end = _span(profile.get("shiftStart")), _span(profile.get("shiftEnd"))
@@ -348,7 +283,7 @@ async def capacity(call: Call) -> Result:
 
         if end <= start:
             return respond(call, {"timeStamp": format_time(tx.now), "availabilities": []})
-        hours = await _stored_hours(tx)
+        hours = await stored_hours(tx)
         windows = [w for w in await _rows(tx, ARRIVAL_WINDOWS) if w.get("active")]
         frames = _frames(hours, windows, units, start, end)
         if not frames:

@@ -17,6 +17,7 @@ def load_behaviours() -> None:
         attachments,
         bookings,
         bookkeeping,
+        business_hours,
         capacity,
         crm,
         dispatch,
