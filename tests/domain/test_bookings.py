@@ -101,3 +101,15 @@ async def test_a_provider_sees_only_its_own_bookings(
     )
     await api.ok("crm.Bookings_DeleteContact", contactId=contact["id"], **own)
     assert (await api.ok("crm.Bookings_GetContactList2", **own))["data"] == []
+
+
+async def test_a_provider_cannot_give_its_booking_away(
+    client: httpx.AsyncClient, creds: Creds, app: LocalTitan
+) -> None:
+    api = await connect(client, creds)
+    world = World(api, app)
+    ann = await _book(api, world, ACME, "Ann")
+    own = {"id": ann["id"], "booking_provider": ACME}
+    response = await api.call("crm.Bookings_Update", json={"bookingProviderId": OTHER}, **own)
+    assert response.status_code in (200, 400), response.text
+    assert (await api.ok("crm.Bookings_Get", id=ann["id"]))["bookingProviderId"] == ACME
