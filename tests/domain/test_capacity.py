@@ -258,3 +258,39 @@ async def test_capacity_refuses_what_it_cannot_answer(
     # At the edge of the calendar there is nothing to book, and no error either.
     edge = {"startsOnOrAfter": "0001-01-01T00:00:00Z", "endsOnOrBefore": "0001-01-02T00:00:00Z"}
     assert await _capacity(api, **edge) == []
+
+
+async def test_arrival_windows_are_checked_and_keep_their_state(
+    client: httpx.AsyncClient, creds: Creds, app: LocalTitan
+) -> None:
+    api = await connect(client, creds)
+    (unit,) = (r["id"] for r in await insert(app, creds, "settings:business-units", [{}]))
+    good = {"start": "08:00", "duration": "02:00", "businessUnitIds": [unit]}
+    made = await api.ok("dispatch.ArrivalWindows_Create", json=good)
+    assert made["businessUnitIds"] == [unit] and made["active"] is True
+    for field, value in (
+        ("start", "1.02:00:00"),
+        ("duration", "00:00"),
+        ("duration", "2.00:00:00"),
+        ("businessUnitIds", [unit, 999999]),
+    ):
+        error = await api.fails(400, "dispatch.ArrivalWindows_Create", json={**good, field: value})
+        wanted = "businessUnitIds[1]" if field == "businessUnitIds" else field
+        assert list(error["errors"]) == [wanted]
+        error = await api.fails(
+            400, "dispatch.ArrivalWindows_Update", id=made["id"], json={**good, field: value}
+        )
+        assert list(error["errors"]) == [wanted]
+    moved = await api.ok(
+        "dispatch.ArrivalWindows_Update", id=made["id"], json={**good, "start": "09:30"}
+    )
+    assert moved["start"].startswith("09:30")
+    assert moved["active"] is True
+    listed = await api.ok("dispatch.ArrivalWindows_GetList")
+    assert [w["id"] for w in listed["data"]] == [made["id"]]
+    # A window made inactive stays so through an update, and capacity leaves it out.
+    await api.ok("dispatch.ArrivalWindows_Activated", id=made["id"], json={"isActive": False})
+    moved = await api.ok("dispatch.ArrivalWindows_Update", id=made["id"], json=good)
+    assert moved["active"] is False
+    frames = await _capacity(api, businessUnitIds=[unit])
+    assert [_when(a)[0] for a in frames] == ["08:00", "10:00", "12:00", "14:00"]
