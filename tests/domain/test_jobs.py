@@ -106,15 +106,18 @@ async def test_cancel_and_restore(client: httpx.AsyncClient, creds: Creds, app: 
     body["appointments"] = body["appointments"] * 2
     job = await api.ok("jpm.Jobs_Create", json=body)
     jid = job["id"]
+    moved = await world.ref("jpm:job-cancel-reasons")
 
-    await api.ok("jpm.Jobs_Cancel", id=jid, json={"reasonId": 7, "memo": "Customer sold the house"})
+    await api.ok(
+        "jpm.Jobs_Cancel", id=jid, json={"reasonId": moved, "memo": "Customer sold the house"}
+    )
     shown = await api.ok("jpm.Jobs_Get", id=jid)
     assert shown["jobStatus"] == "Canceled"
     assert shown["modifiedOn"] > job["modifiedOn"]
     assert {a["status"] for a in await _appointments(api, jid)} == {"Canceled"}
     logs = await api.ok("jpm.Jobs_GetJobCanceledLogs", id=jid)
     assert [(g["jobId"], g["reasonId"], g["memo"]) for g in logs["data"]] == [
-        (jid, 7, "Customer sold the house")
+        (jid, moved, "Customer sold the house")
     ]
     exported = await api.ok("jpm.Export_JobCancelReasons")
     assert [g["jobId"] for g in exported["data"]] == [jid]
@@ -129,7 +132,7 @@ async def test_cancel_and_restore(client: httpx.AsyncClient, creds: Creds, app: 
     )
     assert len(before["data"]) == 2
     # Twice is a conflict, and changes nothing.
-    await api.fails(409, "jpm.Jobs_Cancel", id=jid, json={"reasonId": 7, "memo": "again"})
+    await api.fails(409, "jpm.Jobs_Cancel", id=jid, json={"reasonId": moved, "memo": "again"})
     assert len((await api.ok("jpm.Jobs_GetJobCanceledLogs", id=jid))["data"]) == 1
 
     await api.ok("jpm.Jobs_RemoveCancellation", id=jid)
@@ -137,7 +140,7 @@ async def test_cancel_and_restore(client: httpx.AsyncClient, creds: Creds, app: 
     assert {a["status"] for a in await _appointments(api, jid)} == {"Scheduled"}
     assert await _history(api, jid) == ["Job Booked", "Job Canceled", "Job Cancellation Removed"]
     await api.fails(409, "jpm.Jobs_RemoveCancellation", id=jid)
-    await api.fails(404, "jpm.Jobs_Cancel", id=1, json={"reasonId": 7, "memo": "x"})
+    await api.fails(404, "jpm.Jobs_Cancel", id=1, json={"reasonId": moved, "memo": "x"})
 
 
 async def test_a_completed_job_cannot_be_canceled(
@@ -167,7 +170,8 @@ async def test_appointment_hold_confirm_and_reschedule(
     async def appointment() -> dict[str, Any]:
         return dict(await api.ok("jpm.Appointments_Get", id=aid))
 
-    await api.ok("jpm.Appointments_Hold", id=aid, json={"reasonId": 1, "memo": "Parts"})
+    parts = await world.ref("jpm:job-hold-reasons")
+    await api.ok("jpm.Appointments_Hold", id=aid, json={"reasonId": parts, "memo": "Parts"})
     assert (await appointment())["status"] == "Hold"
     await api.ok("jpm.Appointments_RemoveHold", id=aid)
     assert (await appointment())["status"] == "Scheduled"
@@ -202,8 +206,9 @@ async def test_appointment_hold_confirm_and_reschedule(
     )
     assert extra["jobId"] == job["id"] and extra["status"] == "Scheduled"
     assert (await api.ok("jpm.Jobs_Get", id=job["id"]))["appointmentCount"] == 2
-    await api.ok("jpm.Jobs_Cancel", id=job["id"], json={"reasonId": 1, "memo": "x"})
-    await api.fails(409, "jpm.Appointments_Hold", id=aid, json={"reasonId": 1, "memo": "x"})
+    canceled = await world.ref("jpm:job-cancel-reasons")
+    await api.ok("jpm.Jobs_Cancel", id=job["id"], json={"reasonId": canceled, "memo": "x"})
+    await api.fails(409, "jpm.Appointments_Hold", id=aid, json={"reasonId": parts, "memo": "x"})
     await api.fails(409, "jpm.Appointments_Reschedule", id=aid, json={"start": T10, "end": T12})
     await api.fails(
         409, "jpm.Appointments_Add", json={"jobId": job["id"], "start": T10, "end": T12}
@@ -245,7 +250,7 @@ async def test_jobs_and_appointments_by_technician_and_appointment_status(
     assert ids(await api.ok("jpm.Appointments_GetList", params={"technicianId": bob})) == [
         bob_job["firstAppointmentId"]
     ]
-    hold = {"reasonId": 1, "memo": "waiting for parts"}
+    hold = {"reasonId": await world.ref("jpm:job-hold-reasons"), "memo": "waiting for parts"}
     await api.ok("jpm.Appointments_Hold", id=bob_job["firstAppointmentId"], json=hold)
     held = await api.ok("jpm.Jobs_GetList", params={"appointmentStatus": "Hold"})
     assert ids(held) == [bob_job["id"]]

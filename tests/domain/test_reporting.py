@@ -27,7 +27,8 @@ async def test_jobs_by_status_report(
     api = await connect(client, creds)
     world = World(api, app)
     jobs = [await api.ok("jpm.Jobs_Create", json=await world.job_body()) for _ in range(3)]
-    await api.ok("jpm.Jobs_Cancel", id=jobs[0]["id"], json={"reasonId": 1, "memo": "no"})
+    reason = await world.ref("jpm:job-cancel-reasons")
+    await api.ok("jpm.Jobs_Cancel", id=jobs[0]["id"], json={"reasonId": reason, "memo": "no"})
 
     listed = await client.get(creds.api(f"{BASE}/operations/reports"), headers=api.headers)
     assert any(r["name"] == "Jobs by Status" for r in listed.json()["data"])

@@ -392,6 +392,8 @@ _NO_CREATE = {
     "settings:business-units",
     "inventory:warehouses",
     "memberships:membership-types",
+    "jpm:job-cancel-reasons",
+    "jpm:job-hold-reasons",
 }
 # Request-body tweaks a behaviour needs beyond the schema (it checks more than the schema).
 _BODY_FIXUPS: dict[str, dict[str, Any]] = {}

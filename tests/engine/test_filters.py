@@ -208,7 +208,8 @@ async def test_job_location_and_appointment_filters(
     assert await _ids(api, JOBS, number=jobs[1]["jobNumber"]) == [j2]
     assert await _ids(api, JOBS, number="no-such-number") == []
 
-    await api.ok("jpm.Jobs_Cancel", id=j2, json={"reasonId": 1, "memo": "Changed plans"})
+    reason = await world.ref("jpm:job-cancel-reasons")
+    await api.ok("jpm.Jobs_Cancel", id=j2, json={"reasonId": reason, "memo": "Changed plans"})
     assert await _ids(api, JOBS, jobStatus="Canceled") == [j2]
     assert await _ids(api, JOBS, jobStatus="Scheduled") == [j1, j3]
     assert await _ids(api, JOBS, jobStatus="Scheduled", customerId=first["id"]) == [j1]

@@ -1,4 +1,5 @@
-"""CRM: a customer created with its locations and contacts, tags, leads and bookings."""
+"""CRM: a customer created with its locations and contacts, tags and leads (bookings:
+``bookings.py``)."""
 
 from __future__ import annotations
 
@@ -183,20 +184,6 @@ async def lead_form(call: Call) -> Result:
             },
         )
         return respond(call, {"leadId": lead.id})
-
-    return await transaction(call, work)
-
-
-@register("crm.Bookings_DismissBooking")
-async def dismiss_booking(call: Call) -> Result:
-    async def work(tx: Tx) -> Result:
-        booking = await tx.get("crm:bookings", call.path.get("id"), "Booking")
-        if booking.data.get("status") in ("Dismissed", "Converted"):
-            raise conflict(f"Booking {booking.id} is already {booking.data.get('status')}.")
-        booking.data["status"] = "Dismissed"
-        booking.data["dismissingReasonId"] = _body(call).get("callReasonId")
-        await tx.save(booking)
-        return empty(call)
 
     return await transaction(call, work)
 

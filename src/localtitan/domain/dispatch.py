@@ -1,7 +1,9 @@
-"""Dispatch: assigning technicians to appointments, skills, shifts and arrival windows."""
+"""Dispatch: assigning technicians to appointments, skills, shifts and arrival windows
+(capacity: ``capacity.py``, business hours: ``business_hours.py``)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,6 +13,7 @@ from sqlalchemy import select
 from localtitan.domain._kit import Tx, bad_request, respond, transaction
 from localtitan.engine.call import Call, Result
 from localtitan.engine.dispatch import register
+from localtitan.engine.generic import generic_handler
 from localtitan.store.records import format_time, key_filter, parse_time
 from localtitan.store.tables import records
 
@@ -211,14 +214,6 @@ async def arrival_configuration(call: Call) -> Result:
     return await transaction(call, work)
 
 
-@register("dispatch.BusinessHour_GetList")
-async def business_hours(call: Call) -> Result:
-    day = [{"fromHour": 8, "toHour": 17}]
-    return respond(
-        call, {"weekdays": day, "saturday": [{"fromHour": 9, "toHour": 13}], "sunday": []}
-    )
-
-
 @register("dispatch.TechnicianTracking_Get")
 async def technician_tracking(call: Call) -> Result:
     return respond(
@@ -226,40 +221,34 @@ async def technician_tracking(call: Call) -> Result:
     )
 
 
-@register("dispatch.Capacity_GetList")
-async def capacity(call: Call) -> Result:
+_DAY = timedelta(days=1)
+
+
+@register("dispatch.ArrivalWindows_Create", "dispatch.ArrivalWindows_Update")
+async def arrival_window(call: Call) -> Result:
+    """A window starts within a day and lasts up to a day, for business units of the tenant;
+    it is then stored as any record is. Capacity reads windows as (start, length)."""
     body = _body(call)
-    start, end = body.get("startsOnOrAfter"), body.get("endsOnOrBefore")
-    if not isinstance(start, datetime) or not isinstance(end, datetime) or end <= start:
-        raise bad_request("endsOnOrBefore", "The end must be after the start.")
+    start, length = body.get("start"), body.get("duration")
+    if isinstance(start, timedelta) and not timedelta(0) <= start < _DAY:
+        raise bad_request("start", "The window starts at a time of day (00:00 to 23:59).")
+    if isinstance(length, timedelta) and not timedelta(0) < length <= _DAY:
+        raise bad_request("duration", "The window lasts more than nothing and at most a day.")
+    units = body.get("businessUnitIds")
 
-    async def work(tx: Tx) -> Result:
-        techs = [t for t in await tx.children("settings:technicians") if t.active]
-        busy = 0
-        for appt in await tx.children(APPOINTMENTS):
-            try:
-                a_start = parse_time(str(appt.data.get("start")))
-            except ValueError:
-                continue
-            if start <= a_start < end and appt.data.get("status") not in ("Canceled",):
-                busy += 1
-        hours = max(1.0, (end - start).total_seconds() / 3600)
-        total = len(techs) * hours
-        return respond(
-            call,
-            {
-                "timeStamp": format_time(tx.now),
-                "availabilities": [
-                    {
-                        "start": format_time(start),
-                        "end": format_time(end),
-                        "totalAvailability": total,
-                        "openAvailability": max(0.0, total - busy * 2),
-                        "isAvailable": total - busy * 2 > 0,
-                        "technicians": [{"id": t.id, "name": t.data.get("name")} for t in techs],
-                    }
-                ],
-            },
-        )
-
-    return await transaction(call, work)
+    async with call.runtime.db.read() as conn:
+        tx = Tx(call, conn)
+        for i, unit in enumerate(units if isinstance(units, list) else []):
+            if await tx.find("settings:business-units", unit) is None:
+                raise bad_request(
+                    f"businessUnitIds[{i}]", f"Business unit with ID {unit} was not found."
+                )
+        if call.operation.method == "PUT":
+            # A replace keeps what its body cannot name: whether the window is active (that
+            # is ArrivalWindows_Activated's to change).
+            current = await tx.find("dispatch:arrival-windows", call.path.get("id"))
+            if current is not None:
+                call = dataclasses.replace(call, body={**body, "active": current.active})
+    handler = generic_handler(call.operation)
+    assert handler is not None
+    return await handler(call)

@@ -1,5 +1,5 @@
 """Job planning: booking a job with its appointments, cancelling and restoring it, holds,
-confirmations, rescheduling, and the job's history."""
+confirmations, rescheduling, and the job's history (the reasons: ``job_reasons.py``)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,13 @@ from localtitan.domain._kit import (
     empty,
     respond,
     transaction,
+)
+from localtitan.domain.job_reasons import (
+    CANCEL_REASONS,
+    HOLD_REASONS,
+    clear_hold,
+    reason,
+    record_hold,
 )
 from localtitan.engine.call import Call, Result
 from localtitan.engine.catalog import catalog_for
@@ -143,11 +150,13 @@ async def cancel_job(call: Call) -> Result:
         status = job.data.get("jobStatus")
         if status in _DONE_JOB:
             raise conflict(f"Job {job.id} is {status} and cannot be canceled.")
+        await reason(tx, CANCEL_REASONS, body.get("reasonId"))
         job.data["jobStatus"] = "Canceled"
         await tx.save(job)
         for appt in await tx.children(APPOINTMENTS, job_id=job.id):
             if appt.data.get("status") not in ("Done", "Canceled"):
                 appt.data["status"] = "Canceled"
+                await clear_hold(tx, appt)
                 await tx.save(appt)
         await tx.create(
             CANCELED_LOGS,
@@ -212,29 +221,6 @@ async def booked_log(call: Call) -> Result:
     return await transaction(call, work)
 
 
-@register("jpm.JobEquipment_Get")
-async def job_equipment(call: Call) -> Result:
-    async def work(tx: Tx) -> Result:
-        job = await tx.get(JOBS, call.path.get("id"), "Job")
-        return respond(call, {"equipmentIds": job.data.get("equipmentIds") or []})
-
-    return await transaction(call, work)
-
-
-@register("jpm.JobEquipment_DetachBulk")
-async def detach_equipment(call: Call) -> Result:
-    body = call.body if isinstance(call.body, Mapping) else {}
-    drop = set(body.get("equipmentIds") or [])
-
-    async def work(tx: Tx) -> Result:
-        job = await tx.get(JOBS, call.path.get("id"), "Job")
-        job.data["equipmentIds"] = [e for e in job.data.get("equipmentIds") or [] if e not in drop]
-        await tx.save(job)
-        return empty(call)
-
-    return await transaction(call, work)
-
-
 # ---------------------------------------------------------------- appointments
 
 
@@ -248,11 +234,16 @@ def _appointment_change(change: str) -> Any:
             if change == "hold":
                 if status in ("Done", "Canceled"):
                     raise conflict(f"Appointment {appt.id} is {status} and cannot be put on hold.")
+                held_for = await reason(tx, HOLD_REASONS, body.get("reasonId"))
                 appt.data["status"] = "Hold"
+                await record_hold(tx, appt, held_for, body.get("memo"))
+                await _job_held(tx, appt, held=True)
             elif change == "unhold":
                 if status != "Hold":
                     raise conflict(f"Appointment {appt.id} is not on hold.")
                 appt.data["status"] = "Scheduled"
+                await clear_hold(tx, appt)
+                await _job_held(tx, appt, held=False)
             elif change == "confirm":
                 appt.data["isConfirmed"] = True
             elif change == "unconfirm":
@@ -274,6 +265,25 @@ def _appointment_change(change: str) -> Any:
         return await transaction(call, work)
 
     return handle
+
+
+async def _job_held(tx: Tx, appt: Stored, *, held: bool) -> None:
+    """A job is on hold while one of its appointments is (as the demo company's are)."""
+    job = await tx.find(JOBS, appt.data.get("jobId"))
+    if job is None or job.data.get("jobStatus") in _DONE_JOB:
+        return
+    if held:
+        job.data["jobStatus"] = "Hold"
+    else:
+        others = [
+            a
+            for a in await tx.children(APPOINTMENTS, job_id=job.id)
+            if a.id != appt.id and a.data.get("status") == "Hold"
+        ]
+        if others or job.data.get("jobStatus") != "Hold":
+            return
+        job.data["jobStatus"] = "Scheduled"
+    await tx.save(job)
 
 
 register("jpm.Appointments_Hold")(_appointment_change("hold"))

@@ -7,6 +7,7 @@ stored JSON.
 
 from __future__ import annotations
 
+import json
 import re
 import typing
 from collections.abc import Mapping, Sequence
@@ -14,7 +15,21 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Numeric, String, Text, case, cast, func, literal
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Numeric,
+    String,
+    Text,
+    case,
+    cast,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.sql.elements import ColumnElement as Col
 
@@ -305,6 +320,8 @@ def _condition(
         return col == (str(value) if column == "number" else value)
     field = _field_for(name, properties)
     if field is not None:
+        if "array" in _types(properties[field]):
+            return _holds_any(dialect, name, field, value, properties[field])
         return _equals(dialect, field, value, properties[field])
     reference = _reference(name, properties)
     if reference is not None:
@@ -377,6 +394,21 @@ def _condition(
                 target, v = json_field(dialect, field), json_value(dialect, value)
             return typing.cast("ColumnElement[bool]", target.op(op)(v))
     return None
+
+
+def _holds_any(
+    dialect: str, name: str, field: str, value: Any, schema: Mapping[str, Any]
+) -> ColumnElement[bool]:
+    """``equipmentIds=1,2`` on records holding ``equipmentIds: [...]``: those whose list holds
+    at least one of the values."""
+    items = schema.get("items")
+    numeric = isinstance(items, Mapping) and "integer" in _types(items)
+    wanted: list[Any] = _ids(name, value) if numeric else [str(v) for v in _as_list(value)]
+    if dialect == "postgresql":
+        held = cast(records.c.data, JSONB).op("->")(literal(field))
+        return or_(false(), *(held.op("@>")(cast(literal(json.dumps([v])), JSONB)) for v in wanted))
+    each = func.json_each(records.c.data, f"$.{field}").table_valued("value")
+    return exists(select(literal(1)).select_from(each).where(each.c.value.in_(wanted)))
 
 
 def _equals(dialect: str, field: str, value: Any, schema: Any) -> ColumnElement[bool]:

@@ -15,9 +15,14 @@ def load_behaviours() -> None:
     # Importing a module registers its handlers.
     from localtitan.domain import (  # noqa: F401
         attachments,
+        bookings,
         bookkeeping,
+        business_hours,
+        capacity,
         crm,
         dispatch,
+        job_equipment,
+        job_reasons,
         jpm,
         people,
         reporting,
