@@ -16,6 +16,7 @@ def load_behaviours() -> None:
     from localtitan.domain import (  # noqa: F401
         attachments,
         bookkeeping,
+        budget_codes,
         crm,
         dispatch,
         jpm,
