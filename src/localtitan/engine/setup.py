@@ -20,6 +20,7 @@ def load_behaviours() -> None:
         crm,
         dispatch,
         jpm,
+        marketing_costs,
         people,
         reporting,
         sales,
