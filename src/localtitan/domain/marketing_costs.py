@@ -73,7 +73,12 @@ def _totals(costs: Iterable[Stored], start: date, end: date) -> dict[int, Decima
         d = cost.data
         daily = _decimal(d.get("dailyCost"))
         year, month, campaign = d.get("year"), d.get("month"), d.get("campaignId")
-        if daily is None or not all(isinstance(v, int) for v in (year, month, campaign)):
+        if (
+            daily is None
+            or not isinstance(year, int)
+            or not isinstance(month, int)
+            or not isinstance(campaign, int)
+        ):
             continue
         days = days_in_range(year, month, start, end)
         if days:
