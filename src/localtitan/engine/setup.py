@@ -24,5 +24,6 @@ def load_behaviours() -> None:
         people,
         reporting,
         sales,
+        scheduler_performance,
     )
     from localtitan.engine import generic  # noqa: F401
