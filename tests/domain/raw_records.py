@@ -30,7 +30,15 @@ async def insert_raw(
             rid = alloc.first_id + offset
             full = {"active": True, "createdOn": format_time(now), **data, "id": rid}
             stored.append(
-                Stored(kind, rid, full, parent_id=parent_id, created_on=now, modified_on=now)
+                Stored(
+                    kind,
+                    rid,
+                    full,
+                    parent_id=parent_id,
+                    active=bool(full["active"]),
+                    created_on=now,
+                    modified_on=now,
+                )
             )
         await put_records(conn, env, creds.tenant_id, stored, first_version=alloc.first_version)
     return [s.data for s in stored]

@@ -22,8 +22,10 @@ def load_behaviours() -> None:
         jpm,
         marketing_costs,
         people,
+        proposal_types,
         reporting,
         sales,
         scheduler_performance,
+        task_client_data,
     )
     from localtitan.engine import generic  # noqa: F401
