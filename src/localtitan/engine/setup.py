@@ -19,6 +19,7 @@ def load_behaviours() -> None:
         budget_codes,
         crm,
         dispatch,
+        invoice_items,
         jpm,
         marketing_costs,
         people,
