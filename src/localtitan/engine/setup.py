@@ -21,6 +21,7 @@ def load_behaviours() -> None:
         dispatch,
         invoice_items,
         jpm,
+        journal_entry_sync,
         marketing_costs,
         people,
         proposal_types,
