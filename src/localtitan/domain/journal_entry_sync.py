@@ -7,31 +7,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
-
+from localtitan.domain._guid_records import find_by_guid
 from localtitan.domain._kit import Tx, bad_request, not_found, respond, transaction
 from localtitan.engine.call import Call, Result
 from localtitan.engine.dispatch import register
-from localtitan.store.records import Stored, format_time, key_filter
-from localtitan.store.tables import records
+from localtitan.store.records import format_time
 
-__all__ = ["find_by_guid"]
+__all__: list[str] = []
 
 JOURNAL_ENTRIES = "accounting:journal-entries"
 MAX_MESSAGE = 4000
-
-
-async def find_by_guid(tx: Tx, kind: str, ident: Any) -> Stored | None:
-    row = (
-        await tx.conn.execute(
-            select(records.c.id).where(
-                key_filter(tx.env, tx.tenant, kind),
-                records.c.guid == str(ident).strip().lower(),
-                records.c.deleted.is_(False),
-            )
-        )
-    ).first()
-    return await tx.find(kind, row.id) if row is not None else None
 
 
 def _merge_custom_fields(current: Any, changes: Mapping[str, Any]) -> list[dict[str, Any]]:

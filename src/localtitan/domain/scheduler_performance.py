@@ -8,13 +8,11 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-
+from localtitan.domain._guid_records import find_by_guid
 from localtitan.domain._kit import Tx, bad_request, not_found, respond, transaction
 from localtitan.engine.call import Call, Result
 from localtitan.engine.dispatch import register
-from localtitan.store.records import Stored, key_filter, parse_time
-from localtitan.store.tables import records
+from localtitan.store.records import Stored, parse_time
 
 __all__ = ["STEPS", "milestone"]
 
@@ -111,17 +109,7 @@ def _rate(part: int, whole: int) -> float:
 
 
 async def _scheduler(tx: Tx, ident: Any) -> Stored:
-    text = str(ident or "").strip().lower()
-    row = (
-        await tx.conn.execute(
-            select(records.c.id).where(
-                key_filter(tx.env, tx.tenant, SCHEDULERS),
-                records.c.guid == text,
-                records.c.deleted.is_(False),
-            )
-        )
-    ).first()
-    found = await tx.find(SCHEDULERS, row.id) if row is not None else None
+    found = await find_by_guid(tx, SCHEDULERS, ident)
     if found is None:
         raise not_found("Scheduler", ident)
     return found

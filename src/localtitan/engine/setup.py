@@ -17,6 +17,7 @@ def load_behaviours() -> None:
         attachments,
         bookkeeping,
         budget_codes,
+        contact_relationships,
         crm,
         dispatch,
         invoice_items,
