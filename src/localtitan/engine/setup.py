@@ -25,6 +25,7 @@ def load_behaviours() -> None:
         journal_entry_sync,
         marketing_costs,
         people,
+        pricebook_bulk,
         proposal_types,
         reporting,
         sales,
