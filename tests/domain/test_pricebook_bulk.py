@@ -125,3 +125,86 @@ async def test_bulk_update_changes_every_section(
         json={"services": [_full("ServiceBulkUpdateRequest", id=drain["id"], categories=[4])]},
     )
     await api.fails(400, OP, json={})
+
+
+async def test_bulk_create_maps_custom_ids_and_links_new_items(
+    client: httpx.AsyncClient, creds: Creds, app: LocalTitan
+) -> None:
+    api = await connect(client, creds)
+    (cat,) = await insert(app, creds, "pricebook:categories", [{"name": "Install"}])
+    (old,) = await insert(app, creds, "pricebook:materials", [{"code": "PAD", "price": 40}])
+    r = await api.call(
+        "pricebook.PricebookBulk_Create",
+        json={
+            "materials": [
+                {
+                    "customId": "m1",
+                    "code": "LINESET",
+                    "description": "Line set",
+                    "price": 120,
+                    "cost": 60,
+                }
+            ],
+            "services": [
+                {
+                    "customId": "s1",
+                    "code": "INSTALL",
+                    "description": "Install",
+                    "price": 900,
+                    "categories": [cat["id"]],
+                    "serviceMaterials": [
+                        {"customId": "m1", "quantity": 2},
+                        {"skuId": old["id"], "quantity": 1},
+                    ],
+                }
+            ],
+            "discountAndFees": [
+                {
+                    "type": "Fee",
+                    "code": "TRIP",
+                    "description": "Trip fee",
+                    "amountType": "Fixed",
+                    "amount": 49,
+                }
+            ],
+        },
+    )
+    assert r.status_code == 201, r.text
+    body = r.json()
+    (m1,) = body["materials"]
+    (s1,) = body["services"]
+    assert m1["customId"] == "m1" and s1["customId"] == "s1"
+    service = await api.ok("pricebook.Services_Get", id=s1["id"])
+    assert service["code"] == "INSTALL" and service["price"] == 900
+    assert service["categories"] == [{"id": cat["id"], "name": "Install", "active": True}]
+    assert [(m["skuId"], m["quantity"]) for m in service["serviceMaterials"]] == [
+        (m1["id"], 2),
+        (old["id"], 1),
+    ]
+    material = await api.ok("pricebook.Materials_Get", id=m1["id"])
+    assert material["code"] == "LINESET" and material["active"] is True
+    fee = await api.ok("pricebook.DiscountAndFees_Get", id=body["discountAndFees"][0]["id"])
+    assert fee["amount"] == 49 and fee["type"] == "Fee"
+
+    before = len((await api.ok("pricebook.Services_GetList"))["data"])
+    error = await api.fails(
+        400,
+        "pricebook.PricebookBulk_Create",
+        json={
+            "services": [
+                {"code": "NEW-1", "description": "ok"},
+                {
+                    "code": "NEW-2",
+                    "description": "bad link",
+                    "serviceMaterials": [{"customId": "nope", "quantity": 1}],
+                },
+            ]
+        },
+    )
+    assert "services[1].serviceMaterials[0].customId" in error["errors"]
+    assert len((await api.ok("pricebook.Services_GetList"))["data"]) == before
+    await api.fails(
+        400,
+        "pricebook.PricebookBulk_Create",
+        json={"services": [{"code": "install", "description": "dup"}]},
+    )
