@@ -8,16 +8,28 @@ back as arrays aligned with the report's fields, as ServiceTitan returns them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, and_, case, cast, func, literal, or_, select
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement, Select
 from sqlalchemy.sql.selectable import Subquery
 
-from localtitan.engine.query import json_field
 from localtitan.store.tables import records
 
 __all__ = [
@@ -44,6 +56,10 @@ CATEGORIES: tuple[tuple[str, str], ...] = (
     ("technician", "Technician"),
     ("technician-dashboard", "Technician Dashboard"),
 )
+
+
+# Field paths the queries read: code constants, checked before they are written into SQL.
+_PATH = re.compile(r"[A-Za-z]+(\.[A-Za-z]+)*")
 
 
 @dataclass(frozen=True)
@@ -115,7 +131,15 @@ class Context:
         )
 
     def text(self, table: Subquery, name: str) -> ColumnElement[Any]:
-        return json_field(self.dialect, name, table)
+        """A stored JSON field as text. The path is written into the SQL, not bound: PostgreSQL
+        matches a GROUP BY expression to the select list only when their texts are equal,
+        and two bound copies of one path are two parameters."""
+        if not _PATH.fullmatch(name):
+            raise ValueError(f"not a field path: {name!r}")
+        if self.dialect == "postgresql":
+            path = literal_column("'{" + name.replace(".", ",") + "}'")
+            return cast(table.c.data, JSONB).op("#>>")(path)
+        return func.json_extract(table.c.data, literal_column(f"'$.{name}'"))
 
     def number(self, table: Subquery, name: str) -> ColumnElement[Any]:
         # Accounting amounts are decimal strings ("123.45"), other numbers JSON numbers.
