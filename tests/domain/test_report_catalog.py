@@ -12,6 +12,8 @@ from domain_kit import connect, insert
 
 from conftest import Creds, make_creds
 from localtitan.app import LocalTitan
+from localtitan.demo import seed_tenant
+from localtitan.domain.report_catalog import REPORTS
 
 BASE = "/reporting/v2/tenant/{tenant}"
 FROM, TO = "2024-03-01", "2024-03-31"
@@ -408,3 +410,38 @@ async def test_parameters_are_checked_against_the_report(
         client, creds, api.headers, "business-unit-dashboard/reports/175", period(), page=0
     )
     assert r.status_code == 400
+
+
+async def test_every_report_runs_on_the_demo_company(
+    client: httpx.AsyncClient, creds: Creds, app: LocalTitan
+) -> None:
+    """On a seeded company every report has rows, and the dashboard's revenue for a quarter is
+    what the invoices add up to."""
+    await seed_tenant(
+        app.runtime.db,
+        app.runtime.manifest,
+        environment=creds.environment.value,
+        tenant_id=creds.tenant_id,
+        customers=15,
+        seed=3,
+        anchor="2026-06-30",
+    )
+    api = await connect(client, creds)
+    start, end = "2026-01-01", "2026-03-31"
+    body = {"parameters": [{"name": "From", "value": start}, {"name": "To", "value": end}]}
+    for report in REPORTS.values():
+        r = await run(client, creds, api.headers, f"{report.category}/reports/{report.id}", body)
+        assert r.status_code == 200, (report.id, r.text)
+        assert r.json()["data"], report.id
+        assert all(len(row) == len(report.fields) for row in r.json()["data"])
+    r = await run(client, creds, api.headers, "business-unit-dashboard/reports/175", body)
+    expected = await invoiced_between(client, creds, api.headers, start, end)
+    units = await client.get(
+        creds.api("/settings/v2/tenant/{tenant}/business-units"),
+        headers=api.headers,
+        params={"pageSize": 200},
+    )
+    names = {u["id"]: u["name"] for u in units.json()["data"]}
+    got = {row[0]: Decimal(str(row[8])) for row in r.json()["data"]}
+    assert sum(expected.values()) > 0
+    assert got == {names[u]: expected.get(u, Decimal(0)).quantize(Decimal("0.01")) for u in names}
