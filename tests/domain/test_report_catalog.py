@@ -445,3 +445,121 @@ async def test_every_report_runs_on_the_demo_company(
     got = {row[0]: Decimal(str(row[8])) for row in r.json()["data"]}
     assert sum(expected.values()) > 0
     assert got == {names[u]: expected.get(u, Decimal(0)).quantize(Decimal("0.01")) for u in names}
+
+
+async def test_sales_memberships_and_payroll_reports(
+    client: httpx.AsyncClient, creds: Creds, app: LocalTitan
+) -> None:
+    api = await connect(client, creds)
+    made = await company(app, creds)
+    hvac, plumbing, ann, cat = made["hvac"], made["plumbing"], made["ann"], made["cat"]
+    j1, j2, j3, _ = made["jobs"]
+
+    def estimate(unit: dict[str, Any], job: dict[str, Any], created: str, **more: Any) -> Any:
+        return {
+            "businessUnitId": unit["id"],
+            "jobId": job["id"],
+            "createdOn": created,
+            "status": {"value": 0, "name": "Open"},
+            "soldOn": None,
+            **more,
+        }
+
+    sold = {"value": 1, "name": "Sold"}
+    await insert(
+        app,
+        creds,
+        "sales:estimates",
+        [
+            estimate(
+                hvac,
+                j1,
+                "2024-03-02T10:00:00Z",
+                status=sold,
+                soldOn="2024-03-05T10:00:00Z",
+                subtotal=1000.0,
+                soldBy=ann["id"],
+            ),
+            estimate(hvac, j1, "2024-03-02T10:05:00Z", subtotal=1500.0),  # the other option
+            estimate(hvac, j2, "2024-03-10T10:00:00Z", subtotal=300.0),
+            # Offered before the period, sold in it.
+            estimate(
+                plumbing,
+                j3,
+                "2024-01-10T10:00:00Z",
+                status=sold,
+                soldOn="2024-03-20T10:00:00Z",
+                subtotal=500.0,
+                soldBy=cat["id"],
+            ),
+        ],
+    )
+    r = await run(client, creds, api.headers, "business-unit-dashboard/reports/179", period())
+    assert r.status_code == 200, r.text
+    rows = {row["Name"]: row for row in as_dicts(r.json())}
+    assert rows["HVAC"] == {
+        "Name": "HVAC",
+        "TotalSales": 1000.0,
+        "ClosedAverageSale": 1000.0,
+        "CloseRate": 0.5,  # j1 closed, j2 did not
+        "SalesOpportunity": 2,
+        "OptionsPerOpportunity": 1.5,
+        "AdjustmentRevenue": -50.05,
+        "TotalRevenue": 1275.3,
+        "NonJobRevenue": 75.0,
+    }
+    assert (rows["Plumbing"]["TotalSales"], rows["Plumbing"]["SalesOpportunity"]) == (500.0, 0)
+    assert rows["Plumbing"]["CloseRate"] is None
+
+    r = await run(client, creds, api.headers, "sales/reports/5001", period())
+    assert r.json()["data"] == [
+        ["Ann Tech", ann["id"], 1, 1000.0],
+        ["Cat Tech", cat["id"], 1, 500.0],
+    ]
+
+    gold = (await insert(app, creds, "memberships:membership-types", [{"name": "Gold"}]))[0]
+    await insert(
+        app,
+        creds,
+        "memberships:memberships",
+        [
+            {"membershipTypeId": gold["id"], "status": "Active", "from": "2023-05-01T00:00:00Z"},
+            {"membershipTypeId": gold["id"], "status": "Active", "from": "2024-03-05T00:00:00Z"},
+            {
+                "membershipTypeId": gold["id"],
+                "status": "Canceled",
+                "from": "2023-01-01T00:00:00Z",
+                "cancellationDate": "2024-03-20T00:00:00Z",
+            },
+        ],
+    )
+    r = await run(client, creds, api.headers, "memberships/reports/6001", period())
+    assert r.json()["data"] == [["Gold", gold["id"], 2, 1, 1]]
+
+    await insert(
+        app,
+        creds,
+        "payroll:gross-pay-items",
+        [
+            {
+                "employeeId": ann["id"],
+                "date": "2024-03-03T00:00:00Z",
+                "paidDurationHours": 2.5,
+                "amount": 75.0,
+            },
+            {
+                "employeeId": ann["id"],
+                "date": "2024-03-04T00:00:00Z",
+                "paidDurationHours": 1.0,
+                "amount": 30.0,
+            },
+            {
+                "employeeId": cat["id"],
+                "date": "2024-02-28T00:00:00Z",
+                "paidDurationHours": 8.0,
+                "amount": 240.0,
+            },
+        ],
+    )
+    r = await run(client, creds, api.headers, "payroll/reports/7001", period())
+    assert r.json()["data"] == [["Ann Tech", ann["id"], 3.5, 105.0, 2]]

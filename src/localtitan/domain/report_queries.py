@@ -37,12 +37,16 @@ __all__ = [
     "Statement",
     "assigned_technicians",
     "bu_revenue",
+    "bu_sales",
     "completed_by_technician",
     "completed_job_detail",
     "dynamic_set",
+    "gross_pay_by_employee",
     "jobs_by_campaign",
     "jobs_by_status",
+    "memberships_by_type",
     "revenue_by_business_unit",
+    "sold_by_salesperson",
     "technician_revenue",
 ]
 
@@ -432,6 +436,130 @@ def jobs_by_campaign(ctx: Context) -> Statement:
         .where(ctx.within(jobs, "createdOn"))
         .group_by(name)
         .order_by(name)
+    )
+
+
+# ---------------------------------------------------------------- sales, memberships, payroll
+
+
+def _sold(ctx: Context, est: Subquery) -> ColumnElement[bool]:
+    return and_(ctx.text(est, "status.name") == "Sold", ctx.within(est, "soldOn"))
+
+
+def bu_sales(ctx: Context) -> Statement:
+    """Per business unit: estimates sold in the period, and the jobs offered estimates in it."""
+    bu = ctx.table("settings:business-units", "bu")
+    est = ctx.table("sales:estimates", "est")
+    unit = ctx.ref(est, "businessUnitId")
+    job = ctx.ref(est, "jobId")
+    sold = _sold(ctx, est)
+    offered = ctx.within(est, "createdOn")
+    closed = and_(offered, ctx.text(est, "status.name") == "Sold")
+    sales = (
+        select(
+            unit.label("bu_id"),
+            func.sum(
+                case((sold, func.coalesce(ctx.number(est, "subtotal"), 0.0)), else_=0.0)
+            ).label("total"),
+            func.count(func.distinct(case((sold, job)))).label("sold_jobs"),
+            func.count(func.distinct(case((offered, job)))).label("offered_jobs"),
+            func.count(func.distinct(case((closed, job)))).label("closed_jobs"),
+            func.sum(case((offered, 1), else_=0)).label("options"),
+        )
+        .where(or_(sold, offered))
+        .group_by(unit)
+        .subquery("sales")
+    )
+    revenue = _invoice_revenue(ctx, "businessUnit.id")
+    offered_jobs = func.coalesce(sales.c.offered_jobs, 0)
+    stmt = (
+        select(
+            bu.c.name,
+            func.coalesce(sales.c.total, 0.0),
+            _ratio(sales.c.total, sales.c.sold_jobs),
+            _ratio(func.coalesce(sales.c.closed_jobs, 0), offered_jobs),
+            offered_jobs,
+            _ratio(func.coalesce(sales.c.options, 0), offered_jobs),
+            func.coalesce(revenue.c.adjustment, 0.0),
+            func.coalesce(revenue.c.total, 0.0),
+            func.coalesce(revenue.c.nonjob, 0.0),
+        )
+        .select_from(
+            bu.outerjoin(sales, sales.c.bu_id == bu.c.id).outerjoin(
+                revenue, revenue.c.key == bu.c.id
+            )
+        )
+        .order_by(bu.c.name, bu.c.id)
+    )
+    wanted = ctx.ids("BusinessUnitIds")
+    return stmt.where(bu.c.id.in_(wanted)) if wanted else stmt
+
+
+def sold_by_salesperson(ctx: Context) -> Statement:
+    est = ctx.table("sales:estimates", "est")
+    tech = ctx.table("settings:technicians", "tech")
+    seller = ctx.ref(est, "soldBy")
+    name = func.coalesce(tech.c.name, "(unknown)")
+    return (
+        select(
+            name,
+            seller,
+            func.count(),
+            func.sum(func.coalesce(ctx.number(est, "subtotal"), 0.0)),
+        )
+        .select_from(est.outerjoin(tech, tech.c.id == seller))
+        .where(_sold(ctx, est))
+        .group_by(name, seller)
+        .order_by(name, seller)
+    )
+
+
+def memberships_by_type(ctx: Context) -> Statement:
+    types = ctx.table("memberships:membership-types", "mtype")
+    member = ctx.table("memberships:memberships", "member")
+    counts = (
+        select(
+            ctx.ref(member, "membershipTypeId").label("type_id"),
+            func.sum(case((ctx.text(member, "status") == "Active", 1), else_=0)).label("active"),
+            func.sum(case((ctx.within(member, "from"), 1), else_=0)).label("new"),
+            func.sum(case((ctx.within(member, "cancellationDate"), 1), else_=0)).label("canceled"),
+        )
+        .group_by(ctx.ref(member, "membershipTypeId"))
+        .subquery("counts")
+    )
+    return (
+        select(
+            types.c.name,
+            types.c.id,
+            func.coalesce(counts.c.active, 0),
+            func.coalesce(counts.c.new, 0),
+            func.coalesce(counts.c.canceled, 0),
+        )
+        .select_from(types.outerjoin(counts, counts.c.type_id == types.c.id))
+        .order_by(types.c.name, types.c.id)
+    )
+
+
+def gross_pay_by_employee(ctx: Context) -> Statement:
+    pay = ctx.table("payroll:gross-pay-items", "pay")
+    tech = ctx.table("settings:technicians", "tech")
+    staff = ctx.table("settings:employees", "staff")
+    employee = ctx.ref(pay, "employeeId")
+    name = func.coalesce(tech.c.name, staff.c.name, "(unknown)")
+    return (
+        select(
+            name,
+            employee,
+            func.sum(func.coalesce(ctx.number(pay, "paidDurationHours"), 0.0)),
+            func.sum(func.coalesce(ctx.number(pay, "amount"), 0.0)),
+            func.count(),
+        )
+        .select_from(
+            pay.outerjoin(tech, tech.c.id == employee).outerjoin(staff, staff.c.id == employee)
+        )
+        .where(ctx.within(pay, "date"))
+        .group_by(name, employee)
+        .order_by(name, employee)
     )
 
 
