@@ -27,6 +27,8 @@ from localtitan.domain.report_catalog import (
 from localtitan.engine.call import Call, Result
 from localtitan.engine.dispatch import register
 from localtitan.errors import ApiError
+from localtitan.store.records import decode, key_filter
+from localtitan.store.tables import records
 
 __all__ = ["REPORTS"]
 
@@ -60,9 +62,28 @@ def _page_of(items: Sequence[Any], page: int, size: int, total: bool) -> dict[st
     }
 
 
-def _category(call: Call) -> str:
+async def _categories(call: Call) -> list[dict[str, Any]]:
+    """The catalog's categories, and any the tenant holds besides (imported with a snapshot,
+    or written by a test): ``reporting:report-categories`` records, keyed by their text id."""
+    found = {key: {"id": key, "name": name} for key, name in CATEGORIES}
+    async with call.runtime.db.read() as conn:
+        rows = await conn.execute(
+            select(records.c.data).where(
+                key_filter(call.environment.value, call.tenant_id, "reporting:report-categories"),
+                records.c.deleted.is_(False),
+            )
+        )
+        for (raw,) in rows:
+            data = decode(raw)
+            key = data.get("id") if isinstance(data, dict) else None
+            if isinstance(key, str) and key and key not in found:
+                found[key] = {"id": key, "name": str(data.get("name") or key)}
+    return sorted(found.values(), key=lambda c: str(c["id"]))
+
+
+async def _category(call: Call) -> str:
     category = str(call.path.get("report_category") or "")
-    if category not in _CATEGORY_IDS:
+    if category not in _CATEGORY_IDS and all(c["id"] != category for c in await _categories(call)):
         raise ApiError(
             404,
             f"Report category '{category[:100]}' was not found.",
@@ -71,8 +92,8 @@ def _category(call: Call) -> str:
     return category
 
 
-def _report(call: Call) -> Report:
-    category = _category(call)
+async def _report(call: Call) -> Report:
+    category = await _category(call)
     report = REPORTS.get(call.path.get("reportId"))  # type: ignore[arg-type]
     if report is None or report.category != category:
         raise ApiError(
@@ -86,13 +107,12 @@ def _report(call: Call) -> Report:
 @register("reporting.ReportCategories_GetCategories")
 async def list_categories(call: Call) -> Result:
     page, size, total = _paging(call, 50)
-    items = [{"id": key, "name": name} for key, name in CATEGORIES]
-    return respond(call, _page_of(items, page, size, total))
+    return respond(call, _page_of(await _categories(call), page, size, total))
 
 
 @register("reporting.ReportCategoryReports_GetReports")
 async def list_reports(call: Call) -> Result:
-    category = _category(call)
+    category = await _category(call)
     page, size, total = _paging(call, 50)
     found = sorted((r for r in REPORTS.values() if r.category == category), key=lambda r: r.id)
     items = [{"id": r.id, "name": r.name, "description": r.description} for r in found]
@@ -101,7 +121,7 @@ async def list_reports(call: Call) -> Result:
 
 @register("reporting.ReportCategoryReports_Get")
 async def report_metadata(call: Call) -> Result:
-    report = _report(call)
+    report = await _report(call)
     return respond(
         call,
         {
@@ -239,7 +259,7 @@ def _cell(value: Any, places: int | None) -> Any:
 
 @register("reporting.ReportCategoryReports_GetData")
 async def report_data(call: Call) -> Result:
-    report = _report(call)
+    report = await _report(call)
     args = _arguments(report, call.body)
     page, size, _ = _paging(call, 1000)
     await _count_run(call, report)
