@@ -241,7 +241,7 @@ async def test_revenue_between_two_dates_matches_the_invoices(
         "business-unit-dashboard/reports/175",
         {
             "parameters": [
-                {"name": "from", "value": "2001-01-01"},
+                {"name": "from", "value": "2001-01-01T00:00:00Z"},
                 {"name": "TO", "value": "2001-01-31"},
             ]
         },
@@ -392,6 +392,11 @@ async def test_parameters_are_checked_against_the_report(
     )
     await refused(
         {"parameters": [{"name": "From", "value": "March"}, {"name": "To", "value": TO}]},
+        "From",
+        "must be a date",
+    )
+    await refused(
+        {"parameters": [{"name": "From", "value": "2024-03-01junk"}, {"name": "To", "value": TO}]},
         "From",
         "must be a date",
     )

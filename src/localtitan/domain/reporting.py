@@ -148,11 +148,14 @@ def _scalar(param: Parameter, value: Any) -> Any:
     """One value of ``param`` in its data type, or a 400 naming the parameter."""
     kind = param.data_type
     if kind == "Date":
-        text = str(value).strip() if isinstance(value, str) else None
+        # A day (2024-01-31), or a timestamp whose day is taken (2024-01-31T00:00:00Z).
+        text = value.strip()[:40] if isinstance(value, str) else ""
         try:
-            if text is None:
-                raise ValueError
-            return date.fromisoformat(text[:10]) if len(text) > 10 else date.fromisoformat(text)
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+        try:
+            return datetime.fromisoformat(text).date()
         except ValueError:
             raise _invalid(
                 param.name, f"'{param.name}' must be a date such as 2024-01-31."
