@@ -170,3 +170,26 @@ async def test_no_latency_sleeps_nothing(
     r = await client.get(creds.api(CUSTOMERS), headers=headers)
     assert r.status_code == 200
     assert sleeps == []
+
+
+async def test_a_sequential_client_is_paced_below_the_limit(settings: Settings) -> None:
+    """The problem --latency solves: a loop of calls, one at a time, against a limit of 4 a
+    second. Without latency the loop outruns the limit; with 300 ms a call it never meets it."""
+    outcomes: dict[str, list[int]] = {}
+    for value in ("none", "300"):
+        limited = dataclasses.replace(settings, rate_limit=4, latency=value)
+        application = LocalTitan(Runtime(limited))
+        await application.startup()
+        try:
+            creds = await make_creds(application.runtime)
+            transport = httpx.ASGITransport(app=application)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                headers = await creds.headers(client)
+                outcomes[value] = [
+                    (await client.get(creds.api(CUSTOMERS), headers=headers)).status_code
+                    for _ in range(6)
+                ]
+        finally:
+            await application.shutdown()
+    assert 429 in outcomes["none"]
+    assert outcomes["300"] == [200] * 6
