@@ -406,6 +406,7 @@ async def test_parameters_are_checked_against_the_report(
         "must not be before",
     )
     await refused(period(BusinessUnitIds=["x"]), "BusinessUnitIds", "must be a number")
+    await refused(period(BusinessUnitIds=[1.5]), "BusinessUnitIds", "whole number")
     await refused(period(DateType=3), "DateType", "must be one of 1", "operations/reports/165")
     await refused(period(DateType=[1, 2]), "DateType", "one value", "operations/reports/165")
     # A report asked for under another category is not found.

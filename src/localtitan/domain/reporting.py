@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -164,11 +165,15 @@ def _scalar(param: Parameter, value: Any) -> Any:
         if isinstance(value, bool):
             raise _invalid(param.name, f"'{param.name}' must be a number.")
         try:
-            number = float(value) if isinstance(value, str | int | float) else None
+            # JSON numbers with a fraction arrive as Decimal.
+            number = float(value) if isinstance(value, str | int | float | Decimal) else None
         except ValueError:
             number = None
         if number is None or number != number or abs(number) > 9.2e18:
             raise _invalid(param.name, f"'{param.name}' must be a number.")
+        if param.dynamic_set is not None and not number.is_integer():
+            # Values from a dynamic set are record ids.
+            raise _invalid(param.name, f"'{param.name}' must be a whole number (an id).")
         return int(number) if number.is_integer() else number
     if kind == "Boolean":
         if isinstance(value, bool):
@@ -176,7 +181,7 @@ def _scalar(param: Parameter, value: Any) -> Any:
         if isinstance(value, str) and value.strip().lower() in ("true", "false"):
             return value.strip().lower() == "true"
         raise _invalid(param.name, f"'{param.name}' must be true or false.")
-    if not isinstance(value, str | int | float) or isinstance(value, bool):
+    if not isinstance(value, str | int | float | Decimal) or isinstance(value, bool):
         raise _invalid(param.name, f"'{param.name}' must be text.")
     return str(value)[:4000]
 
@@ -255,7 +260,7 @@ def _cell(value: Any, places: int | None) -> Any:
         return value.isoformat()
     if places is not None and isinstance(value, int | float) and not isinstance(value, bool):
         return round(float(value), places)
-    if hasattr(value, "is_finite"):  # a Decimal from PostgreSQL
+    if isinstance(value, Decimal):  # PostgreSQL numerics
         return round(float(value), places if places is not None else 6)
     return value
 
