@@ -15,6 +15,7 @@ from localtitan.auth.tokens import TokenError
 from localtitan.engine.call import Call, Result
 from localtitan.engine.dispatch import Handler, handler_for
 from localtitan.errors import ApiError, error_body, new_trace_id
+from localtitan.latency import kind_of
 from localtitan.platform.environments import Environment
 from localtitan.requestlog.facts import FACTS_KEY, RequestFacts
 from localtitan.runtime import Runtime
@@ -254,6 +255,10 @@ async def _handle(
         runtime.manifest, op, match.path_params, query, body or None, content_type
     )
 
+    if runtime.latency.active:
+        # Before the handler: the wait holds no transaction, and the answer is as fresh as
+        # the moment it is sent. Calls the gateway turns away (401, 403, 429) stay fast.
+        await runtime.latency.pause(kind_of(op))
     found = _handler(runtime, op)
     if found is None:
         raise ApiError(

@@ -139,6 +139,8 @@ class LocalTitan:
                 media_type="application/json",
             )
         else:
+            if endpoint is token_endpoint.token and self.runtime.latency.active:
+                await self.runtime.latency.pause("token")
             try:
                 response = await endpoint(request, self.runtime, env, prefix)
             except ApiError as err:  # the body was too slow to arrive (BodyTimeout)

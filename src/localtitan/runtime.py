@@ -11,6 +11,7 @@ from sqlalchemy import select
 from localtitan.auth.keys import KeyRing
 from localtitan.auth.tokens import TokenService
 from localtitan.engine.setup import load_behaviours
+from localtitan.latency import Latency
 from localtitan.limits import Limiter, open_limiter
 from localtitan.platform.server_key import ServerKey, load_server_key
 from localtitan.requestlog.recorder import RequestLog
@@ -49,6 +50,7 @@ class Runtime:
         self.manifest: Manifest = load_manifest()
         self.router = Router(self.manifest.operations)
         self.request_log = RequestLog(self.db, settings)
+        self.latency = Latency.from_setting(settings.latency)
         self._clients: dict[str, tuple[float, ClientInfo | None]] = {}
         # operation id -> (handler, "generic" | "behaviour"), or None: filled by the door.
         self.handlers: dict[str, tuple[Any, str] | None] = {}

@@ -105,6 +105,8 @@ class Settings:
     request_log_queue: int = 10_000
     # Approve Request Access at once; None means on for the embedded SQLite default only.
     auto_approve_access: bool | None = None
+    # Delay API and token responses: "none", "realistic" or milliseconds (localtitan.latency).
+    latency: str = "none"
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -136,12 +138,15 @@ class Settings:
             request_log_rows=_env_int("LOCALTITAN_REQUEST_LOG_ROWS", 100_000),
             request_log_queue=_env_int("LOCALTITAN_REQUEST_LOG_QUEUE", 10_000),
             auto_approve_access=_env_bool("LOCALTITAN_AUTO_APPROVE_ACCESS"),
+            latency=(env.get("LOCALTITAN_LATENCY") or "none").strip().lower(),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         if "data_dir" in clean:
             clean["data_dir"] = Path(clean["data_dir"])
         if "trusted_proxies" in clean:
             clean["trusted_proxies"] = tuple(clean["trusted_proxies"])
+        if "latency" in clean:
+            clean["latency"] = str(clean["latency"]).strip().lower()
         settings = replace(base, **clean)
         settings.validate()
         return settings
@@ -178,6 +183,9 @@ class Settings:
             raise ValueError("The request log keeps 0 to 1,048,576 bytes of each body.")
         if self.request_log_days < 1 or self.request_log_rows < 1 or self.request_log_queue < 1:
             raise ValueError("The request log's days, rows and queue size must each be at least 1.")
+        from localtitan.latency import parse_latency
+
+        parse_latency(self.latency)
 
     @property
     def resolved_limits_file(self) -> Path:

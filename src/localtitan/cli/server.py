@@ -131,6 +131,14 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    latency: Annotated[
+        str | None,
+        typer.Option(
+            "--latency",
+            help="Delay responses as ServiceTitan's take: none, realistic (by operation kind) "
+            "or a fixed number of milliseconds [default: none].",
+        ),
+    ] = None,
 ) -> None:
     """Start the server: the portal and both environments, migrating the database first."""
     import uvicorn
@@ -152,6 +160,7 @@ def serve(
         access_log="off" if quiet else log_format,
         request_log=request_log,
         auto_approve_access=auto_approve_access,
+        latency=latency,
     )
     data = _prepare(settings, demo)
     console.print(f"[bold]localtitan[/bold] on {settings.base_url} (data in {settings.data_dir})")
@@ -196,6 +205,7 @@ def serve(
         "LOCALTITAN_ACCESS_LOG": settings.access_log,
         "LOCALTITAN_REQUEST_LOG": "on" if settings.request_log else "off",
         "LOCALTITAN_AUTO_APPROVE_ACCESS": str(settings.approves_access_at_once).lower(),
+        "LOCALTITAN_LATENCY": settings.latency,
     }
     if settings.redis_url:
         env_vars["LOCALTITAN_REDIS_URL"] = settings.redis_url

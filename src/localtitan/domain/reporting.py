@@ -1,195 +1,240 @@
-"""Reporting: built-in reports that run against the tenant's own records.
+"""Reporting: report categories, the reports in them, their metadata and their data.
 
-Each report names its category, parameters and fields like ServiceTitan's report metadata; its
-data is computed when asked, so it reflects what the API and the demo seed wrote. Rows are
-arrays aligned with ``fields``, as ServiceTitan returns them.
+The catalog (``report_catalog``) is the same for every tenant, as ServiceTitan's system reports
+are; each report's rows are computed by SQL from the calling tenant's records when asked.
+Parameters are checked against the report's metadata before a run counts towards the limit of
+5 runs a minute (docs/decisions/0171-report-catalog.md).
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
-from decimal import Decimal, InvalidOperation
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from localtitan.domain._kit import Tx, bad_request, json_result, not_found, respond, transaction
+from sqlalchemy import func, select
+
+from localtitan.domain._kit import bad_request, json_result, respond
+from localtitan.domain.report_catalog import (
+    CATEGORIES,
+    REPORTS,
+    Context,
+    Parameter,
+    Report,
+    Rows,
+    dynamic_set,
+)
 from localtitan.engine.call import Call, Result
 from localtitan.engine.dispatch import register
 from localtitan.errors import ApiError
-from localtitan.store.records import parse_time
+from localtitan.store.records import decode, key_filter
+from localtitan.store.tables import records
 
 __all__ = ["REPORTS"]
 
-Rows = list[list[Any]]
+_CATEGORY_IDS = {key for key, _ in CATEGORIES}
+# Report metadata changes when localtitan's catalog does, not per tenant.
+_MODIFIED_ON = "2026-01-01T00:00:00Z"
+# The most values one array parameter takes (ids of business units, technicians...).
+_MAX_VALUES = 500
 
 
-@dataclass(frozen=True)
-class Report:
-    id: int
-    category: str
-    name: str
-    description: str
-    fields: tuple[tuple[str, str, str], ...]  # (name, label, dataType)
-    run: Callable[[Tx, datetime, datetime], Awaitable[Rows]]
+def _paging(call: Call, default_size: int) -> tuple[int, int, bool]:
+    page = call.query.get("page")
+    size = call.query.get("pageSize")
+    page = 1 if page is None else int(page)
+    size = default_size if size is None else int(size)
+    if page < 1:
+        raise bad_request("page", "The page must be 1 or more.")
+    if size < 1:
+        raise bad_request("pageSize", "The page size must be 1 or more.")
+    return page, size, bool(call.query.get("includeTotal"))
 
 
-_PARAMETERS = [
-    {"name": "From", "label": "From", "dataType": "Date", "isArray": False, "isRequired": True},
-    {"name": "To", "label": "To", "dataType": "Date", "isArray": False, "isRequired": True},
-]
-
-
-def _in_range(stamp: Any, start: datetime, end: datetime) -> bool:
-    if not isinstance(stamp, str) or not stamp:
-        return False
-    try:
-        when = parse_time(stamp)
-    except ValueError:
-        return False
-    return start <= when < end
-
-
-def _money(value: Any) -> Decimal:
-    try:
-        return Decimal(str(value or 0))
-    except InvalidOperation:
-        return Decimal(0)
-
-
-async def _jobs_by_status(tx: Tx, start: datetime, end: datetime) -> Rows:
-    counts: Counter[str] = Counter()
-    for job in await tx.children("jpm:jobs"):
-        if _in_range(job.data.get("createdOn"), start, end):
-            counts[str(job.data.get("jobStatus"))] += 1
-    return [[status, n] for status, n in sorted(counts.items())]
-
-
-async def _revenue_by_business_unit(tx: Tx, start: datetime, end: datetime) -> Rows:
-    totals: dict[str, list[Any]] = defaultdict(lambda: [0, Decimal(0), Decimal(0)])
-    for invoice in await tx.children("accounting:invoices"):
-        if not _in_range(
-            invoice.data.get("invoiceDate") or invoice.data.get("createdOn"), start, end
-        ):
-            continue
-        unit = invoice.data.get("businessUnit") or {}
-        name = str(unit.get("name") or "(none)") if isinstance(unit, Mapping) else "(none)"
-        row = totals[name]
-        row[0] += 1
-        row[1] += _money(invoice.data.get("total"))
-        row[2] += _money(invoice.data.get("balance"))
-    return [[name, n, float(t), float(b)] for name, (n, t, b) in sorted(totals.items())]
-
-
-async def _completed_by_technician(tx: Tx, start: datetime, end: datetime) -> Rows:
-    done = {
-        job.id
-        for job in await tx.children("jpm:jobs")
-        if job.data.get("jobStatus") == "Completed"
-        and _in_range(job.data.get("completedOn"), start, end)
+def _page_of(items: Sequence[Any], page: int, size: int, total: bool) -> dict[str, Any]:
+    chunk = list(items[(page - 1) * size : page * size])
+    return {
+        "page": page,
+        "pageSize": size,
+        "hasMore": page * size < len(items),
+        "totalCount": len(items) if total else None,
+        "data": chunk,
     }
-    counts: Counter[str] = Counter()
-    for assignment in await tx.children("dispatch:appointment-assignments"):
-        if assignment.data.get("jobId") in done:
-            counts[str(assignment.data.get("technicianName") or "(unknown)")] += 1
-    return [[name, n] for name, n in sorted(counts.items())]
 
 
-async def _leads_by_campaign(tx: Tx, start: datetime, end: datetime) -> Rows:
-    counts: Counter[Any] = Counter()
-    for job in await tx.children("jpm:jobs"):
-        if _in_range(job.data.get("createdOn"), start, end):
-            counts[job.data.get("campaignId")] += 1
-    names = {c.id: c.data.get("name") for c in await tx.children("marketing:campaigns")}
-    return [[names.get(cid, "(none)"), n] for cid, n in sorted(counts.items(), key=str)]
+async def _categories(call: Call) -> list[dict[str, Any]]:
+    """The catalog's categories, and any the tenant holds besides (imported with a snapshot,
+    or written by a test): ``reporting:report-categories`` records, keyed by their text id."""
+    found = {key: {"id": key, "name": name} for key, name in CATEGORIES}
+    async with call.runtime.db.read() as conn:
+        rows = await conn.execute(
+            select(records.c.data).where(
+                key_filter(call.environment.value, call.tenant_id, "reporting:report-categories"),
+                records.c.deleted.is_(False),
+            )
+        )
+        for (raw,) in rows:
+            data = decode(raw)
+            key = data.get("id") if isinstance(data, dict) else None
+            if isinstance(key, str) and key and key not in found:
+                found[key] = {"id": key, "name": str(data.get("name") or key)}
+    return sorted(found.values(), key=lambda c: str(c["id"]))
 
 
-REPORTS: dict[int, Report] = {
-    r.id: r
-    for r in (
-        Report(
-            1001,
-            "operations",
-            "Jobs by Status",
-            "Jobs created in the period, counted by their current status.",
-            (("Status", "Job Status", "String"), ("Jobs", "Jobs", "Number")),
-            _jobs_by_status,
-        ),
-        Report(
-            2001,
-            "accounting",
-            "Revenue by Business Unit",
-            "Invoices dated in the period: count, total and open balance per business unit.",
-            (
-                ("BusinessUnit", "Business Unit", "String"),
-                ("Invoices", "Invoices", "Number"),
-                ("Total", "Total", "Number"),
-                ("Balance", "Balance", "Number"),
-            ),
-            _revenue_by_business_unit,
-        ),
-        Report(
-            3001,
-            "technician",
-            "Completed Jobs by Technician",
-            "Jobs completed in the period per assigned technician.",
-            (("Technician", "Technician", "String"), ("CompletedJobs", "Completed Jobs", "Number")),
-            _completed_by_technician,
-        ),
-        Report(
-            4001,
-            "marketing",
-            "Jobs by Campaign",
-            "Jobs created in the period per campaign.",
-            (("Campaign", "Campaign", "String"), ("Jobs", "Jobs", "Number")),
-            _leads_by_campaign,
-        ),
-    )
-}
+async def _category(call: Call) -> str:
+    category = str(call.path.get("report_category") or "")
+    if category not in _CATEGORY_IDS and all(c["id"] != category for c in await _categories(call)):
+        raise ApiError(
+            404,
+            f"Report category '{category[:100]}' was not found.",
+            data={"reportCategory": category[:100]},
+        )
+    return category
 
 
-def _report(call: Call) -> Report:
+async def _report(call: Call) -> Report:
+    category = await _category(call)
     report = REPORTS.get(call.path.get("reportId"))  # type: ignore[arg-type]
-    if report is None or report.category != call.path.get("report_category"):
-        raise not_found("Report", call.path.get("reportId"))
+    if report is None or report.category != category:
+        raise ApiError(
+            404,
+            f"Report with ID {call.path.get('reportId')} was not found in category '{category}'.",
+            data={"id": str(call.path.get("reportId"))},
+        )
     return report
+
+
+@register("reporting.ReportCategories_GetCategories")
+async def list_categories(call: Call) -> Result:
+    page, size, total = _paging(call, 50)
+    return respond(call, _page_of(await _categories(call), page, size, total))
 
 
 @register("reporting.ReportCategoryReports_GetReports")
 async def list_reports(call: Call) -> Result:
-    category = call.path.get("report_category")
-    found = [r for r in REPORTS.values() if r.category == category]
+    category = await _category(call)
+    page, size, total = _paging(call, 50)
+    found = sorted((r for r in REPORTS.values() if r.category == category), key=lambda r: r.id)
     items = [{"id": r.id, "name": r.name, "description": r.description} for r in found]
-    page = {"page": 1, "pageSize": max(len(items), 1), "hasMore": False, "totalCount": len(items)}
-    return respond(call, {**page, "data": items})
+    return respond(call, _page_of(items, page, size, total))
 
 
 @register("reporting.ReportCategoryReports_Get")
 async def report_metadata(call: Call) -> Result:
-    report = _report(call)
+    report = await _report(call)
     return respond(
         call,
         {
             "id": report.id,
             "name": report.name,
             "description": report.description,
-            "modifiedOn": "2026-01-01T00:00:00Z",
-            "parameters": _PARAMETERS,
-            "fields": [{"name": n, "label": lbl, "dataType": t} for n, lbl, t in report.fields],
+            "modifiedOn": _MODIFIED_ON,
+            "parameters": [p.metadata() for p in report.parameters],
+            "fields": [
+                {"name": f.name, "label": f.label, "dataType": f.data_type} for f in report.fields
+            ],
         },
     )
 
 
-def _date_parameter(values: Mapping[str, Any], name: str) -> datetime:
-    raw = values.get(name.lower())
-    if raw is None or raw == "":
-        raise bad_request("parameters", f"The report needs the parameter '{name}'.")
-    try:
-        day = date.fromisoformat(str(raw)[:10])
-    except ValueError:
-        raise bad_request("parameters", f"'{name}' must be a date such as 2024-01-31.") from None
-    return datetime.combine(day, time(), tzinfo=UTC)
+# ---------------------------------------------------------------- parameters
+
+
+def _invalid(name: str, message: str) -> ApiError:
+    return bad_request(name, message)
+
+
+def _scalar(param: Parameter, value: Any) -> Any:
+    """One value of ``param`` in its data type, or a 400 naming the parameter."""
+    kind = param.data_type
+    if kind == "Date":
+        # A day (2024-01-31), or a timestamp whose day is taken (2024-01-31T00:00:00Z).
+        text = value.strip()[:40] if isinstance(value, str) else ""
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+        try:
+            return datetime.fromisoformat(text).date()
+        except ValueError:
+            raise _invalid(
+                param.name, f"'{param.name}' must be a date such as 2024-01-31."
+            ) from None
+    if kind == "Number":
+        if isinstance(value, bool):
+            raise _invalid(param.name, f"'{param.name}' must be a number.")
+        try:
+            # JSON numbers with a fraction arrive as Decimal.
+            number = float(value) if isinstance(value, str | int | float | Decimal) else None
+        except ValueError:
+            number = None
+        if number is None or number != number or abs(number) > 9.2e18:
+            raise _invalid(param.name, f"'{param.name}' must be a number.")
+        if param.dynamic_set is not None and not number.is_integer():
+            # Values from a dynamic set are record ids.
+            raise _invalid(param.name, f"'{param.name}' must be a whole number (an id).")
+        return int(number) if number.is_integer() else number
+    if kind == "Boolean":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
+        raise _invalid(param.name, f"'{param.name}' must be true or false.")
+    if not isinstance(value, str | int | float | Decimal) or isinstance(value, bool):
+        raise _invalid(param.name, f"'{param.name}' must be text.")
+    return str(value)[:4000]
+
+
+def _typed(param: Parameter, value: Any) -> Any:
+    if param.is_array:
+        items = value if isinstance(value, list) else str(value).split(",")
+        items = [v.strip() if isinstance(v, str) else v for v in items]
+        items = [v for v in items if v != ""]
+        if len(items) > _MAX_VALUES:
+            raise _invalid(param.name, f"'{param.name}' takes at most {_MAX_VALUES} values.")
+        typed = [_scalar(param, v) for v in items]
+    else:
+        if isinstance(value, list):
+            raise _invalid(param.name, f"'{param.name}' takes one value, not a list.")
+        typed = [_scalar(param, value)]
+    if param.values is not None:
+        allowed = {v for v, _ in param.values}
+        for v in typed:
+            if v not in allowed:
+                choices = ", ".join(f"{v} ({label})" for v, label in param.values)
+                raise _invalid(param.name, f"'{param.name}' must be one of {choices}.")
+    return typed if param.is_array else typed[0]
+
+
+def _arguments(report: Report, body: Any) -> dict[str, Any]:
+    """The request's parameters checked against the report's: names, types, required ones."""
+    given = body.get("parameters") if isinstance(body, Mapping) else None
+    declared = {p.name.lower(): p for p in report.parameters}
+    args: dict[str, Any] = {}
+    for item in given or []:
+        if not isinstance(item, Mapping):
+            raise bad_request("parameters", "Each parameter is an object with a name and a value.")
+        name = str(item.get("name") or "")
+        param = declared.get(name.lower())
+        if param is None:
+            known = ", ".join(p.name for p in report.parameters)
+            raise bad_request(
+                "parameters", f"The report has no parameter '{name[:100]}'; it takes {known}."
+            )
+        if param.name.lower() in args:
+            raise bad_request("parameters", f"The parameter '{param.name}' is given twice.")
+        value = item.get("value")
+        if value is None or value == "" or value == []:
+            continue
+        args[param.name.lower()] = _typed(param, value)
+    for param in report.parameters:
+        if param.required and param.name.lower() not in args:
+            raise bad_request("parameters", f"The report needs the parameter '{param.name}'.")
+    start, end = args.get("from"), args.get("to")
+    if isinstance(start, date) and isinstance(end, date) and end < start:
+        raise bad_request("To", "'To' must not be before 'From'.")
+    return args
 
 
 async def _count_run(call: Call, report: Report) -> None:
@@ -210,39 +255,63 @@ async def _count_run(call: Call, report: Report) -> None:
         )
 
 
+def _cell(value: Any, places: int | None) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if places is not None and isinstance(value, int | float) and not isinstance(value, bool):
+        return round(float(value), places)
+    if isinstance(value, Decimal):  # PostgreSQL numerics
+        return round(float(value), places if places is not None else 6)
+    return value
+
+
 @register("reporting.ReportCategoryReports_GetData")
 async def report_data(call: Call) -> Result:
-    report = _report(call)
-    body = call.body if isinstance(call.body, Mapping) else {}
-    values = {
-        str(p.get("name", "")).lower(): p.get("value")
-        for p in body.get("parameters") or []
-        if isinstance(p, Mapping)
-    }
-    start = _date_parameter(values, "From")
-    end = _date_parameter(values, "To")
-    if end < start:
-        raise bad_request("parameters", "'To' must not be before 'From'.")
-    # The range is inclusive of the last day, as a person reading "to 31 January" expects.
-    end = end.replace(hour=23, minute=59, second=59, microsecond=999999)
-    page = call.query.get("page") or 1
-    size = call.query.get("pageSize") or 1000
-    if page < 1 or size < 1:
-        raise bad_request("page", "Page and page size start at 1.")
+    report = await _report(call)
+    args = _arguments(report, call.body)
+    page, size, _ = _paging(call, 1000)
     await _count_run(call, report)
+    db = call.runtime.db
+    ctx = Context(db.dialect, call.environment.value, call.tenant_id, args)
+    stmt = report.query(ctx)
+    total: int | None = None
+    async with db.read() as conn:
+        found = (await conn.execute(stmt.limit(size + 1).offset((page - 1) * size))).all()
+        rows: Rows = [list(r) for r in found[:size]]
+        if report.finish is not None:
+            rows = await report.finish(conn, ctx, rows)
+        if call.query.get("includeTotal"):
+            counted = select(func.count()).select_from(stmt.order_by(None).subquery())
+            total = int((await conn.execute(counted)).scalar_one())
+    places = [f.places for f in report.fields]
+    data = [[_cell(v, places[i]) for i, v in enumerate(row)] for row in rows]
+    return json_result(
+        {
+            "page": page,
+            "pageSize": size,
+            "hasMore": len(found) > size,
+            "totalCount": total,
+            "data": data,
+            "fields": [{"name": f.name, "label": f.label} for f in report.fields],
+        }
+    )
 
-    async def work(tx: Tx) -> Result:
-        rows = await report.run(tx, start, end)
-        chunk = rows[(page - 1) * size : page * size]
-        return json_result(
-            {
-                "page": page,
-                "pageSize": size,
-                "hasMore": page * size < len(rows),
-                "totalCount": len(rows) if call.query.get("includeTotal") else None,
-                "data": chunk,
-                "fields": [{"name": n, "label": lbl} for n, lbl, _ in report.fields],
-            }
+
+@register("reporting.DynamicValueSets_GetDynamicSet")
+async def dynamic_value_set(call: Call) -> Result:
+    set_id = str(call.path.get("dynamicSetId") or "")
+    db = call.runtime.db
+    ctx = Context(db.dialect, call.environment.value, call.tenant_id)
+    stmt = dynamic_set(ctx, set_id)
+    if stmt is None:
+        raise ApiError(
+            404,
+            f"Dynamic value set '{set_id[:100]}' was not found.",
+            data={"dynamicSetId": set_id[:100]},
         )
-
-    return await transaction(call, work)
+    page, size, total = _paging(call, 1000)
+    async with db.read() as conn:
+        rows = [[int(r[0]), r[1]] for r in (await conn.execute(stmt)).all()]
+    body = _page_of(rows, page, size, total)
+    body["fields"] = [{"name": "Value", "label": "Value"}, {"name": "Name", "label": "Name"}]
+    return respond(call, body)
