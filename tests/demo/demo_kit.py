@@ -88,6 +88,9 @@ FIELDS: dict[str, frozenset[str]] = {
     "appliedId": frozenset({"accounting:payments"}),
     "parentId": frozenset({"pricebook:categories"}),
     "recurringLocationId": frozenset({"crm:locations"}),
+    "parentTypeId": frozenset({"accounting:gl-accounts/types"}),
+    "payrollBusinessUnitId": frozenset({"settings:business-units"}),
+    "estimateTemplateId": frozenset({"sales:estimate-templates"}),
     # Items live inside their purchase order; see check_references.
     "purchaseOrderItemId": frozenset({"inventory:purchase-orders#items"}),
     # Lists of ids.
@@ -115,6 +118,8 @@ BY_KIND: dict[tuple[str, str], frozenset[str]] = {
     ("accounting:payments", "typeId"): frozenset({"accounting:payment-types"}),
     ("telecom:calls", "type"): frozenset({"jpm:job-types"}),
     ("pricebook:materials", "categories"): frozenset({"pricebook:categories"}),
+    ("timesheets:activity-types", "categoryId"): frozenset({"timesheets:activity-categories"}),
+    ("inventory:inventory-templates", "locationIds"): INVENTORY_LOCATIONS,
     ("pricebook:equipment", "categories"): frozenset({"pricebook:categories"}),
     ("pricebook:discounts-and-fees", "categories"): frozenset({"pricebook:categories"}),
 }

@@ -15,6 +15,7 @@ from localtitan.demo import (
     payroll,
     people,
     pricebook,
+    settings_data,
 )
 from localtitan.demo.content import METROS
 from localtitan.demo.context import Ids, Out, Vocab, pick, rng_for
@@ -66,6 +67,7 @@ def build_company(seed: int, anchor: datetime, plan: Plan, ids: Ids, out: Out) -
         ("pricebook", pricebook.build_pricebook),
         ("memberships", memberships.build_membership_plans),
         ("office", office.build_office),
+        ("settings-data", settings_data.build_settings_data),
     )
     for name, step in steps:
         step(company, ids, out, rng_for(seed, name))
