@@ -89,6 +89,12 @@ FIELDS: dict[str, frozenset[str]] = {
     "parentId": frozenset({"pricebook:categories"}),
     "recurringLocationId": frozenset({"crm:locations"}),
     "parentTypeId": frozenset({"accounting:gl-accounts/types"}),
+    "projectId": frozenset({"jpm:projects"}),
+    "statusId": frozenset({"jpm:project-statuses"}),
+    "subStatusId": frozenset({"jpm:project-substatuses"}),
+    "projectTypeId": frozenset({"jpm:project-types"}),
+    "projectManagerIds": PEOPLE,
+    "jobIds": frozenset({"jpm:jobs"}),
     "payrollBusinessUnitId": frozenset({"settings:business-units"}),
     "estimateTemplateId": frozenset({"sales:estimate-templates"}),
     # Items live inside their purchase order; see check_references.
@@ -118,6 +124,7 @@ BY_KIND: dict[tuple[str, str], frozenset[str]] = {
     ("accounting:payments", "typeId"): frozenset({"accounting:payment-types"}),
     ("telecom:calls", "type"): frozenset({"jpm:job-types"}),
     ("pricebook:materials", "categories"): frozenset({"pricebook:categories"}),
+    ("jpm:jobs/hold-reasons", "reasonId"): frozenset({"jpm:job-hold-reasons"}),
     ("timesheets:activity-types", "categoryId"): frozenset({"timesheets:activity-categories"}),
     ("inventory:inventory-templates", "locationIds"): INVENTORY_LOCATIONS,
     ("pricebook:equipment", "categories"): frozenset({"pricebook:categories"}),
@@ -153,7 +160,6 @@ UNSET = {
     "employeeTaskSourceId",
     "employeeTaskTypeId",
     "budgetCodeId",
-    "projectId",
 }
 
 

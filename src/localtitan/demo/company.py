@@ -15,6 +15,7 @@ from localtitan.demo import (
     payroll,
     people,
     pricebook,
+    projects,
     settings_data,
 )
 from localtitan.demo.content import METROS
@@ -68,6 +69,7 @@ def build_company(seed: int, anchor: datetime, plan: Plan, ids: Ids, out: Out) -
         ("memberships", memberships.build_membership_plans),
         ("office", office.build_office),
         ("settings-data", settings_data.build_settings_data),
+        ("projects", projects.build_project_setup),
     )
     for name, step in steps:
         step(company, ids, out, rng_for(seed, name))

@@ -11,9 +11,19 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from localtitan.demo import crm, equipment, inventory, jobs, memberships, telecom
+from localtitan.demo import (
+    crm,
+    equipment,
+    inventory,
+    job_reasons,
+    jobs,
+    memberships,
+    projects,
+    telecom,
+)
 from localtitan.demo.context import Ids, Out, chance, pick, rng_for, weighted
 from localtitan.demo.model import Client, Company, JobType, Work
+from localtitan.store.records import Stored
 
 __all__ = ["build_chunk"]
 
@@ -146,4 +156,16 @@ def build_chunk(company: Company, index: int, ids: Ids, out: Out) -> int:
     crm.prospects(company, ids, out, rng, max(1, count // 25))
     telecom.other_calls(company, ids, out, rng, clients, max(1, count // 4))
     inventory.transfers(company, ids, out, rng, max(1, count // 40))
+    # The back office's view of the chunk's work, derived from the records just made.
+    kinds: dict[str, list[Stored]] = {}
+    for rec in out.items:
+        kinds.setdefault(rec.kind, []).append(rec)
+    for name, step in _FROM_RECORDS:
+        step(company, ids, out, rng_for(company.seed, f"chunk:{index}:{name}"), kinds)
     return count
+
+
+_FROM_RECORDS = (
+    ("projects", projects.projects_for_chunk),
+    ("job-reasons", job_reasons.reasons_for_chunk),
+)
