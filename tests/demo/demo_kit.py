@@ -90,6 +90,14 @@ FIELDS: dict[str, frozenset[str]] = {
     "recurringLocationId": frozenset({"crm:locations"}),
     "parentTypeId": frozenset({"accounting:gl-accounts/types"}),
     "projectId": frozenset({"jpm:projects"}),
+    "billId": frozenset({"accounting:inventory-bills"}),
+    "inventoryBillId": frozenset({"accounting:inventory-bills"}),
+    "documentId": frozenset({"accounting:inventory-bills"}),
+    "vendorCreditId": frozenset({"accounting:ap-credits"}),
+    "inventoryReturnId": frozenset({"inventory:returns"}),
+    "returnTypeId": frozenset({"inventory:return-types"}),
+    "creditMemoId": frozenset({"accounting:credit-memos"}),
+    "receiptItemId": frozenset({"inventory:receipts#items"}),
     "statusId": frozenset({"jpm:project-statuses"}),
     "subStatusId": frozenset({"jpm:project-substatuses"}),
     "projectTypeId": frozenset({"jpm:project-types"}),
@@ -125,6 +133,8 @@ BY_KIND: dict[tuple[str, str], frozenset[str]] = {
     ("telecom:calls", "type"): frozenset({"jpm:job-types"}),
     ("pricebook:materials", "categories"): frozenset({"pricebook:categories"}),
     ("jpm:jobs/hold-reasons", "reasonId"): frozenset({"jpm:job-hold-reasons"}),
+    ("accounting:credit-memos", "appliedId"): frozenset({"accounting:credit-memos"}),
+    ("inventory:purchase-orders/requests", "typeId"): frozenset({"inventory:purchase-order-types"}),
     ("timesheets:activity-types", "categoryId"): frozenset({"timesheets:activity-categories"}),
     ("inventory:inventory-templates", "locationIds"): INVENTORY_LOCATIONS,
     ("pricebook:equipment", "categories"): frozenset({"pricebook:categories"}),
@@ -152,6 +162,17 @@ OBJECTS: dict[str, frozenset[str]] = {
     "type": frozenset({"equipmentsystems:equipment-types"}),
     "sku": SKUS,
     "owners": frozenset({"jpm:jobs"}),
+    "vendor": frozenset({"inventory:vendors"}),
+    "remittanceVendor": frozenset({"accounting:remittance-vendors"}),
+    "remittanceVendorInfo": frozenset({"accounting:remittance-vendors"}),
+    "deposit": frozenset({"accounting:bank-deposits"}),
+    "glAccount": frozenset({"accounting:gl-accounts"}),
+    "bankAccount": frozenset({"accounting:gl-accounts"}),
+    "feeAccount": frozenset({"accounting:gl-accounts"}),
+    "revenueGeneralLedgerAccount": frozenset({"accounting:gl-accounts"}),
+    "exportedBy": PEOPLE,
+    "taxZone": frozenset({"accounting:tax-zones"}),
+    "inventoryLocation": INVENTORY_LOCATIONS,
 }
 
 # Fields that hold ids of things the API has no collection for; they must stay unset (0/null).
@@ -161,6 +182,10 @@ UNSET = {
     "employeeTaskTypeId",
     "budgetCodeId",
 }
+
+
+# Fields named like ids that count versions rather than name records.
+NOT_IDS = {"versionId", "lastSyncVersionId"}
 
 
 def _ints(value: Any) -> Iterator[int]:
@@ -207,6 +232,8 @@ def references(
         if isinstance(value, Mapping | list):
             yield from references(kind, value, key)
             continue
+        if key in NOT_IDS:
+            continue
         if (key.endswith("Id") or key.endswith("Ids")) and list(_ints(value)):
             yield key, next(_ints(value)), None
 
@@ -220,6 +247,9 @@ def check_references(items: Iterable[Stored]) -> list[str]:
         if rec.kind == "inventory:purchase-orders":
             po_items = ids.setdefault("inventory:purchase-orders#items", set())
             po_items.update(int(i["id"]) for i in rec.data.get("items") or [])
+        if rec.kind == "inventory:receipts":
+            receipt_items = ids.setdefault("inventory:receipts#items", set())
+            receipt_items.update(int(i["id"]) for i in rec.data.get("items") or [])
     problems: list[str] = []
     for rec in items:
         for path, value, kinds in references(rec.kind, rec.data):

@@ -12,6 +12,7 @@ from localtitan.demo import (
     marketing,
     memberships,
     office,
+    payables,
     payroll,
     people,
     pricebook,
@@ -70,6 +71,7 @@ def build_company(seed: int, anchor: datetime, plan: Plan, ids: Ids, out: Out) -
         ("office", office.build_office),
         ("settings-data", settings_data.build_settings_data),
         ("projects", projects.build_project_setup),
+        ("payables", payables.build_payables_setup),
     )
     for name, step in steps:
         step(company, ids, out, rng_for(seed, name))

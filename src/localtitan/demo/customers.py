@@ -18,6 +18,7 @@ from localtitan.demo import (
     job_reasons,
     jobs,
     memberships,
+    payables,
     projects,
     telecom,
 )
@@ -168,4 +169,5 @@ def build_chunk(company: Company, index: int, ids: Ids, out: Out) -> int:
 _FROM_RECORDS = (
     ("projects", projects.projects_for_chunk),
     ("job-reasons", job_reasons.reasons_for_chunk),
+    ("payables", payables.payables_for_chunk),
 )

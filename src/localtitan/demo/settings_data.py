@@ -10,7 +10,7 @@ import random
 from datetime import datetime, timedelta
 
 from localtitan.demo.context import Ids, Out, guid, iso, pick
-from localtitan.demo.model import Company
+from localtitan.demo.model import Company, Named
 
 __all__ = ["build_settings_data"]
 
@@ -180,10 +180,12 @@ def _inventory(company: Company, ids: Ids, out: Out, rng: random.Random) -> None
             created=company.founded,
         )
     for n, (name, credit) in enumerate(_RETURN_TYPES):
+        rid = ids.take()
+        company.return_types.append(Named(rid, name))
         out.add(
             "inventory:return-types",
             {
-                "id": ids.take(),
+                "id": rid,
                 "name": name,
                 "automaticallyReceiveVendorCredit": credit,
                 "includeInSalesTax": True,
