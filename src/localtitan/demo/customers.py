@@ -12,6 +12,7 @@ import random
 from datetime import datetime, timedelta
 
 from localtitan.demo import (
+    contacts,
     crm,
     equipment,
     inventory,
@@ -170,4 +171,5 @@ _FROM_RECORDS = (
     ("projects", projects.projects_for_chunk),
     ("job-reasons", job_reasons.reasons_for_chunk),
     ("payables", payables.payables_for_chunk),
+    ("contacts", contacts.contacts_for_chunk),
 )
