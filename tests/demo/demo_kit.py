@@ -134,6 +134,7 @@ BY_KIND: dict[tuple[str, str], frozenset[str]] = {
     ("pricebook:materials", "categories"): frozenset({"pricebook:categories"}),
     ("jpm:jobs/hold-reasons", "reasonId"): frozenset({"jpm:job-hold-reasons"}),
     ("crm:contacts/{}/relationships", "relatedEntityId"): frozenset({"crm:customers"}),
+    ("timesheets:activities", "activityTypeId"): frozenset({"timesheets:activity-types"}),
     ("accounting:credit-memos", "appliedId"): frozenset({"accounting:credit-memos"}),
     ("inventory:purchase-orders/requests", "typeId"): frozenset({"inventory:purchase-order-types"}),
     ("timesheets:activity-types", "categoryId"): frozenset({"timesheets:activity-categories"}),

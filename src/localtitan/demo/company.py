@@ -18,6 +18,7 @@ from localtitan.demo import (
     pricebook,
     projects,
     settings_data,
+    timekeeping,
 )
 from localtitan.demo.content import METROS
 from localtitan.demo.context import Ids, Out, Vocab, pick, rng_for
@@ -72,6 +73,7 @@ def build_company(seed: int, anchor: datetime, plan: Plan, ids: Ids, out: Out) -
         ("settings-data", settings_data.build_settings_data),
         ("projects", projects.build_project_setup),
         ("payables", payables.build_payables_setup),
+        ("time-away", timekeeping.build_time_away),
     )
     for name, step in steps:
         step(company, ids, out, rng_for(seed, name))

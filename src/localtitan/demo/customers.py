@@ -22,6 +22,7 @@ from localtitan.demo import (
     payables,
     projects,
     telecom,
+    timekeeping,
 )
 from localtitan.demo.context import Ids, Out, chance, pick, rng_for, weighted
 from localtitan.demo.model import Client, Company, JobType, Work
@@ -172,4 +173,5 @@ _FROM_RECORDS = (
     ("job-reasons", job_reasons.reasons_for_chunk),
     ("payables", payables.payables_for_chunk),
     ("contacts", contacts.contacts_for_chunk),
+    ("time", timekeeping.time_for_chunk),
 )

@@ -321,10 +321,12 @@ def _timesheets(company: Company, ids: Ids, out: Out, rng: random.Random) -> Non
             created=when,
         )
     for category, name, code in _ACTIVITY_TYPES:
+        type_id = ids.take()
+        company.activity_types[code] = type_id
         out.add(
             "timesheets:activity-types",
             {
-                "id": ids.take(),
+                "id": type_id,
                 "name": name,
                 "code": code,
                 "categoryId": categories[category],
