@@ -105,6 +105,7 @@ FIELDS: dict[str, frozenset[str]] = {
     "jobIds": frozenset({"jpm:jobs"}),
     "payrollBusinessUnitId": frozenset({"settings:business-units"}),
     "estimateTemplateId": frozenset({"sales:estimate-templates"}),
+    "installedEquipmentId": frozenset({"equipmentsystems:installed-equipment"}),
     # Items live inside their purchase order; see check_references.
     "purchaseOrderItemId": frozenset({"inventory:purchase-orders#items"}),
     # Lists of ids.
@@ -135,6 +136,15 @@ BY_KIND: dict[tuple[str, str], frozenset[str]] = {
     ("jpm:jobs/hold-reasons", "reasonId"): frozenset({"jpm:job-hold-reasons"}),
     ("crm:contacts/{}/relationships", "relatedEntityId"): frozenset({"crm:customers"}),
     ("timesheets:activities", "activityTypeId"): frozenset({"timesheets:activity-types"}),
+    ("marketingads:attributed-leads", "call"): frozenset({"telecom:calls"}),
+    ("marketingads:attributed-leads", "booking"): frozenset({"crm:bookings"}),
+    ("marketingads:attributed-leads", "stCampaignId"): frozenset({"marketing:campaigns"}),
+    ("marketingreputation:reviews", "internalId"): frozenset({"jpm:jobs"}),
+    ("findings:location-findings", "sourceJobId"): frozenset({"jpm:jobs"}),
+    ("findings:location-findings", "linkedEstimateIds"): frozenset({"sales:estimates"}),
+    ("findings:location-findings", "linkedJobIds"): frozenset({"jpm:jobs"}),
+    ("findings:location-findings", "createdBy"): PEOPLE,
+    ("findings:location-findings", "modifiedBy"): PEOPLE,
     ("accounting:credit-memos", "appliedId"): frozenset({"accounting:credit-memos"}),
     ("inventory:purchase-orders/requests", "typeId"): frozenset({"inventory:purchase-order-types"}),
     ("timesheets:activity-types", "categoryId"): frozenset({"timesheets:activity-categories"}),
@@ -186,8 +196,9 @@ UNSET = {
 }
 
 
-# Fields named like ids that count versions rather than name records.
-NOT_IDS = {"versionId", "lastSyncVersionId"}
+# Fields named like ids that count versions or name records in other systems (an ad
+# platform's campaign), not records of the tenant.
+NOT_IDS = {"versionId", "lastSyncVersionId", "externalId"}
 
 
 def _ints(value: Any) -> Iterator[int]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from localtitan.demo import (
+    ads,
     basics,
     inventory,
     marketing,
@@ -74,6 +75,7 @@ def build_company(seed: int, anchor: datetime, plan: Plan, ids: Ids, out: Out) -
         ("projects", projects.build_project_setup),
         ("payables", payables.build_payables_setup),
         ("time-away", timekeeping.build_time_away),
+        ("ad-performance", ads.build_ad_performance),
     )
     for name, step in steps:
         step(company, ids, out, rng_for(seed, name))

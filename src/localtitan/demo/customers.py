@@ -12,15 +12,18 @@ import random
 from datetime import datetime, timedelta
 
 from localtitan.demo import (
+    ads,
     contacts,
     crm,
     equipment,
+    findings,
     inventory,
     job_reasons,
     jobs,
     memberships,
     payables,
     projects,
+    reviews,
     telecom,
     timekeeping,
 )
@@ -174,4 +177,7 @@ _FROM_RECORDS = (
     ("payables", payables.payables_for_chunk),
     ("contacts", contacts.contacts_for_chunk),
     ("time", timekeeping.time_for_chunk),
+    ("ads", ads.leads_for_chunk),
+    ("reviews", reviews.reviews_for_chunk),
+    ("findings", findings.findings_for_chunk),
 )
