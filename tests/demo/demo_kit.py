@@ -106,6 +106,9 @@ FIELDS: dict[str, frozenset[str]] = {
     "payrollBusinessUnitId": frozenset({"settings:business-units"}),
     "estimateTemplateId": frozenset({"sales:estimate-templates"}),
     "installedEquipmentId": frozenset({"equipmentsystems:installed-equipment"}),
+    "rateSheetId": frozenset({"pricebook:clientspecificpricing"}),
+    "billingTemplateId": frozenset({"memberships:invoice-templates"}),
+    "invoiceTemplateId": frozenset({"memberships:invoice-templates"}),
     # Items live inside their purchase order; see check_references.
     "purchaseOrderItemId": frozenset({"inventory:purchase-orders#items"}),
     # Lists of ids.

@@ -10,6 +10,7 @@ from localtitan.demo import (
     ads,
     basics,
     inventory,
+    invoice_templates,
     marketing,
     memberships,
     office,
@@ -18,6 +19,7 @@ from localtitan.demo import (
     people,
     pricebook,
     projects,
+    rate_sheets,
     settings_data,
     timekeeping,
 )
@@ -70,12 +72,14 @@ def build_company(seed: int, anchor: datetime, plan: Plan, ids: Ids, out: Out) -
         ("inventory", inventory.build_inventory),
         ("pricebook", pricebook.build_pricebook),
         ("memberships", memberships.build_membership_plans),
+        ("invoice-templates", invoice_templates.build_invoice_templates),
         ("office", office.build_office),
         ("settings-data", settings_data.build_settings_data),
         ("projects", projects.build_project_setup),
         ("payables", payables.build_payables_setup),
         ("time-away", timekeeping.build_time_away),
         ("ad-performance", ads.build_ad_performance),
+        ("rate-sheets", rate_sheets.build_rate_sheets),
     )
     for name, step in steps:
         step(company, ids, out, rng_for(seed, name))

@@ -15,7 +15,12 @@ __all__ = ["findings_for_chunk"]
 
 # (name, what was seen, what to do, urgency)
 _FINDINGS = [
-    ("Rusted drain pan", "Standing water and rust in the secondary pan.", "Replace drain pan.", "Medium"),
+    (
+        "Rusted drain pan",
+        "Standing water and rust in the secondary pan.",
+        "Replace drain pan.",
+        "Medium",
+    ),
     ("Cracked heat exchanger", "Hairline crack near the burner.", "Replace furnace.", "Critical"),
     ("Aging water heater", "Tank over 12 years old, sediment noise.", "Plan replacement.", "Low"),
     ("Undersized return", "High static pressure at the return.", "Add a return drop.", "Medium"),

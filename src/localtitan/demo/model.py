@@ -291,6 +291,7 @@ class Company:
     timesheet_codes: dict[str, int] = field(default_factory=dict)
     activity_codes: dict[str, int] = field(default_factory=dict)
     forms: list[tuple[Named, str | None]] = field(default_factory=list)
+    rate_sheets: list[int] = field(default_factory=list)
     activity_types: dict[str, int] = field(default_factory=dict)  # code -> id
     project_statuses: dict[str, int] = field(default_factory=dict)
     project_substatuses: dict[str, list[int]] = field(default_factory=dict)

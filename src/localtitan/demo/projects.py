@@ -134,13 +134,14 @@ def projects_for_chunk(
         if estimate is not None:
             estimate.data["projectId"] = pid
         job_type = company.job_type_by_id(job.data["jobTypeId"]).name
+        owner = customer.data["name"] if customer else "the customer"
         out.add(
             "jpm:projects",
             {
                 "id": pid,
                 "number": str(pid),
                 "name": f"{job_type} #{job.data['jobNumber']}",
-                "summary": f"<p>{job_type} for {customer.data['name'] if customer else 'customer'}</p>",
+                "summary": f"<p>{job_type} for {owner}</p>",
                 "status": status,
                 "statusId": company.project_statuses[status],
                 "subStatus": sub,

@@ -30,9 +30,8 @@ _PLATFORMS = (("Google", 0.75), ("Facebook", 0.15), ("Yelp", 0.10))
 def reviews_for_chunk(
     company: Company, ids: Ids, out: Out, rng: random.Random, kinds: dict[str, list[Stored]]
 ) -> None:
-    ratings = {
-        int(r.data["jobId"]): r.data for r in kinds.get("customer-interactions:technician-ratings", [])
-    }
+    rated_jobs = kinds.get("customer-interactions:technician-ratings", [])
+    ratings = {int(r.data["jobId"]): r.data for r in rated_jobs}
     customers = {c.id: c.data for c in kinds.get("crm:customers", [])}
     locations = {loc.id: loc.data for loc in kinds.get("crm:locations", [])}
     techs = {t.id: t for t in company.technicians}
