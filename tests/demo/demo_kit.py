@@ -106,6 +106,10 @@ FIELDS: dict[str, frozenset[str]] = {
     "payrollBusinessUnitId": frozenset({"settings:business-units"}),
     "estimateTemplateId": frozenset({"sales:estimate-templates"}),
     "installedEquipmentId": frozenset({"equipmentsystems:installed-equipment"}),
+    "segmentId": frozenset({"jpm:work-breakdown-structure/segments"}),
+    "segmentItemId": frozenset({"jpm:work-breakdown-structure/segments/{}/items"}),
+    "proposalTypeId": frozenset({"sales:proposal-types"}),
+    "proposalTypeOptionId": frozenset({"sales:proposal-types#options"}),
     "rateSheetId": frozenset({"pricebook:clientspecificpricing"}),
     "billingTemplateId": frozenset({"memberships:invoice-templates"}),
     "invoiceTemplateId": frozenset({"memberships:invoice-templates"}),
@@ -263,6 +267,9 @@ def check_references(items: Iterable[Stored]) -> list[str]:
         if rec.kind == "inventory:purchase-orders":
             po_items = ids.setdefault("inventory:purchase-orders#items", set())
             po_items.update(int(i["id"]) for i in rec.data.get("items") or [])
+        if rec.kind == "sales:proposal-types":
+            options = ids.setdefault("sales:proposal-types#options", set())
+            options.update(int(o["id"]) for o in rec.data.get("options") or [])
         if rec.kind == "inventory:receipts":
             receipt_items = ids.setdefault("inventory:receipts#items", set())
             receipt_items.update(int(i["id"]) for i in rec.data.get("items") or [])

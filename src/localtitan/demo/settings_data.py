@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from localtitan.demo.context import Ids, Out, guid, iso, pick
 from localtitan.demo.model import Company, Named
+from localtitan.store.records import Stored
 
 __all__ = ["build_settings_data"]
 
@@ -270,6 +271,29 @@ def _sales(company: Company, ids: Ids, out: Out, rng: random.Random) -> None:
     if not templates:
         return
     when = _moment(company, rng, early=False)
+    # Proposal types have no list schema of their own (Sales' handler reads them): stored as
+    # they are.
+    type_id = ids.take()
+    options = [
+        {"id": ids.take(), "name": tier, "order": n + 1}
+        for n, tier in enumerate(("Good", "Better", "Best"))
+    ]
+    type_name = "Good Better Best"
+    out.items.append(
+        Stored(
+            "sales:proposal-types",
+            type_id,
+            {
+                "name": type_name,
+                "type": "Progressive",
+                "isSystemDefault": False,
+                "isDefault": True,
+                "options": options,
+            },
+            created_on=when,
+            modified_on=when,
+        )
+    )
     out.add(
         "sales:proposal-templates",
         {
@@ -278,8 +302,15 @@ def _sales(company: Company, ids: Ids, out: Out, rng: random.Random) -> None:
             "description": "Three equipment options for a replacement visit.",
             "businessUnitIds": [bu.id for bu in company.business_units if bu.kind == "Install"],
             "status": "Publish",
+            "proposalTypeId": type_id,
+            "proposalTypeName": type_name,
             "estimateAssignments": [
-                {"estimateTemplateId": tid, "estimateTemplateName": name, "order": n + 1}
+                {
+                    "estimateTemplateId": tid,
+                    "estimateTemplateName": name,
+                    "order": n + 1,
+                    "proposalTypeOptionId": options[n % len(options)]["id"],
+                }
                 for n, (tid, name) in enumerate(templates)
             ],
         },
