@@ -13,7 +13,6 @@ from localtitan.demo.sizes import SIZES, customers_for, plan_for
 from localtitan.engine.shaping import fill_record
 from localtitan.store.records import FIRST_ID, Stored, parse_time
 
-
 SHAPELESS = {"jpm:work-breakdown-structure/segments", "sales:proposal-types"}
 
 

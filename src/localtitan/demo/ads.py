@@ -87,7 +87,7 @@ def leads_for_chunk(
     jobs = {rec.id: rec for rec in kinds.get("jpm:jobs", [])}
     for call in kinds.get("telecom:calls", []):
         data = call.data
-        campaign = paid.get((data.get("campaign") or {}).get("id"))
+        campaign = paid.get(int((data.get("campaign") or {}).get("id") or 0))
         job = data.get("job")
         if campaign is None or not job or not data.get("customer"):
             continue
@@ -126,8 +126,8 @@ def leads_for_chunk(
         )
     for booking in kinds.get("crm:bookings", []):
         data = booking.data
-        campaign = paid.get(data.get("campaignId"))
-        job_rec = jobs.get(data.get("jobId"))
+        campaign = paid.get(int(data.get("campaignId") or 0))
+        job_rec = jobs.get(int(data.get("jobId") or 0))
         if campaign is None or job_rec is None:
             continue
         source, medium = _utm(campaign.name)

@@ -124,7 +124,7 @@ def _budget_codes(company: Company, ids: Ids, out: Out, rng: random.Random, when
             items[code] = item
         segments.append((sid, items))
     (code_segment, code_items), (type_segment, type_items) = segments
-    for code, description, type_code in _COST_CODES:
+    for code, _description, type_code in _COST_CODES:
         bound = [(code_segment, code_items[code]), (type_segment, type_items[type_code])]
         out.add(
             "jpm:work-breakdown-structure/budget-codes",
@@ -178,7 +178,7 @@ def projects_for_chunk(
         if not from_estimate or not chance(rng, 0.7):
             continue
         estimate = estimates.get(from_estimate)
-        sales_job = jobs.get(estimate.data.get("jobId")) if estimate else None
+        sales_job = jobs.get(int(estimate.data.get("jobId") or 0)) if estimate else None
         members = [j for j in (sales_job, job) if j is not None]
         data = [j.data for j in members]
         status, sub = _status(company, data)

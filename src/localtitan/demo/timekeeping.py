@@ -116,12 +116,12 @@ def time_for_chunk(
         if timesheet.data["technicianId"] not in techs:
             techs.append(timesheet.data["technicianId"])
     for job in kinds.get("jpm:jobs", []):
-        techs = crews.get(job.id)
-        if job.data["jobStatus"] != "Completed" or not techs:
+        crew = crews.get(job.id)
+        if job.data["jobStatus"] != "Completed" or not crew:
             continue
         done = parse_time(job.data["completedOn"])
-        share = round(100 / len(techs), 2)
-        for tech_id in techs:
+        share = round(100 / len(crew), 2)
+        for tech_id in crew:
             out.add(
                 "payroll:jobs/{}/splits",
                 {"id": ids.take(), "jobId": job.id, "technicianId": tech_id, "split": share},
