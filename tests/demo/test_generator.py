@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from demo_kit import ANCHOR, CATALOG, MANIFEST, check_references, references
@@ -169,3 +169,24 @@ def test_sizes() -> None:
     large = plan_for(SIZES["large"])
     assert large.technicians == 400 and large.chunks == 200
     assert plan_for(1).technicians == 8
+
+
+def test_history_spans_the_company_years_and_never_the_future(small: list[Stored]) -> None:
+    """Nothing is created after the anchor or before the company was founded (six years
+    earlier), and the settings and monthly books spread over those years rather than all
+    landing on one day."""
+    anchor = datetime.fromisoformat(ANCHOR).replace(tzinfo=UTC)
+    founded = anchor.replace(year=anchor.year - 6)
+    years: Counter[int] = Counter()
+    for rec in small:
+        assert rec.created_on is not None, rec.kind
+        assert founded - timedelta(days=2) <= rec.created_on <= anchor, (rec.kind, rec.id)
+        years[rec.created_on.year] += 1
+    assert set(range(anchor.year - 6, anchor.year + 1)) <= set(years)
+    for kind in (
+        "accounting:journal-entries",
+        "jpm:jobs/custom-fields",
+        "sales:estimate-templates",
+    ):
+        created = {r.created_on.year for r in small if r.kind == kind and r.created_on}
+        assert len(created) >= 2, kind
