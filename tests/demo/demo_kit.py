@@ -88,6 +88,31 @@ FIELDS: dict[str, frozenset[str]] = {
     "appliedId": frozenset({"accounting:payments"}),
     "parentId": frozenset({"pricebook:categories"}),
     "recurringLocationId": frozenset({"crm:locations"}),
+    "parentTypeId": frozenset({"accounting:gl-accounts/types"}),
+    "projectId": frozenset({"jpm:projects"}),
+    "billId": frozenset({"accounting:inventory-bills"}),
+    "inventoryBillId": frozenset({"accounting:inventory-bills"}),
+    "documentId": frozenset({"accounting:inventory-bills"}),
+    "vendorCreditId": frozenset({"accounting:ap-credits"}),
+    "inventoryReturnId": frozenset({"inventory:returns"}),
+    "returnTypeId": frozenset({"inventory:return-types"}),
+    "creditMemoId": frozenset({"accounting:credit-memos"}),
+    "receiptItemId": frozenset({"inventory:receipts#items"}),
+    "statusId": frozenset({"jpm:project-statuses"}),
+    "subStatusId": frozenset({"jpm:project-substatuses"}),
+    "projectTypeId": frozenset({"jpm:project-types"}),
+    "projectManagerIds": PEOPLE,
+    "jobIds": frozenset({"jpm:jobs"}),
+    "payrollBusinessUnitId": frozenset({"settings:business-units"}),
+    "estimateTemplateId": frozenset({"sales:estimate-templates"}),
+    "installedEquipmentId": frozenset({"equipmentsystems:installed-equipment"}),
+    "segmentId": frozenset({"jpm:work-breakdown-structure/segments"}),
+    "segmentItemId": frozenset({"jpm:work-breakdown-structure/segments/{}/items"}),
+    "proposalTypeId": frozenset({"sales:proposal-types"}),
+    "proposalTypeOptionId": frozenset({"sales:proposal-types#options"}),
+    "rateSheetId": frozenset({"pricebook:clientspecificpricing"}),
+    "billingTemplateId": frozenset({"memberships:invoice-templates"}),
+    "invoiceTemplateId": frozenset({"memberships:invoice-templates"}),
     # Items live inside their purchase order; see check_references.
     "purchaseOrderItemId": frozenset({"inventory:purchase-orders#items"}),
     # Lists of ids.
@@ -115,6 +140,22 @@ BY_KIND: dict[tuple[str, str], frozenset[str]] = {
     ("accounting:payments", "typeId"): frozenset({"accounting:payment-types"}),
     ("telecom:calls", "type"): frozenset({"jpm:job-types"}),
     ("pricebook:materials", "categories"): frozenset({"pricebook:categories"}),
+    ("jpm:jobs/hold-reasons", "reasonId"): frozenset({"jpm:job-hold-reasons"}),
+    ("crm:contacts/{}/relationships", "relatedEntityId"): frozenset({"crm:customers"}),
+    ("timesheets:activities", "activityTypeId"): frozenset({"timesheets:activity-types"}),
+    ("marketingads:attributed-leads", "call"): frozenset({"telecom:calls"}),
+    ("marketingads:attributed-leads", "booking"): frozenset({"crm:bookings"}),
+    ("marketingads:attributed-leads", "stCampaignId"): frozenset({"marketing:campaigns"}),
+    ("marketingreputation:reviews", "internalId"): frozenset({"jpm:jobs"}),
+    ("findings:location-findings", "sourceJobId"): frozenset({"jpm:jobs"}),
+    ("findings:location-findings", "linkedEstimateIds"): frozenset({"sales:estimates"}),
+    ("findings:location-findings", "linkedJobIds"): frozenset({"jpm:jobs"}),
+    ("findings:location-findings", "createdBy"): PEOPLE,
+    ("findings:location-findings", "modifiedBy"): PEOPLE,
+    ("accounting:credit-memos", "appliedId"): frozenset({"accounting:credit-memos"}),
+    ("inventory:purchase-orders/requests", "typeId"): frozenset({"inventory:purchase-order-types"}),
+    ("timesheets:activity-types", "categoryId"): frozenset({"timesheets:activity-categories"}),
+    ("inventory:inventory-templates", "locationIds"): INVENTORY_LOCATIONS,
     ("pricebook:equipment", "categories"): frozenset({"pricebook:categories"}),
     ("pricebook:discounts-and-fees", "categories"): frozenset({"pricebook:categories"}),
 }
@@ -140,6 +181,17 @@ OBJECTS: dict[str, frozenset[str]] = {
     "type": frozenset({"equipmentsystems:equipment-types"}),
     "sku": SKUS,
     "owners": frozenset({"jpm:jobs"}),
+    "vendor": frozenset({"inventory:vendors"}),
+    "remittanceVendor": frozenset({"accounting:remittance-vendors"}),
+    "remittanceVendorInfo": frozenset({"accounting:remittance-vendors"}),
+    "deposit": frozenset({"accounting:bank-deposits"}),
+    "glAccount": frozenset({"accounting:gl-accounts"}),
+    "bankAccount": frozenset({"accounting:gl-accounts"}),
+    "feeAccount": frozenset({"accounting:gl-accounts"}),
+    "revenueGeneralLedgerAccount": frozenset({"accounting:gl-accounts"}),
+    "exportedBy": PEOPLE,
+    "taxZone": frozenset({"accounting:tax-zones"}),
+    "inventoryLocation": INVENTORY_LOCATIONS,
 }
 
 # Fields that hold ids of things the API has no collection for; they must stay unset (0/null).
@@ -148,8 +200,12 @@ UNSET = {
     "employeeTaskSourceId",
     "employeeTaskTypeId",
     "budgetCodeId",
-    "projectId",
 }
+
+
+# Fields named like ids that count versions or name records in other systems (an ad
+# platform's campaign), not records of the tenant.
+NOT_IDS = {"versionId", "lastSyncVersionId", "externalId"}
 
 
 def _ints(value: Any) -> Iterator[int]:
@@ -196,6 +252,8 @@ def references(
         if isinstance(value, Mapping | list):
             yield from references(kind, value, key)
             continue
+        if key in NOT_IDS:
+            continue
         if (key.endswith("Id") or key.endswith("Ids")) and list(_ints(value)):
             yield key, next(_ints(value)), None
 
@@ -209,6 +267,12 @@ def check_references(items: Iterable[Stored]) -> list[str]:
         if rec.kind == "inventory:purchase-orders":
             po_items = ids.setdefault("inventory:purchase-orders#items", set())
             po_items.update(int(i["id"]) for i in rec.data.get("items") or [])
+        if rec.kind == "sales:proposal-types":
+            options = ids.setdefault("sales:proposal-types#options", set())
+            options.update(int(o["id"]) for o in rec.data.get("options") or [])
+        if rec.kind == "inventory:receipts":
+            receipt_items = ids.setdefault("inventory:receipts#items", set())
+            receipt_items.update(int(i["id"]) for i in rec.data.get("items") or [])
     problems: list[str] = []
     for rec in items:
         for path, value, kinds in references(rec.kind, rec.data):

@@ -7,14 +7,21 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from localtitan.demo import (
+    ads,
     basics,
     inventory,
+    invoice_templates,
     marketing,
     memberships,
     office,
+    payables,
     payroll,
     people,
     pricebook,
+    projects,
+    rate_sheets,
+    settings_data,
+    timekeeping,
 )
 from localtitan.demo.content import METROS
 from localtitan.demo.context import Ids, Out, Vocab, pick, rng_for
@@ -65,7 +72,14 @@ def build_company(seed: int, anchor: datetime, plan: Plan, ids: Ids, out: Out) -
         ("inventory", inventory.build_inventory),
         ("pricebook", pricebook.build_pricebook),
         ("memberships", memberships.build_membership_plans),
+        ("invoice-templates", invoice_templates.build_invoice_templates),
         ("office", office.build_office),
+        ("settings-data", settings_data.build_settings_data),
+        ("projects", projects.build_project_setup),
+        ("payables", payables.build_payables_setup),
+        ("time-away", timekeeping.build_time_away),
+        ("ad-performance", ads.build_ad_performance),
+        ("rate-sheets", rate_sheets.build_rate_sheets),
     )
     for name, step in steps:
         step(company, ids, out, rng_for(seed, name))

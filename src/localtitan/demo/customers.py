@@ -11,9 +11,28 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from localtitan.demo import crm, equipment, inventory, jobs, memberships, telecom
+from localtitan.demo import (
+    ads,
+    contacts,
+    crm,
+    equipment,
+    findings,
+    inventory,
+    invoice_templates,
+    job_reasons,
+    jobs,
+    memberships,
+    payables,
+    projects,
+    rate_sheets,
+    receivables,
+    reviews,
+    telecom,
+    timekeeping,
+)
 from localtitan.demo.context import Ids, Out, chance, pick, rng_for, weighted
 from localtitan.demo.model import Client, Company, JobType, Work
+from localtitan.store.records import Stored
 
 __all__ = ["build_chunk"]
 
@@ -146,4 +165,25 @@ def build_chunk(company: Company, index: int, ids: Ids, out: Out) -> int:
     crm.prospects(company, ids, out, rng, max(1, count // 25))
     telecom.other_calls(company, ids, out, rng, clients, max(1, count // 4))
     inventory.transfers(company, ids, out, rng, max(1, count // 40))
+    # The back office's view of the chunk's work, derived from the records just made.
+    kinds: dict[str, list[Stored]] = {}
+    for rec in out.items:
+        kinds.setdefault(rec.kind, []).append(rec)
+    for name, step in _FROM_RECORDS:
+        step(company, ids, out, rng_for(company.seed, f"chunk:{index}:{name}"), kinds)
     return count
+
+
+_FROM_RECORDS = (
+    ("projects", projects.projects_for_chunk),
+    ("job-reasons", job_reasons.reasons_for_chunk),
+    ("payables", payables.payables_for_chunk),
+    ("receivables", receivables.receivables_for_chunk),
+    ("contacts", contacts.contacts_for_chunk),
+    ("time", timekeeping.time_for_chunk),
+    ("ads", ads.leads_for_chunk),
+    ("reviews", reviews.reviews_for_chunk),
+    ("findings", findings.findings_for_chunk),
+    ("invoice-templates", invoice_templates.templates_for_chunk),
+    ("rate-sheets", rate_sheets.rate_sheets_for_chunk),
+)

@@ -97,7 +97,7 @@ def book_job(
         age = (anchor - start).days
         status = weighted(
             rng,
-            [("Completed", 88), ("Canceled", 9), ("Hold", 3 if age < 21 else 0)],
+            [("Completed", 88), ("Canceled", 9), ("Hold", 6 if age < 45 else 0)],
         )
     bu_id = pick(rng, job_type.business_unit_ids)
     bu = company.business_unit(bu_id)

@@ -291,6 +291,15 @@ class Company:
     timesheet_codes: dict[str, int] = field(default_factory=dict)
     activity_codes: dict[str, int] = field(default_factory=dict)
     forms: list[tuple[Named, str | None]] = field(default_factory=list)
+    rate_sheets: list[int] = field(default_factory=list)
+    activity_types: dict[str, int] = field(default_factory=dict)  # code -> id
+    project_statuses: dict[str, int] = field(default_factory=dict)
+    project_substatuses: dict[str, list[int]] = field(default_factory=dict)
+    project_types: dict[str, int] = field(default_factory=dict)
+    estimate_template_ids: list[int] = field(default_factory=list)
+    invoice_template_ids: dict[int, int] = field(default_factory=dict)  # membership type id
+    return_types: list[Named] = field(default_factory=list)
+    remittance_vendors: dict[int, int] = field(default_factory=dict)  # vendor id -> its id
     # (employee or technician id, period index) -> payroll id
     payrolls: dict[tuple[int, int], int] = field(default_factory=dict)
     # Filled by build steps for quick lookups.
@@ -350,6 +359,12 @@ class Company:
             if jt.name == name:
                 return jt
         raise KeyError(name)
+
+    def job_type_by_id(self, job_type_id: int) -> JobType:
+        for jt in self.job_types:
+            if jt.id == job_type_id:
+                return jt
+        raise KeyError(job_type_id)
 
     def job_types_for(self, trade: str) -> list[JobType]:
         if not self._job_types_by_trade:

@@ -50,7 +50,7 @@ __all__ = [
 
 DEFAULT_SEED = 1
 # Bumped whenever the generator's output changes, so a resume never mixes two versions.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 # Chunks per transaction for seeds that commit as they go (20,000 customers).
 _CHUNKS_PER_COMMIT = 40
 _SQLITE_CACHE_KIB = 256 * 1024

@@ -36,7 +36,7 @@ IDS_PER_CUSTOMER = 100
 SINGLE_TRANSACTION_LIMIT = SIZES["large"]
 
 # Rough records per customer, for the progress bar's first estimate (refined as chunks land).
-RECORDS_PER_CUSTOMER = 30
+RECORDS_PER_CUSTOMER = 38
 
 
 def chunk_id_block() -> int:
