@@ -140,7 +140,7 @@ BY_KIND: dict[tuple[str, str], frozenset[str]] = {
     ("accounting:payments", "typeId"): frozenset({"accounting:payment-types"}),
     ("telecom:calls", "type"): frozenset({"jpm:job-types"}),
     ("pricebook:materials", "categories"): frozenset({"pricebook:categories"}),
-    ("jpm:jobs/hold-reasons", "reasonId"): frozenset({"jpm:job-hold-reasons"}),
+    ("jpm:appointments/{}/hold-reason", "reasonId"): frozenset({"jpm:job-hold-reasons"}),
     ("crm:contacts/{}/relationships", "relatedEntityId"): frozenset({"crm:customers"}),
     ("timesheets:activities", "activityTypeId"): frozenset({"timesheets:activity-types"}),
     ("marketingads:attributed-leads", "call"): frozenset({"telecom:calls"}),

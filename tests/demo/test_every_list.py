@@ -45,11 +45,7 @@ _FROM: dict[tuple[str, str], tuple[str, str, str]] = {
 
 # Lists the seed fills but whose operation reads a collection of its own, which only the
 # engine's catalog can point at the seeded one. When one answers data, drop it from here.
-_READS_ANOTHER_COLLECTION = {
-    # The paginated inventory bills read ``accounting:inventory-bills/paginated``; the bills
-    # are ``accounting:inventory-bills`` (the non-paginated list and the export show them).
-    "accounting.InventoryBills_GetListPaginated",
-}
+_READS_ANOTHER_COLLECTION: set[str] = set()
 
 
 def _types(manifest_schema: Mapping[str, Any]) -> list[str]:

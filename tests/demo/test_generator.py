@@ -51,7 +51,11 @@ def test_records_have_their_stored_shape(small: list[Stored]) -> None:
         seen[rec.kind] += 1
         if seen[rec.kind] > 2 and rec.kind not in rich:
             continue
-        coll = CATALOG.collections[rec.kind]
+        coll = CATALOG.collections.get(rec.kind)
+        if coll is None:
+            # Kept as the behaviour that writes it does (the reason under a held appointment).
+            assert rec.kind == "jpm:appointments/{}/hold-reason", rec.kind
+            continue
         if not coll.properties:
             assert rec.kind in SHAPELESS, rec.kind
             continue

@@ -156,6 +156,23 @@ class Out:
         )
         return filled
 
+    def add_unlisted(
+        self, kind: str, record_id: int, data: dict[str, Any], *, created: datetime, parent_id: int
+    ) -> None:
+        """Store a record of a kind no operation declares (so no schema to fill it from), kept
+        as a behaviour writes it, e.g. the reason under a held appointment."""
+        self.items.append(
+            Stored(
+                kind,
+                record_id,
+                data,
+                parent_id=parent_id,
+                active=True,
+                created_on=created,
+                modified_on=created,
+            )
+        )
+
 
 @dataclass
 class Vocab:

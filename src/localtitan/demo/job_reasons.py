@@ -1,6 +1,6 @@
-"""Why a job was canceled or put on hold, as ``jobs/cancel-reasons`` and ``jobs/hold-reasons``
-list it: one row per job (keyed by the job's id), from the job's canceled log and the
-technician's hold note."""
+"""Why a held job is on hold, as the hold action records it: the reason under the job's held
+appointment, from the technician's hold note. (``jobs/cancel-reasons`` needs nothing here: it
+reports the reason in each canceled job's canceled log.)"""
 
 from __future__ import annotations
 
@@ -16,20 +16,6 @@ __all__ = ["reasons_for_chunk"]
 def reasons_for_chunk(
     company: Company, ids: Ids, out: Out, rng: random.Random, kinds: dict[str, list[Stored]]
 ) -> None:
-    cancel_names = {r.id: r.name for r in company.cancel_reasons}
-    for log in kinds.get("jpm:jobs/{}/canceled-logs", []):
-        job_id = int(log.data["jobId"])
-        out.add(
-            "jpm:jobs/cancel-reasons",
-            {
-                "jobId": job_id,
-                "reasonId": log.data["reasonId"],
-                "name": cancel_names.get(log.data["reasonId"], ""),
-                "text": log.data.get("memo") or "",
-            },
-            created=log.created_on or company.anchor,
-            row_id=job_id,
-        )
     holds = {r.name.lower(): r for r in company.hold_reasons}
     held = {rec.id: rec for rec in kinds.get("jpm:jobs", []) if rec.data["jobStatus"] == "Hold"}
     for note in kinds.get("jpm:jobs/{}/notes", []):
@@ -40,22 +26,18 @@ def reasons_for_chunk(
         reason = holds.get(text[len("On hold: ") :].rstrip("."))
         if reason is None:
             continue
-        out.add(
-            "jpm:jobs/hold-reasons",
+        # What the hold action records (``domain.job_reasons``): the reason under the held
+        # appointment, which ``jobs/hold-reasons`` reports per job.
+        out.add_unlisted(
+            "jpm:appointments/{}/hold-reason",
+            ids.take(),
             {
+                "appointmentId": job.data["lastAppointmentId"],
                 "jobId": job.id,
                 "reasonId": reason.id,
                 "name": reason.name,
                 "text": text,
-                "appointmentHoldReasons": [
-                    {
-                        "appointmentId": job.data["lastAppointmentId"],
-                        "reasonId": reason.id,
-                        "name": reason.name,
-                        "text": text,
-                    }
-                ],
             },
             created=note.created_on or company.anchor,
-            row_id=job.id,
+            parent_id=job.data["lastAppointmentId"],
         )

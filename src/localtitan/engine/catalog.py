@@ -26,6 +26,8 @@ _ALIASES: dict[tuple[str, str], str] = {
     ("jpm", "export/job-canceled-logs"): "jpm:jobs/{}/canceled-logs",
     ("jpm", "jobs/{}/canceled-log"): "jpm:jobs/{}/canceled-logs",
     ("accounting", "export/invoice-items"): "accounting:invoices/{}/items",
+    # The same bills as the plain list, served page by page.
+    ("accounting", "inventory-bills/paginated"): "accounting:inventory-bills",
     (
         "memberships",
         "export/membership-status-changes",

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from localtitan.demo.writer import BulkWriter, sqlite_time
 from localtitan.domain.attachments import JOB_ATTACHMENTS
+from localtitan.domain.job_reasons import APPOINTMENT_HOLDS
 from localtitan.engine.catalog import catalog_for
 from localtitan.platform.environments import Environment
 from localtitan.platform.tenants import TenantError, create_tenant
@@ -600,9 +601,10 @@ def _check_trailer(
 
 
 def _known_kinds(manifest: Manifest) -> set[str]:
-    # Job attachments are records too (they point at their stored file), of a kind no
-    # operation declares, so the catalog does not list it.
-    return {*catalog_for(manifest).collections, JOB_ATTACHMENTS}
+    # Job attachments (they point at their stored file) and appointment holds (the reason the
+    # hold-reasons lookup reports) are records of kinds no operation declares, so the catalog
+    # does not list them.
+    return {*catalog_for(manifest).collections, JOB_ATTACHMENTS, APPOINTMENT_HOLDS}
 
 
 def verify_snapshot(path: Path, manifest: Manifest | None = None) -> SnapshotHeader:
