@@ -144,7 +144,9 @@ def test_datetime_forms(manifest: Manifest) -> None:
         "2024-01-01": datetime(2024, 1, 1, tzinfo=UTC),
         "2024-01-01T10:30:00": datetime(2024, 1, 1, 10, 30, tzinfo=UTC),
         "2024-01-01T10:30:00Z": datetime(2024, 1, 1, 10, 30, tzinfo=UTC),
-        "2024-01-01T10:30:00.1234567-05:00": datetime(2024, 1, 1, 15, 30, 0, 123456, UTC),
+        # A 100 ns tick past a microsecond rounds up, so ``Before``/``OnOrAfter`` stay exact.
+        "2024-01-01T10:30:00.1234567-05:00": datetime(2024, 1, 1, 15, 30, 0, 123457, UTC),
+        "2024-01-01T10:30:00.1234560Z": datetime(2024, 1, 1, 10, 30, 0, 123456, UTC),
         "2024-01-01 10:30": datetime(2024, 1, 1, 10, 30, tzinfo=UTC),
         "1/15/2024": datetime(2024, 1, 15, tzinfo=UTC),
     }
