@@ -14,6 +14,7 @@ __all__ = [
     "parse_date",
     "parse_datetime",
     "parse_decimal_text",
+    "parse_dotnet_number",
     "parse_duration",
     "parse_guid",
     "parse_int_text",
@@ -94,6 +95,30 @@ def parse_decimal_text(text: str, *, json_string: bool = False) -> Decimal:
         return Decimal(text.strip())
     except InvalidOperation as exc:
         raise ValueError(text) from exc
+
+
+_DOTNET_NUMBER = re.compile(
+    r"\s*([+-]?)((?:\d[\d,]*)?(?:\.\d*)?)(?:[eE]([+-]?\d+))?([+-]?)\s*", re.ASCII
+)
+
+
+def parse_dotnet_number(text: str) -> Decimal:
+    """``decimal.TryParse``/``double.TryParse`` on a JSON string (invariant culture): blanks,
+    a sign, thousands separators (``"1,234.5"``) and an exponent are all taken."""
+    match = _DOTNET_NUMBER.fullmatch(text)
+    if not match:
+        raise ValueError(text)
+    lead, digits, exponent, trail = match.groups()
+    if lead and trail:
+        raise ValueError(text)
+    mantissa = digits.replace(",", "")
+    if digits.startswith(",") or not any(c.isdigit() for c in mantissa):
+        raise ValueError(text)
+    try:
+        value = Decimal(mantissa + (f"e{exponent}" if exponent else ""))
+    except InvalidOperation as exc:
+        raise ValueError(text) from exc
+    return -value if "-" in (lead, trail) else value
 
 
 def _tz(offset: str | None) -> timezone:

@@ -1,10 +1,12 @@
 """Request validation that mimics ASP.NET Core model binding, which ServiceTitan runs.
 
 Path and query values go through .NET ``TypeConverter`` rules, the JSON body through
-System.Text.Json (web defaults) and then MVC's validation attributes. Error keys and
-messages follow ASP.NET: query/path errors are keyed by parameter name, body conversion
-errors by JSON path (``$.customerId``), attribute errors by model path
-(``locations[0].address.zip``), an empty body by ``""`` and malformed JSON by ``$``.
+Newtonsoft.Json (ASP.NET's ``AddNewtonsoftJson`` formatter, decision 0120) and then MVC's
+validation attributes. Error keys and messages follow ASP.NET: query/path errors are keyed
+by parameter name, body conversion errors by the reader's path with Newtonsoft's message
+(``customerId``: "Could not convert string to integer: abc. Path 'customerId', line 1,
+position 19."), attribute errors by model path (``locations[0].address.zip``), an empty
+body by ``""``; malformed JSON (``$``) still has System.Text.Json's wording.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from localtitan.spec._nodes import (
     json_path,
     label,
 )
+from localtitan.spec._newtonsoft import messages as conversion_messages
 from localtitan.spec._scalars import parse_guid, parse_int_text
 from localtitan.spec.bounds import MAX_DEPTH, MAX_ITEMS
 from localtitan.spec.manifest import Manifest, Operation
@@ -400,8 +403,12 @@ def _bind_body(spec: tuple[Node, bool], body: bytes | None, errs: Errors) -> Any
     try:
         result = node.from_json(value, [], body_errs)
     except BadJson as exc:
-        # System.Text.Json stops at the first value it cannot convert; validation never runs.
-        errs.add(exc.path, exc.message)
+        body_errs.fail(exc)
+    if body_errs.failures:
+        # Newtonsoft reports every value it could not convert; the input formatter then
+        # fails, so no validation attribute runs on the half-read model.
+        for key, message in conversion_messages(text, body_errs.failures):
+            errs.add(key, message)
         return None
     for key, messages in body_errs.items.items():
         for message in messages:
