@@ -39,6 +39,15 @@ def timespan_text(value: timedelta) -> str:
     return ("-" if value < timedelta(0) else "") + text
 
 
+def seven_digits(value: str) -> str:
+    """A UTC time text with 1-6 fractional digits padded to ServiceTitan's seven (times
+    stored before timestamps had seven digits, or sent with fewer)."""
+    if not _SHORT_FRACTION.search(value):
+        return value
+    head, _, frac = value[:-1].rpartition(".")
+    return f"{head}.{frac.ljust(7, '0')}Z"
+
+
 def _types(schema: Mapping[str, Any]) -> list[str]:
     t = schema.get("type")
     if t is None:
@@ -175,11 +184,7 @@ def shape(manifest: Manifest, schema: Mapping[str, Any], value: Any, depth: int 
         if isinstance(value, int | float) and concrete.get("format") in (None, "decimal"):
             return _decimal_text(value)
         if isinstance(value, str):
-            if concrete.get("format") == "date-time" and _SHORT_FRACTION.search(value):
-                # Times stored before timestamps had seven digits (or sent with fewer).
-                head, _, frac = value[:-1].rpartition(".")
-                return f"{head}.{frac.ljust(7, '0')}Z"
-            return value
+            return seven_digits(value) if concrete.get("format") == "date-time" else value
         return str(value)
     if kind == "integer":
         if isinstance(value, bool):
