@@ -410,7 +410,7 @@ async def test_reads_hold_only_their_schemas_fields(demo: docs.Target) -> None:
         if found is None:
             continue
         base, path, query = found
-        case, response = await demo.send(ref, _make(ref, base, path_parameters=path, query=query))
+        _, response = await demo.send(ref, _make(ref, base, path_parameters=path, query=query))
         if response.status_code != 200:
             continue
         body = response.json() if "json" in response.headers.get("content-type", "") else None

@@ -88,8 +88,10 @@ def test_every_bad_value_is_reported_and_no_attribute_runs(manifest: Manifest) -
     errors = errors_of(manifest, "settings.TagTypes_Create", body)
     # ``color`` breaks only its pattern attribute, which does not run once a value failed.
     assert errors == {
-        "name": ["Unexpected character encountered while parsing value: {. "
-                 "Path 'name', line 2, position 11."],
+        "name": [
+            "Unexpected character encountered while parsing value: {. "
+            "Path 'name', line 2, position 11."
+        ],
         "isVisibleOnDispatchBoard": [
             "Could not convert string to boolean: maybe. "
             "Path 'isVisibleOnDispatchBoard', line 4, position 37."

@@ -622,12 +622,16 @@ def _row(rec: _Line, sqlite: bool, catalog: Catalog | None = None) -> tuple[Any,
     data_text = bytes(rec.data).decode()
     data = decode(data_text)
     coll = catalog.collections.get(rec.kind) if catalog is not None else None
-    if coll is not None and coll.properties and isinstance(data, dict):
-        if not data.keys() <= coll.properties.keys():
-            # Served as stored, so stored JSON holds only declared fields: a record from an
-            # edited file or an older schema is projected (a faithful file stays byte for byte).
-            data = fill_record(catalog.manifest, coll, data)  # type: ignore[union-attr]
-            data_text = encode(data).decode()
+    if (
+        coll is not None
+        and coll.properties
+        and isinstance(data, dict)
+        and not data.keys() <= coll.properties.keys()
+    ):
+        # Served as stored, so stored JSON holds only declared fields: a record from an
+        # edited file or an older schema is projected (a faithful file stays byte for byte).
+        data = fill_record(catalog.manifest, coll, data)  # type: ignore[union-attr]
+        data_text = encode(data).decode()
     promoted = promoted_values(data if isinstance(data, dict) else {})
     raw_status = data.get("status", data.get("jobStatus")) if isinstance(data, dict) else None
     created = parse_time(rec.createdOn)

@@ -571,7 +571,9 @@ def _read_string(value: Any, parts: Parts, clr: str) -> str:
 
 
 def _container_kind(value: Any) -> str:
-    return "object" if isinstance(value, dict) else "array" if isinstance(value, list) else "convert"
+    if isinstance(value, dict):
+        return "object"
+    return "array" if isinstance(value, list) else "convert"
 
 
 def _min_length_message(name: str, n: int) -> str:

@@ -149,11 +149,13 @@ def parse_datetime(text: str, *, loose: bool = False) -> datetime:
             int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0), micro, _tz(off)
         )
         try:
-            if (frac or "")[6:].strip("0"):
+            value = value.astimezone(UTC)
+            if (frac or "")[6:].strip("0") and value.replace(tzinfo=None) < datetime.max:
                 # ServiceTitan's times have 100 ns ticks, ours whole microseconds: rounding a
-                # finer bound up keeps ``OnOrAfter`` (>=) and ``Before`` (<) filters exact.
+                # finer bound up keeps ``OnOrAfter`` (>=) and ``Before`` (<) filters exact
+                # (DateTime's last tick stays the last microsecond).
                 value += timedelta(microseconds=1)
-            return value.astimezone(UTC)
+            return value
         except OverflowError:
             # 0001-01-01T00:00+01:00 or 9999-12-31T23:00-05:00: outside DateTime in UTC.
             raise ValueError(text) from None

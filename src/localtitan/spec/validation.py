@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from localtitan.errors import ApiError
+from localtitan.spec._newtonsoft import messages as conversion_messages
 from localtitan.spec._nodes import (
     ANY,
     BadJson,
@@ -29,7 +30,6 @@ from localtitan.spec._nodes import (
     json_path,
     label,
 )
-from localtitan.spec._newtonsoft import messages as conversion_messages
 from localtitan.spec._scalars import parse_guid, parse_int_text
 from localtitan.spec.bounds import MAX_DEPTH, MAX_ITEMS
 from localtitan.spec.manifest import Manifest, Operation
