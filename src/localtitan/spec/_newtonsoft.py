@@ -17,7 +17,7 @@ from decimal import Decimal
 from json.decoder import scanstring  # type: ignore[attr-defined]
 from typing import Any
 
-__all__ = ["Failure", "messages", "reader_path"]
+__all__ = ["Failure", "messages", "reader_path", "syntax_error"]
 
 Parts = list[str | int]
 _WS = re.compile(r"[ \t\n\r]*")
@@ -179,3 +179,84 @@ def _spans(text: str, wanted: set[tuple[Any, ...]]) -> dict[tuple[Any, ...], tup
     with contextlib.suppress(ValueError, IndexError, RecursionError):
         walk(0, ())
     return out
+
+
+def syntax_error(text: str, reason: str, pos: int) -> tuple[str, str]:
+    """(key, message) for JSON Newtonsoft's reader cannot read, from ``json``'s reason and
+    offset: keyed and placed by the reader's path at that point, as the formatter reports it."""
+    ch = text[pos : pos + 1]
+    at_end = not text[pos:].strip()
+    path = _path_at(text, pos)
+    if at_end:
+        inside = _open_container(text, pos)
+        what = "array" if inside == "[" else "object"
+        message = f"Unexpected end when deserializing {what}."
+        return path, _with_position(message, path, text, len(text.rstrip()))
+    if reason == "Extra data":
+        message = "Additional text found in JSON string after finishing deserializing object."
+    elif reason.startswith("Expecting property name"):
+        message = f"Invalid property identifier character: {ch}."
+    elif reason == "Expecting ',' delimiter":
+        message = f"After parsing a value an unexpected character was encountered: {ch}."
+    elif reason == "Expecting ':' delimiter":
+        message = f"Invalid character after parsing property name. Expected ':' but got: {ch}."
+    elif reason.startswith("Unterminated string"):
+        message = 'Unterminated string. Expected delimiter: ".'
+        return path, _with_position(message, path, text, len(text))
+    elif reason == "Expecting value":
+        message = f"Unexpected character encountered while parsing value: {ch}."
+    else:
+        message = f"{reason}."
+    return path, _with_position(message, path, text, pos + 1)
+
+
+def _open_container(text: str, pos: int) -> str:
+    stack = _scan(text, pos)
+    return stack[-1][0] if stack else ""
+
+
+def _path_at(text: str, pos: int) -> str:
+    """``JsonReader.Path`` after reading ``text[:pos]``: the property being read, the index
+    of the array item being read."""
+    parts: Parts = []
+    for kind, key, started in _scan(text, pos):
+        if kind == "{" and key is not None:
+            parts.append(key)
+        elif kind == "[" and started:
+            parts.append(int(key or 0))
+    return reader_path(parts)
+
+
+def _scan(text: str, pos: int) -> list[list[Any]]:
+    """Open containers before ``pos``: ``[opener, property name or item index, started]``."""
+    stack: list[list[Any]] = []
+    i = 0
+    while i < min(pos, len(text)):
+        c = text[i]
+        top = stack[-1] if stack else None
+        if c == '"':
+            try:
+                value, i = scanstring(text, i + 1)
+            except ValueError:
+                break
+            if top is not None and top[0] == "{" and not top[2]:
+                top[1], top[2] = value, True
+            elif top is not None and top[0] == "[":
+                top[2] = True
+            continue
+        if c in "{[":
+            if top is not None and top[0] == "[":
+                top[2] = True
+            stack.append([c, None if c == "{" else 0, False])
+        elif c in "}]":
+            if stack:
+                stack.pop()
+        elif c == ",":
+            if top is not None and top[0] == "{":
+                top[2] = False  # the next property name is read next
+            elif top is not None:
+                top[1], top[2] = top[1] + 1, False
+        elif not c.isspace() and c != ":" and top is not None and top[0] == "[":
+            top[2] = True
+        i += 1
+    return stack
