@@ -91,7 +91,13 @@ async def demo(fuzz_settings: Settings) -> AsyncIterator[docs.Target]:
         async with httpx.AsyncClient(transport=transport, base_url=docs.BASE_URL) as client:
             target = docs.Target(backend, app, client, creds, {})
             target.seeds = await docs._seed(client, creds, await target.headers())
-            FIGURES[backend] = {"operations": 0, "requests": 0, "5xx": 0, "schema": 0}
+            FIGURES[backend] = {
+                "operations": 0,
+                "requests": 0,
+                "5xx": 0,
+                "schema": 0,
+                "undeclared": 0,
+            }
             started = time.monotonic()
             yield target
             FIGURES[backend]["seconds"] = round(time.monotonic() - started)
@@ -300,16 +306,27 @@ def _make(ref: docs.RefOp, base: Any, **changes: Any) -> docs.GeneratedCase:
     return docs.GeneratedCase(operation.Case(**data))
 
 
-async def _fuzz_cases(target: docs.Target, ref: docs.RefOp) -> list[docs.GeneratedCase]:
+async def _real_case(
+    target: docs.Target, ref: docs.RefOp
+) -> tuple[Any, dict[str, Any], dict[str, Any]] | None:
+    """(generated base, path naming demo records, required query only) of ``ref``."""
     base = _base(ref)
     if base is None:
-        return []
+        return None
     path = dict(base.path_parameters)
     real = await _real_path(target, ref)
     if real:
         path.update(real)
     required = {n for n, req, _ in _query_params(ref) if req}
     query = {k: v for k, v in (base.query or {}).items() if k in required}
+    return base, path, query
+
+
+async def _fuzz_cases(target: docs.Target, ref: docs.RefOp) -> list[docs.GeneratedCase]:
+    found = await _real_case(target, ref)
+    if found is None:
+        return []
+    base, path, query = found
     plain = _make(ref, base, path_parameters=path, query=query)
     out = [plain]
     for name, _, schema in _query_params(ref):
@@ -357,6 +374,13 @@ def _problems(case: Any, response: httpx.Response) -> tuple[str, str] | None:
     return None
 
 
+def _undeclared(ref: docs.RefOp, case: Any, response: httpx.Response) -> tuple[str, str] | None:
+    extra = docs.response_undeclared(ref, response)
+    if not extra:
+        return None
+    return "undeclared", docs._describe(case, response, f"undeclared: {', '.join(extra[:8])}")
+
+
 @pytest.mark.asyncio(loop_scope="module")
 @pytest.mark.parametrize("ref", docs._params(KNOWN_FAILURES))
 async def test_fuzz_no_server_error_and_schema_kept(ref: docs.RefOp, demo: docs.Target) -> None:
@@ -366,8 +390,35 @@ async def test_fuzz_no_server_error_and_schema_kept(ref: docs.RefOp, demo: docs.
     for generated in [*await _fuzz_cases(demo, ref), *_generated(ref)]:
         case, response = await demo.send(ref, generated)
         figures["requests"] += 1
-        found = _problems(case, response)
+        found = _problems(case, response) or _undeclared(ref, case, response)
         if found is not None:
             figures[found[0]] += 1
             problems.append(found[1])
     assert not problems, f"{ref.op_id} on {demo.backend}:\n\n" + "\n\n".join(problems[:6])
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_reads_hold_only_their_schemas_fields(demo: docs.Target) -> None:
+    """Every list and get, aimed at the demo company's records, answers with exactly the fields
+    its reference schema declares: strict clients warn about any other and drop it."""
+    problems: list[str] = []
+    answered = 0
+    for ref in docs._reference_operations()[0]:
+        if ref.method != "GET":
+            continue
+        found = await _real_case(demo, ref)
+        if found is None:
+            continue
+        base, path, query = found
+        _, response = await demo.send(ref, _make(ref, base, path_parameters=path, query=query))
+        if response.status_code != 200:
+            continue
+        body = response.json() if "json" in response.headers.get("content-type", "") else None
+        if isinstance(body, dict) and body.get("data") == []:
+            continue  # an empty page shows nothing of the records
+        answered += 1
+        extra = docs.response_undeclared(ref, response)
+        if extra:
+            problems.append(f"{ref.op_id}: {', '.join(extra[:6])}")
+    assert answered > 150
+    assert not problems, f"{len(problems)} reads with undeclared fields:\n" + "\n".join(problems)

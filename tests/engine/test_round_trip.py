@@ -469,7 +469,11 @@ async def _check_update(trip: Trip, rid: Any, before: Mapping[str, Any]) -> dict
         body[field] = new_value
     else:
         body = {field: new_value}
-    await trip.api.ok(op, json=body, **path)
+    answered = await trip.api.ok(op, json=body, **path)
+    schema = response_schema(op)
+    if schema is not None and answered is not None:
+        # An update answers exactly its own schema's fields (often fewer than a get's).
+        assert not type_problems(schema, answered), (op.id, type_problems(schema, answered))
     after = await trip.read(rid)
     assert after is not None
     assert _same(after[field], new_value), (field, after[field], new_value)

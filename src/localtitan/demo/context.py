@@ -85,7 +85,7 @@ def iso(value: datetime) -> str:
         if value.utcoffset():
             return format_time(value)
         value = value.replace(tzinfo=None)
-    return value.isoformat(timespec="microseconds") + "Z"
+    return value.isoformat(timespec="microseconds") + "0Z"
 
 
 def stamp(value: datetime | None) -> str | None:

@@ -137,12 +137,13 @@ class Filler:
             return array
         if kind == "string":
             decimal_format = concrete.get("format") in (None, "decimal")
+            date_time = concrete.get("format") == "date-time"
 
             def string(value: Any) -> Any:
                 if value is None:
                     return on_none()
                 if isinstance(value, str):
-                    return value
+                    return shaping.seven_digits(value) if date_time else value
                 if isinstance(value, bool):
                     return "true" if value else "false"
                 if decimal_format and isinstance(value, int | float):

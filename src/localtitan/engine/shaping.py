@@ -8,6 +8,7 @@ become decimal strings.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -20,6 +21,7 @@ __all__ = ["fill_record", "object_properties", "shape", "skeleton", "timespan_te
 
 _MAX_DEPTH = 12
 _SCALARS = ("string", "integer", "number", "boolean")
+_SHORT_FRACTION = re.compile(r"T\d\d:\d\d:\d\d\.\d{1,6}Z\Z", re.ASCII)
 
 
 def timespan_text(value: timedelta) -> str:
@@ -35,6 +37,15 @@ def timespan_text(value: timedelta) -> str:
     if total.microseconds:
         text += f".{total.microseconds:06d}0"
     return ("-" if value < timedelta(0) else "") + text
+
+
+def seven_digits(value: str) -> str:
+    """A UTC time text with 1-6 fractional digits padded to ServiceTitan's seven (times
+    stored before timestamps had seven digits, or sent with fewer)."""
+    if not _SHORT_FRACTION.search(value):
+        return value
+    head, _, frac = value[:-1].rpartition(".")
+    return f"{head}.{frac.ljust(7, '0')}Z"
 
 
 def _types(schema: Mapping[str, Any]) -> list[str]:
@@ -172,7 +183,9 @@ def shape(manifest: Manifest, schema: Mapping[str, Any], value: Any, depth: int 
             return timespan_text(value)
         if isinstance(value, int | float) and concrete.get("format") in (None, "decimal"):
             return _decimal_text(value)
-        return value if isinstance(value, str) else str(value)
+        if isinstance(value, str):
+            return seven_digits(value) if concrete.get("format") == "date-time" else value
+        return str(value)
     if kind == "integer":
         if isinstance(value, bool):
             return int(value)

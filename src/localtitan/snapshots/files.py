@@ -28,7 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from localtitan.demo.writer import BulkWriter, sqlite_time
 from localtitan.domain.attachments import JOB_ATTACHMENTS
 from localtitan.domain.job_reasons import APPOINTMENT_HOLDS
-from localtitan.engine.catalog import catalog_for
+from localtitan.engine.catalog import Catalog, catalog_for
+from localtitan.engine.shaping import fill_record
 from localtitan.platform.environments import Environment
 from localtitan.platform.tenants import TenantError, create_tenant
 from localtitan.snapshots.tenantdata import (
@@ -619,9 +620,20 @@ def verify_snapshot(path: Path, manifest: Manifest | None = None) -> SnapshotHea
 # ---------------------------------------------------------------- import
 
 
-def _row(rec: _Line, sqlite: bool) -> tuple[Any, ...]:
+def _row(rec: _Line, sqlite: bool, catalog: Catalog | None = None) -> tuple[Any, ...]:
     data_text = bytes(rec.data).decode()
     data = decode(data_text)
+    coll = catalog.collections.get(rec.kind) if catalog is not None else None
+    if (
+        coll is not None
+        and coll.properties
+        and isinstance(data, dict)
+        and not data.keys() <= coll.properties.keys()
+    ):
+        # Served as stored, so stored JSON holds only declared fields: a record from an
+        # edited file or an older schema is projected (a faithful file stays byte for byte).
+        data = fill_record(catalog.manifest, coll, data)  # type: ignore[union-attr]
+        data_text = encode(data).decode()
     promoted = promoted_values(data if isinstance(data, dict) else {})
     raw_status = data.get("status", data.get("jobStatus")) if isinstance(data, dict) else None
     created = parse_time(rec.createdOn)
@@ -669,6 +681,7 @@ async def import_snapshot(
     if env not in {e.value for e in Environment}:
         raise SnapshotError(f"Unknown environment {env!r}: use 'integration' or 'production'.")
     known = _known_kinds(manifest)
+    catalog = catalog_for(manifest)
     created_tenant = False
     async with db.begin() as conn:
         writer = BulkWriter(conn, env, tenant_id)
@@ -723,7 +736,7 @@ async def import_snapshot(
                     await conn.execute(insert(blobs), stored)
                     stored, stored_bytes = [], 0
                 continue
-            batch.append(_row(item, sqlite))
+            batch.append(_row(item, sqlite, catalog))
             max_id = max(max_id, item.id)
             counts[item.kind] = counts.get(item.kind, 0) + 1
             if len(batch) >= writer.batch_rows:

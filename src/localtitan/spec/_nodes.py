@@ -1,13 +1,17 @@
-"""Compiled value converters for manifest schemas (System.Text.Json + MVC attribute rules).
+"""Compiled value converters for manifest schemas (Newtonsoft.Json + MVC attribute rules).
 
-``from_json`` follows System.Text.Json with ASP.NET's web defaults: case-insensitive
-property names and numbers accepted from JSON strings. A value STJ cannot convert raises
-``BadJson`` (STJ throws, so ASP.NET reports that one error). Attribute-style failures
-(required, length, range) are collected in ``Errors`` and checking continues.
+``from_json`` follows Newtonsoft.Json as ASP.NET's ``AddNewtonsoftJson`` input formatter
+runs it (decision 0120): case-insensitive property names, and its conversions: ``"false"``
+and ``0`` for a boolean, ``"12"`` for a number, ``12`` or ``true`` for a string, an enum's
+name in any case or its number. A value it cannot convert raises ``BadJson``; the object or
+list holding it records the failure and goes on (Newtonsoft's error handler marks each one
+handled), so every such value is reported, and then no validation attribute runs.
+Attribute-style failures (required, length, range) are collected in ``Errors``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from collections.abc import Callable, Mapping
@@ -16,6 +20,7 @@ from typing import Any
 
 from localtitan.spec import _scalars as sc
 from localtitan.spec import bounds
+from localtitan.spec._newtonsoft import Failure
 
 __all__ = [
     "ANY",
@@ -40,22 +45,42 @@ class Errors:
     def __init__(self) -> None:
         self.items: dict[str, list[str]] = {}
         self.count = 0
+        self.failures: list[Failure] = []  # values the serializer could not convert
 
     def add(self, key: str, message: str) -> None:
         if self.count < MAX_ERRORS:
             self.items.setdefault(key, []).append(message)
             self.count += 1
 
+    def fail(self, exc: BadJson) -> None:
+        if len(self.failures) < MAX_ERRORS:
+            self.failures.append(exc.failure)
+
 
 class BadJson(Exception):
-    def __init__(self, parts: Parts, clr: str) -> None:
-        self.path = json_path(parts)
-        self.clr = clr
-        super().__init__(self.message)
+    """A value Newtonsoft cannot convert; ``kind`` picks its message (see ``_newtonsoft``).
 
-    @property
-    def message(self) -> str:
-        return f"The JSON value could not be converted to {self.clr}. Path: {self.path}"
+    ``wrap``: a nullable target names ``System.Nullable`1[T]`` in the message, except in the
+    enum converter's, which names the enum itself.
+    """
+
+    def __init__(
+        self,
+        parts: Parts,
+        clr: str,
+        kind: str = "convert",
+        word: str = "",
+        expected: str = "primitive",
+        *,
+        wrap: bool = True,
+    ) -> None:
+        self.failure = Failure(list(parts), clr, kind, word, expected)
+        self.wrap = wrap
+        super().__init__(f"{kind}: {clr}")
+
+    def renamed(self, clr: str) -> BadJson:
+        f = self.failure
+        return BadJson(f.parts, clr, f.kind, f.word, f.expected, wrap=self.wrap)
 
 
 def json_path(parts: Parts) -> str:
@@ -156,20 +181,54 @@ class IntNode(Node):
         self.range = _range(schema, *sc.INT_RANGES.get(self.fmt, sc.INT_RANGES["int32"]))
 
     def from_json(self, value: Any, parts: Parts, errs: Errors) -> Any:
-        if type(value) is int:
-            low, high = sc.INT_RANGES.get(self.fmt, sc.INT_RANGES["int32"])
-            if not low <= value <= high:
-                raise BadJson(parts, self.clr)
-        elif isinstance(value, str):
-            try:
-                value = sc.parse_int_text(value, self.fmt, json_string=True)
-            except ValueError:
-                raise BadJson(parts, self.clr) from None
-        else:
-            raise BadJson(parts, self.clr)
+        value = self._read64(value, parts) if self.fmt == "int64" else self._read32(value, parts)
+        if value is None:
+            return None
         if self.range:
             self.check(value, model_path(parts), _last_label(parts), errs)
         return value
+
+    def _read32(self, value: Any, parts: Parts) -> int | None:
+        """``JsonReader.ReadAsInt32``: a JSON integer, or a string ``int.TryParse`` takes."""
+        low, high = sc.INT_RANGES["int32"]
+        if type(value) is int:
+            if not low <= value <= high:
+                raise BadJson(parts, self.clr, "int32")
+            return value
+        if isinstance(value, Decimal):
+            raise BadJson(parts, self.clr, "integer")
+        if isinstance(value, str):
+            if value == "":
+                return None  # Newtonsoft reads "" as null
+            try:
+                return sc.parse_int_text(value, "int32")
+            except ValueError:
+                raise BadJson(parts, self.clr, "string", "integer") from None
+        raise BadJson(parts, self.clr, "char")
+
+    def _read64(self, value: Any, parts: Parts) -> int | None:
+        """Int64 is read as any token and then ``Convert.ChangeType``d: ``true`` is 1, ``2.5``
+        rounds half to even, ``" 12 "`` parses; an object or list is no primitive."""
+        low, high = sc.INT_RANGES["int64"]
+        if isinstance(value, bool):
+            return int(value)
+        if isinstance(value, dict):
+            raise BadJson(parts, self.clr, "object")
+        if isinstance(value, list):
+            raise BadJson(parts, self.clr, "array")
+        number: int | None = None
+        if type(value) is int:
+            number = value
+        elif isinstance(value, Decimal):
+            as_float = float(value)
+            if as_float not in (float("inf"), float("-inf")):
+                number = round(as_float)
+        elif isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                number = sc.parse_int_text(value, "int64")
+        if number is None or not low <= number <= high:
+            raise BadJson(parts, self.clr)
+        return number
 
     def from_text(self, text: str) -> Any:
         return sc.parse_int_text(text, self.fmt)
@@ -195,14 +254,21 @@ class NumberNode(Node):
         return result
 
     def from_json(self, value: Any, parts: Parts, errs: Errors) -> Any:
+        """``ReadAsDecimal``/``ReadAsDouble``: a JSON number, or a string as .NET parses it
+        (``decimal``: ``NumberStyles.Number``, thousands separators included)."""
+        word = "decimal" if self.fmt == "decimal" else "double"
+        if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
+            raise BadJson(parts, self.clr, "char")
+        if value == "":
+            return None
         try:
-            if type(value) is int or isinstance(value, Decimal):
-                result = self._finish(Decimal(value))
-            elif isinstance(value, str):
-                result = self._finish(sc.parse_decimal_text(value, json_string=True))
+            if isinstance(value, str):
+                result = self._finish(sc.parse_dotnet_number(value))
             else:
-                raise ValueError(value)
+                result = self._finish(Decimal(value))
         except ValueError:
+            if isinstance(value, str):
+                raise BadJson(parts, self.clr, "string", word) from None
             raise BadJson(parts, self.clr) from None
         if self.range:
             self.check(result, model_path(parts), _last_label(parts), errs)
@@ -220,9 +286,19 @@ class BoolNode(Node):
     clr = "System.Boolean"
 
     def from_json(self, value: Any, parts: Parts, errs: Errors) -> Any:
+        """``ReadAsBoolean``: ``true``, ``"False"`` (``bool.TryParse``), or a number (not 0)."""
         if isinstance(value, bool):
             return value
-        raise BadJson(parts, self.clr)
+        if type(value) is int or isinstance(value, Decimal):
+            return value != 0
+        if isinstance(value, str):
+            if value == "":
+                return None
+            lowered = value.strip(" \t\n\r\x00").lower()
+            if lowered in ("true", "false"):
+                return lowered == "true"
+            raise BadJson(parts, self.clr, "string", "boolean")
+        raise BadJson(parts, self.clr, "char")
 
     def from_text(self, text: str) -> Any:
         lowered = text.strip().lower()
@@ -246,6 +322,9 @@ class StringNode(Node):
         fmt = schema.get("format")
         self.parsers = _STRING_FORMATS.get(fmt or "")
         self.value_type = self.parsers is not None
+        # DateTime goes through the reader (DateTime.TryParse, invariant culture).
+        self.reader = self.parsers[1] if fmt in ("date-time", "date") and self.parsers else None
+
         self.clr = sc.clr_type("string", fmt)
         self.min_len: int | None = schema.get("minLength")
         self.max_len: int | None = schema.get("maxLength")
@@ -262,12 +341,28 @@ class StringNode(Node):
         self.checked = bool(self.min_len or self.max_len or self.pattern)
 
     def from_json(self, value: Any, parts: Parts, errs: Errors) -> Any:
+        if self.parsers is None:
+            value = _read_string(value, parts, self.clr)
+            if self.checked:
+                self.check(value, model_path(parts), _last_label(parts), errs)
+            return value
+        if self.reader is not None:
+            # ``ReadAsDateTime``: only a string (or null); "" reads as null.
+            if not isinstance(value, str):
+                raise BadJson(parts, self.clr, "char")
+            if value == "":
+                return None
+            try:
+                return self.reader(value)
+            except ValueError:
+                raise BadJson(parts, self.clr, "string", "DateTime") from None
+        # Guid and TimeSpan: any token, then converted (``new Guid(s)``, ``TimeSpan.Parse``).
+        if isinstance(value, dict | list):
+            raise BadJson(parts, self.clr, "object" if isinstance(value, dict) else "array")
         if not isinstance(value, str):
             raise BadJson(parts, self.clr)
         if self.checked:
             self.check(value, model_path(parts), _last_label(parts), errs)
-        if self.parsers is None:
-            return value
         try:
             return self.parsers[0](value)
         except ValueError:
@@ -318,13 +413,27 @@ class EnumNode(Node):
         self.values = frozenset(values) if self.integer else frozenset()
         names = schema.get("x-enumNames") if self.integer else values
         self.by_name = {str(n).lower(): v for n, v in zip(names or [], values, strict=False)}
+        self.ordered = values
 
     def from_json(self, value: Any, parts: Parts, errs: Errors) -> Any:
-        if self.integer and type(value) is int and value in self.values:
-            return value
-        if isinstance(value, str) and value.lower() in self.by_name:
-            return self.by_name[value.lower()]
-        raise BadJson(parts, self.clr)
+        """``StringEnumConverter``: a name in any case, or the member's number (as a JSON
+        number or text). A string enum's members are numbered in declaration order."""
+        if isinstance(value, str):
+            key = value.strip()
+            if key.lower() in self.by_name:
+                return self.by_name[key.lower()]
+            if re.fullmatch(r"[+-]?\d+", key, re.ASCII):
+                value = int(key)
+            else:
+                raise BadJson(parts, self.clr, wrap=False)
+        elif type(value) is not int:
+            raise BadJson(parts, self.clr, "enum_token", wrap=False)
+        if self.integer:
+            if value in self.values:
+                return value
+        elif 0 <= value < len(self.ordered):
+            return self.ordered[value]
+        raise BadJson(parts, self.clr, wrap=False)
 
     def from_text(self, text: str) -> Any:
         key = text.strip()
@@ -352,19 +461,22 @@ class ObjectNode(Node):
 
     def from_json(self, value: Any, parts: Parts, errs: Errors) -> Any:
         if not isinstance(value, dict):
-            raise BadJson(parts, self.clr)
+            raise BadJson(parts, self.clr, expected="object", kind=_container_kind(value))
         out: dict[str, Any] = {}
         for key, item in value.items():
             prop = self.props.get(key.lower())
             parts.append(key)
-            if prop is not None:
-                out[prop.name] = _member(prop.node, prop.nullable, item, parts, errs)
-                if prop.required and item == "" and isinstance(item, str):
-                    errs.add(model_path(parts), f"The {label(prop.name)} field is required.")
-            elif self.extra is not None:
-                if len(key) > bounds.MAX_NAME_LENGTH:
-                    errs.add(model_path(parts[:-1]), "A key is longer than 255 characters.")
-                out[key] = _member(self.extra[0], self.extra[1], item, parts, errs)
+            try:
+                if prop is not None:
+                    out[prop.name] = _member(prop.node, prop.nullable, item, parts, errs)
+                    if prop.required and item == "" and isinstance(item, str):
+                        errs.add(model_path(parts), f"The {label(prop.name)} field is required.")
+                elif self.extra is not None:
+                    if len(key) > bounds.MAX_NAME_LENGTH:
+                        errs.add(model_path(parts[:-1]), "A key is longer than 255 characters.")
+                    out[key] = _member(self.extra[0], self.extra[1], item, parts, errs)
+            except BadJson as exc:
+                errs.fail(exc)  # handled: the property stays unset and reading goes on
             parts.pop()
         for prop in self.required:
             if prop.name not in out:
@@ -385,7 +497,7 @@ class ArrayNode(Node):
 
     def from_json(self, value: Any, parts: Parts, errs: Errors) -> Any:
         if not isinstance(value, list):
-            raise BadJson(parts, self.clr)
+            raise BadJson(parts, self.clr, expected="array", kind=_container_kind(value))
         if len(value) > self.max_items:
             # Converting a million items to report one error would cost the time bounded here.
             errs.add(model_path(parts), _max_length_message(_last_label(parts), self.max_items))
@@ -404,7 +516,10 @@ class ArrayNode(Node):
                     f"The {_last_label(parts)} list holds null at index {i}; each item must "
                     "be an object.",
                 )
-            out.append(_member(self.item, item_nullable, item, parts, errs))
+            try:
+                out.append(_member(self.item, item_nullable, item, parts, errs))
+            except BadJson as exc:
+                errs.fail(exc)
             parts.pop()
         self.check(out, model_path(parts), _last_label(parts), errs)
         return out
@@ -418,19 +533,47 @@ class ArrayNode(Node):
 
 def _member(node: Node, nullable: bool, value: Any, parts: Parts, errs: Errors) -> Any:
     if value is not None:
+        if value == "" and nullable and node.value_type:
+            return None  # Newtonsoft coerces "" to null for a nullable target
         if not (nullable and node.value_type):
-            return node.from_json(value, parts, errs)
-        try:
-            return node.from_json(value, parts, errs)
-        except BadJson as exc:
-            raise BadJson(parts, nullable_clr(node.clr)) from exc
+            result = node.from_json(value, parts, errs)
+        else:
+            try:
+                result = node.from_json(value, parts, errs)
+            except BadJson as exc:
+                if not exc.wrap:
+                    raise
+                raise exc.renamed(nullable_clr(node.clr)) from exc
+        if result is not None or nullable or not node.value_type:
+            return result
+        # "" the reader read as null, into a value type that takes no null.
+        raise BadJson(parts, node.clr, "null")
     if nullable:
         return None
+    if isinstance(node, EnumNode):
+        raise BadJson(parts, node.clr, "enum_null", wrap=False)
     if node.value_type:
         raise BadJson(parts, node.clr)
     # Non-nullable reference types are implicitly [Required] under nullable annotations.
     errs.add(model_path(parts), f"The {_last_label(parts)} field is required.")
     return None
+
+
+def _read_string(value: Any, parts: Parts, clr: str) -> str:
+    """``ReadAsString``: a number as written, ``true``/``false`` as text; no object or list."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if type(value) is int or isinstance(value, Decimal):
+        return str(value)
+    raise BadJson(parts, clr, "char")
+
+
+def _container_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "object"
+    return "array" if isinstance(value, list) else "convert"
 
 
 def _min_length_message(name: str, n: int) -> str:

@@ -14,6 +14,7 @@ __all__ = [
     "parse_date",
     "parse_datetime",
     "parse_decimal_text",
+    "parse_dotnet_number",
     "parse_duration",
     "parse_guid",
     "parse_int_text",
@@ -96,6 +97,30 @@ def parse_decimal_text(text: str, *, json_string: bool = False) -> Decimal:
         raise ValueError(text) from exc
 
 
+_DOTNET_NUMBER = re.compile(
+    r"\s*([+-]?)((?:\d[\d,]*)?(?:\.\d*)?)(?:[eE]([+-]?\d+))?([+-]?)\s*", re.ASCII
+)
+
+
+def parse_dotnet_number(text: str) -> Decimal:
+    """``decimal.TryParse``/``double.TryParse`` on a JSON string (invariant culture): blanks,
+    a sign, thousands separators (``"1,234.5"``) and an exponent are all taken."""
+    match = _DOTNET_NUMBER.fullmatch(text)
+    if not match:
+        raise ValueError(text)
+    lead, digits, exponent, trail = match.groups()
+    if lead and trail:
+        raise ValueError(text)
+    mantissa = digits.replace(",", "")
+    if digits.startswith(",") or not any(c.isdigit() for c in mantissa):
+        raise ValueError(text)
+    try:
+        value = Decimal(mantissa + (f"e{exponent}" if exponent else ""))
+    except InvalidOperation as exc:
+        raise ValueError(text) from exc
+    return -value if "-" in (lead, trail) else value
+
+
 def _tz(offset: str | None) -> timezone:
     if offset is None or offset.upper() == "Z":
         return UTC
@@ -124,7 +149,13 @@ def parse_datetime(text: str, *, loose: bool = False) -> datetime:
             int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0), micro, _tz(off)
         )
         try:
-            return value.astimezone(UTC)
+            value = value.astimezone(UTC)
+            if (frac or "")[6:].strip("0") and value.replace(tzinfo=None) < datetime.max:
+                # ServiceTitan's times have 100 ns ticks, ours whole microseconds: rounding a
+                # finer bound up keeps ``OnOrAfter`` (>=) and ``Before`` (<) filters exact
+                # (DateTime's last tick stays the last microsecond).
+                value += timedelta(microseconds=1)
+            return value
         except OverflowError:
             # 0001-01-01T00:00+01:00 or 9999-12-31T23:00-05:00: outside DateTime in UTC.
             raise ValueError(text) from None

@@ -1,10 +1,14 @@
 """Request validation that mimics ASP.NET Core model binding, which ServiceTitan runs.
 
 Path and query values go through .NET ``TypeConverter`` rules, the JSON body through
-System.Text.Json (web defaults) and then MVC's validation attributes. Error keys and
-messages follow ASP.NET: query/path errors are keyed by parameter name, body conversion
-errors by JSON path (``$.customerId``), attribute errors by model path
-(``locations[0].address.zip``), an empty body by ``""`` and malformed JSON by ``$``.
+Newtonsoft.Json (ASP.NET's ``AddNewtonsoftJson`` formatter, decision 0120) and then MVC's
+validation attributes. Error keys and messages follow ASP.NET: query/path errors are keyed
+by parameter name, body conversion errors by the reader's path with Newtonsoft's message
+(``customerId``: "Could not convert string to integer: abc. Path 'customerId', line 1,
+position 19."), attribute errors by model path (``locations[0].address.zip``), an empty
+body by ``""``, malformed JSON by the reader's path with Newtonsoft's reader message; bytes
+that are no UTF-8, NaN, nesting past 64 levels and unpaired surrogates are refused before
+reading, keyed ``$``.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from decimal import Decimal
 from typing import Any
 
 from localtitan.errors import ApiError
+from localtitan.spec._newtonsoft import messages as conversion_messages
+from localtitan.spec._newtonsoft import syntax_error
 from localtitan.spec._nodes import (
     ANY,
     BadJson,
@@ -375,7 +381,7 @@ def _bind_body(spec: tuple[Node, bool], body: bytes | None, errs: Errors) -> Any
     try:
         value = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        errs.add("$", _syntax_message(exc))
+        errs.add(*syntax_error(exc.doc, exc.msg, exc.pos))
         return None
     except (RecursionError, ValueError) as exc:
         errs.add("$", _depth_message() if isinstance(exc, RecursionError) else f"{exc}.")
@@ -400,8 +406,12 @@ def _bind_body(spec: tuple[Node, bool], body: bytes | None, errs: Errors) -> Any
     try:
         result = node.from_json(value, [], body_errs)
     except BadJson as exc:
-        # System.Text.Json stops at the first value it cannot convert; validation never runs.
-        errs.add(exc.path, exc.message)
+        body_errs.fail(exc)
+    if body_errs.failures:
+        # Newtonsoft reports every value it could not convert; the input formatter then
+        # fails, so no validation attribute runs on the half-read model.
+        for key, message in conversion_messages(text, body_errs.failures):
+            errs.add(key, message)
         return None
     for key, messages in body_errs.items.items():
         for message in messages:
@@ -458,26 +468,3 @@ def _position(reason: str, source: str, pos: int) -> str:
     line = before.count("\n")
     column = pos - (before.rfind("\n") + 1)
     return f"{reason} Path: $ | LineNumber: {line} | BytePositionInLine: {column}."
-
-
-def _syntax_message(exc: json.JSONDecodeError) -> str:
-    doc, pos = exc.doc, exc.pos
-    ch = doc[pos] if pos < len(doc) else ""
-    if not ch or (exc.msg.startswith("Expecting") and not doc[pos:].strip()):
-        reason = (
-            "Expected depth to be zero at the end of the JSON payload. "
-            "There is an open JSON object or array that should be closed."
-        )
-    elif exc.msg == "Expecting value":
-        reason = f"'{ch}' is an invalid start of a value."
-    elif exc.msg == "Extra data":
-        reason = f"'{ch}' is invalid after a single JSON value. Expected end of data."
-    elif exc.msg.startswith("Expecting property name"):
-        reason = f"'{ch}' is an invalid start of a property name. Expected a '\"'."
-    elif exc.msg == "Expecting ',' delimiter":
-        reason = f"'{ch}' is invalid after a value. Expected either ',', '}}', or ']'."
-    elif exc.msg == "Expecting ':' delimiter":
-        reason = f"'{ch}' is invalid after a property name. Expected a ':'."
-    else:
-        reason = f"{exc.msg}."
-    return _position(reason, doc, pos)

@@ -90,10 +90,15 @@ def decode(raw: str | bytes) -> Any:
 
 
 def format_time(value: datetime) -> str:
-    """ISO-8601 UTC with a ``Z``, as ServiceTitan writes timestamps."""
+    """ISO-8601 UTC with seven fractional digits and a ``Z``, as ServiceTitan writes
+    timestamps (.NET ticks are 100 ns: ``2021-06-02T17:28:35.6735947Z``).
+
+    Our clock has microseconds, so the seventh digit is always 0; the width is fixed so that
+    stored texts still compare in time order as strings (filters on JSON fields do).
+    """
     value = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
     # isoformat pads the year to four digits; strftime("%Y") does not on glibc (year 58).
-    return value.isoformat(timespec="microseconds") + "Z"
+    return value.isoformat(timespec="microseconds") + "0Z"
 
 
 def parse_time(value: str) -> datetime:
