@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 
 from localtitan.auth.keys import KeyRing
 from localtitan.auth.tokens import TokenService
-from localtitan.engine.setup import load_behaviours
 from localtitan.limits import Limiter, open_limiter
+from localtitan.operations import OperationTable, table_for
 from localtitan.platform.server_key import ServerKey, load_server_key
 from localtitan.requestlog.recorder import RequestLog
 from localtitan.settings import Settings
@@ -50,9 +49,9 @@ class Runtime:
         self.router = Router(self.manifest.operations)
         self.request_log = RequestLog(self.db, settings)
         self._clients: dict[str, tuple[float, ClientInfo | None]] = {}
-        # operation id -> (handler, "generic" | "behaviour"), or None: filled by the door.
-        self.handlers: dict[str, tuple[Any, str] | None] = {}
-        load_behaviours()
+        # operation id -> (handler, "generic" | "behaviour"), checked against the manifest now:
+        # a handler for no operation, or two for one, stops the start here.
+        self.handlers: OperationTable = table_for(self.manifest)
 
     async def start(self) -> None:
         await migrate(self.db)

@@ -8,13 +8,17 @@ from typing import Any
 
 from sqlalchemy import select
 
-from localtitan.domain._kit import Tx, bad_request, respond, transaction
-from localtitan.engine.call import Call, Result
-from localtitan.engine.dispatch import register
+from localtitan.handling import Tx, bad_request, respond, transaction
+from localtitan.handling.call import Call, Result
+from localtitan.handling.table import Handlers
 from localtitan.store.records import format_time, key_filter, parse_time
 from localtitan.store.tables import records
 
-__all__: list[str] = []
+__all__ = ["HANDLERS"]
+
+# This module's operations; localtitan.operations reads the table.
+HANDLERS = Handlers(__name__)
+register = HANDLERS.register
 
 ASSIGNMENTS = "dispatch:appointment-assignments"
 APPOINTMENTS = "jpm:appointments"

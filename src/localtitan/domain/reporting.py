@@ -14,13 +14,17 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from localtitan.domain._kit import Tx, bad_request, json_result, not_found, respond, transaction
-from localtitan.engine.call import Call, Result
-from localtitan.engine.dispatch import register
 from localtitan.errors import ApiError
+from localtitan.handling import Tx, bad_request, json_result, not_found, respond, transaction
+from localtitan.handling.call import Call, Result
+from localtitan.handling.table import Handlers
 from localtitan.store.records import parse_time
 
-__all__ = ["REPORTS"]
+__all__ = ["HANDLERS", "REPORTS"]
+
+# This module's operations; localtitan.operations reads the table.
+HANDLERS = Handlers(__name__)
+register = HANDLERS.register
 
 Rows = list[list[Any]]
 

@@ -18,8 +18,9 @@ from sqlalchemy import ColumnElement, Float, Numeric, String, Text, case, cast, 
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.sql.elements import ColumnElement as Col
 
-from localtitan.engine.shaping import _types
 from localtitan.errors import ApiError
+from localtitan.handling.shaping import _types
+from localtitan.handling.unit import INT64_MAX, INT64_MIN
 from localtitan.store.records import NESTED_REFERENCES, PROMOTED, format_time
 from localtitan.store.tables import records
 
@@ -34,8 +35,6 @@ __all__ = [
 ]
 
 MAX_IDS = 50
-# ServiceTitan ids are .NET Int64; a larger number names no record and cannot be bound in SQL.
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 # Parameters every list shares, handled before the resource-specific ones.
 _PAGING = {"page", "pagesize", "includetotal", "sort", "tenant"}

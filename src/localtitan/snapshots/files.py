@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from localtitan.demo.writer import BulkWriter, sqlite_time
 from localtitan.domain.attachments import JOB_ATTACHMENTS
-from localtitan.engine.catalog import catalog_for
+from localtitan.handling.catalog import catalog_for
 from localtitan.platform.environments import Environment
 from localtitan.platform.tenants import TenantError, create_tenant
 from localtitan.snapshots.tenantdata import (
