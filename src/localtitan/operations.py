@@ -99,7 +99,7 @@ def _unknown(op_id: str, module: str, known: Iterable[str]) -> str:
     )
 
 
-def build_table(manifest: Manifest, behaviours: Iterable[Handlers] = BEHAVIOURS) -> OperationTable:
+def build_table(manifest: Manifest, behaviours: Iterable[Handlers]) -> OperationTable:
     """Check ``behaviours`` against ``manifest`` and fill the rest with generic handlers.
 
     Raises :class:`HandlerTableError` naming every id that names no operation and every
@@ -144,7 +144,7 @@ def table_for(manifest: Manifest) -> OperationTable:
     """The dispatch table of ``manifest``, built on first use and kept with it."""
     found = manifest.cache.get(_CACHE_KEY)
     if not isinstance(found, OperationTable):
-        found = manifest.cache[_CACHE_KEY] = build_table(manifest)
+        found = manifest.cache[_CACHE_KEY] = build_table(manifest, BEHAVIOURS)
     return found
 
 

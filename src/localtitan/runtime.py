@@ -40,18 +40,19 @@ class ClientInfo:
 class Runtime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.manifest: Manifest = load_manifest()
+        # operation id -> (handler, "generic" | "behaviour"), checked against the manifest now:
+        # a handler for no operation, or two for one, stops the start here, before
+        # anything is opened.
+        self.handlers: OperationTable = table_for(self.manifest)
         self.server_key: ServerKey = load_server_key(settings.data_dir)
         self.db: Database = open_database(settings.resolved_database_url)
         self.keys = KeyRing(self.db, self.server_key)
         self.tokens = TokenService(self.keys)
         self.limiter: Limiter = open_limiter(settings.redis_url, settings.resolved_limits_file)
-        self.manifest: Manifest = load_manifest()
         self.router = Router(self.manifest.operations)
         self.request_log = RequestLog(self.db, settings)
         self._clients: dict[str, tuple[float, ClientInfo | None]] = {}
-        # operation id -> (handler, "generic" | "behaviour"), checked against the manifest now:
-        # a handler for no operation, or two for one, stops the start here.
-        self.handlers: OperationTable = table_for(self.manifest)
 
     async def start(self) -> None:
         await migrate(self.db)

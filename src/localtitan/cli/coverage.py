@@ -8,6 +8,7 @@ from the code that runs, so it cannot drift from what a request does.
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import re
 import types
@@ -36,6 +37,7 @@ __all__ = [
     "find_operations",
     "markdown",
     "render",
+    "suggestion",
 ]
 
 REGENERATE = "localtitan coverage --markdown > docs/operations.md"
@@ -331,6 +333,13 @@ def find_operations(manifest: Manifest, name: str) -> list[Operation]:
         return exact
     lower = name.lower()
     return [op for op in manifest.operations if lower in (op.id.lower(), op.operation_id.lower())]
+
+
+def suggestion(manifest: Manifest, name: str) -> str:
+    """``; did you mean Jobs_Cancel?`` for a near miss, else a reminder of the form."""
+    names = sorted({n for op in manifest.operations for n in (op.id, op.operation_id)})
+    close = difflib.get_close_matches(name.strip(), names, n=1)
+    return f"; did you mean {close[0]}?" if close else " (use an operationId such as Jobs_Cancel)."
 
 
 def _join(values: Iterable[str]) -> str:

@@ -453,7 +453,7 @@ def _where(name: str | None, *, as_markdown: bool, as_json: bool) -> None:
     assert name is not None
     found = where.find_operations(manifest, name)
     if not found:
-        _fail(f"No operation is named {name[:100]!r}: use an operationId such as Jobs_Cancel.")
+        _fail(f"No operation is named {name[:100]!r}{where.suggestion(manifest, name)}")
     described = [where.describe(manifest, op) for op in found]
     if as_json:
         _print_json([d.to_json() for d in described])
