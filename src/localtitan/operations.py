@@ -12,7 +12,7 @@ This is the only module that imports both the engine and the domain package.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from localtitan.domain import (
@@ -64,21 +64,13 @@ class Served(NamedTuple):
     how: str
 
 
-class OperationTable(Mapping[str, Served]):
-    """operation id -> how it is served, for the operations that have a handler."""
+class OperationTable(dict[str, Served]):
+    """operation id -> how it is served, for the operations that have a handler (a plain dict:
+    the door looks an operation up on every request)."""
 
     def __init__(self, served: dict[str, Served], generic: dict[str, Handler]) -> None:
-        self._served = served
+        super().__init__(served)
         self._generic = generic
-
-    def __getitem__(self, op_id: str) -> Served:
-        return self._served[op_id]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._served)
-
-    def __len__(self) -> int:
-        return len(self._served)
 
     def generic(self, op: Operation) -> Handler | None:
         """The generic handler of ``op``'s kind, also where a behaviour serves ``op``: a
@@ -87,7 +79,7 @@ class OperationTable(Mapping[str, Served]):
 
     def implemented(self) -> dict[str, str]:
         """operation id -> ``"behaviour"`` | ``"generic"``."""
-        return {op_id: served.how for op_id, served in self._served.items()}
+        return {op_id: served.how for op_id, served in self.items()}
 
 
 def _unknown(op_id: str, module: str, known: Iterable[str]) -> str:

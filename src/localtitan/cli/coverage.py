@@ -402,6 +402,14 @@ def markdown(manifest: Manifest) -> str:
         "`localtitan coverage --where OPERATION_ID` shows one operation's handler, the "
         "collections it reads and writes and the filters it applies.",
         "",
+        "A behaviour module keeps its own table, `HANDLERS = Handlers(__name__)` with "
+        "`register = HANDLERS.register`, and serves an operation with "
+        '`@register("jpm.Jobs_Cancel")`; '
+        "`localtitan.operations` lists the modules (`BEHAVIOURS`), checks every id against the "
+        "manifest when the server starts and gives every other operation the generic handler of "
+        "its kind. Neither `localtitan.engine` nor `localtitan.domain` imports the other: what "
+        "both use is in `localtitan.handling`.",
+        "",
         "| module | operationId | method and path | handler | served by | collection |",
         "|---|---|---|---|---|---|",
     ]
