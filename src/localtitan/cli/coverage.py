@@ -209,8 +209,19 @@ def _filters(
     for param in op.parameters:
         if param.location != "query" or param.name in _PAGING:
             continue
+        if op.kind == "export" and param.name == "from":
+            # The feed's position (engine.generic._export_handler): a token or a date.
+            applied.append(
+                (
+                    "from",
+                    "records.row_version > :position (a continueFrom token), or "
+                    "records.modified_on >= :value (a date)",
+                )
+            )
+            continue
         if op.kind == "export" and param.name != "active":
-            continue  # ``from`` is the feed's position, not a filter
+            ignored.append(param.name)  # an export filters on its position and active alone
+            continue
         if param.name == "active":
             conds = build_filters("sqlite", {}, coll.properties, has_active=True)
             applied.append(
