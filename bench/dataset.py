@@ -2,7 +2,7 @@
 500,000 jobs in the integration environment of the quickstart tenant (``--quick``: 10x fewer).
 
 The records are generated here (a fixed seed, so every run has the same data), shaped with
-:func:`localtitan.engine.shaping.fill_record` as the server stores them, and inserted in
+:func:`localtitan.handling.shaping.fill_record` as the server stores them, and inserted in
 batches of 5,000 with :func:`localtitan.store.records.allocate` and
 :func:`~localtitan.store.records.put_records`, before any server starts: the same rows and row
 versions the API would write, without the API's cost per record.
@@ -354,7 +354,7 @@ _catalog_cache: list[Any] = []
 
 def _catalog() -> Any:
     if not _catalog_cache:
-        from localtitan.engine.catalog import catalog_for
+        from localtitan.handling.catalog import catalog_for
         from localtitan.spec import load_manifest
 
         _catalog_cache.append(catalog_for(load_manifest()))
@@ -363,7 +363,7 @@ def _catalog() -> Any:
 
 def _make_batch(batch: _Batch) -> list[Any]:
     """The batch's records, shaped as the server stores them (runs in a worker process)."""
-    from localtitan.engine.shaping import fill_record
+    from localtitan.handling.shaping import fill_record
     from localtitan.store.records import Stored
 
     catalog = _catalog()

@@ -14,8 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from conftest import Creds, make_creds
 from localtitan.app import LocalTitan
-from localtitan.engine import handler_for
-from localtitan.engine.setup import load_behaviours
+from localtitan.operations import handler_for
 from localtitan.platform.credentials import connect_app
 from localtitan.platform.environments import Environment, api_prefix
 from localtitan.spec import Operation
@@ -368,7 +367,6 @@ def _concrete_path(op: Operation) -> str | None:
 
 def _unimplemented_operation(app: LocalTitan) -> tuple[Operation, str] | None:
     """An operation with no behaviour and no required input, and a path that routes to it."""
-    load_behaviours()
     router = app.runtime.router
     found: list[tuple[Operation, str]] = []
     for op in app.runtime.manifest.operations:

@@ -12,9 +12,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from localtitan.auth.tokens import TokenError
-from localtitan.engine.call import Call, Result
-from localtitan.engine.dispatch import Handler, handler_for
 from localtitan.errors import ApiError, error_body, new_trace_id
+from localtitan.handling.call import Call, Handler, Result
 from localtitan.latency import kind_of
 from localtitan.platform.environments import Environment
 from localtitan.requestlog.facts import FACTS_KEY, RequestFacts
@@ -31,11 +30,8 @@ _JSON = b"application/json"
 
 
 def _handler(runtime: Runtime, op: Operation) -> tuple[Handler, str] | None:
-    # Resolving generic handlers builds closures: do it once per operation and process.
-    cache = runtime.handlers
-    if op.id not in cache:
-        cache[op.id] = handler_for(op)
-    return cache[op.id]
+    # The table is built when the runtime starts (localtitan.operations).
+    return runtime.handlers.get(op.id)
 
 
 async def _send(

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 
 from localtitan.auth.keys import KeyRing
 from localtitan.auth.tokens import TokenService
-from localtitan.engine.setup import load_behaviours
 from localtitan.latency import Latency
 from localtitan.limits import Limiter, open_limiter
+from localtitan.operations import OperationTable, table_for
 from localtitan.platform.server_key import ServerKey, load_server_key
 from localtitan.requestlog.recorder import RequestLog
 from localtitan.settings import Settings
@@ -42,19 +41,20 @@ class ClientInfo:
 class Runtime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.manifest: Manifest = load_manifest()
+        # operation id -> (handler, "generic" | "behaviour"), checked against the manifest now:
+        # a handler for no operation, or two for one, stops the start here, before
+        # anything is opened.
+        self.handlers: OperationTable = table_for(self.manifest)
         self.server_key: ServerKey = load_server_key(settings.data_dir)
         self.db: Database = open_database(settings.resolved_database_url)
         self.keys = KeyRing(self.db, self.server_key)
         self.tokens = TokenService(self.keys)
         self.limiter: Limiter = open_limiter(settings.redis_url, settings.resolved_limits_file)
-        self.manifest: Manifest = load_manifest()
         self.router = Router(self.manifest.operations)
         self.request_log = RequestLog(self.db, settings)
         self.latency = Latency.from_setting(settings.latency)
         self._clients: dict[str, tuple[float, ClientInfo | None]] = {}
-        # operation id -> (handler, "generic" | "behaviour"), or None: filled by the door.
-        self.handlers: dict[str, tuple[Any, str] | None] = {}
-        load_behaviours()
 
     async def start(self) -> None:
         await migrate(self.db)

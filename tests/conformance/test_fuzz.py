@@ -47,7 +47,7 @@ from sqlalchemy import func, select
 from conftest import BACKENDS, make_creds
 from localtitan.app import LocalTitan
 from localtitan.demo import seed_quickstart
-from localtitan.engine.catalog import catalog_for
+from localtitan.handling.catalog import catalog_for
 from localtitan.runtime import Runtime
 from localtitan.settings import Settings
 from localtitan.spec import load_manifest

@@ -65,8 +65,7 @@ from schemathesis.specs.openapi.checks import (
 
 from conftest import BACKENDS, make_creds
 from localtitan.app import LocalTitan
-from localtitan.engine import handler_for
-from localtitan.engine.setup import load_behaviours
+from localtitan.operations import handler_for
 from localtitan.runtime import Runtime
 from localtitan.settings import Settings
 from localtitan.spec import load_manifest
@@ -142,7 +141,6 @@ def _server_base(document: dict[str, Any]) -> str:
 def _reference_operations() -> tuple[tuple[RefOp, ...], int, tuple[str, ...]]:
     """The implemented reference operations, how many the documents hold in all, and those
     with no operation of the same method and full path in localtitan's manifest."""
-    load_behaviours()
     manifest = load_manifest()
     by_route = {(op.method, op.path): op for op in manifest.operations}
     found: list[RefOp] = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from localtitan.engine.catalog import catalog_for
+from localtitan.handling.catalog import catalog_for
 from localtitan.spec import load_manifest
 from localtitan.store.records import Stored
 

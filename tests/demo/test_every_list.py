@@ -17,8 +17,8 @@ import httpx
 from demo_kit import MANIFEST, small_tenant
 
 from localtitan.app import LocalTitan
-from localtitan.engine.catalog import response_schema
-from localtitan.engine.shaping import object_properties
+from localtitan.handling.catalog import response_schema
+from localtitan.handling.shaping import object_properties
 from localtitan.spec import Operation
 
 # Required parameters that name records a client learns from another list: (operation,

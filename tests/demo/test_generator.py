@@ -10,7 +10,7 @@ from demo_kit import ANCHOR, CATALOG, MANIFEST, check_references, references
 
 from localtitan.demo import generate
 from localtitan.demo.sizes import SIZES, customers_for, plan_for
-from localtitan.engine.shaping import fill_record
+from localtitan.handling.shaping import fill_record
 from localtitan.store.records import FIRST_ID, Stored, parse_time
 
 SHAPELESS = {"jpm:work-breakdown-structure/segments", "sales:proposal-types"}

@@ -11,11 +11,9 @@ from domain_kit import World, connect, error_shape_problems, insert, kit
 
 from conftest import Creds
 from localtitan.app import LocalTitan
-from localtitan.engine.dispatch import handler_for
-from localtitan.engine.setup import load_behaviours
+from localtitan.operations import handler_for
 from localtitan.spec import Operation
 
-load_behaviours()
 BEHAVIOURS = [
     op
     for op in kit.MANIFEST.operations

@@ -17,9 +17,9 @@ import httpx
 
 from conftest import Creds
 from localtitan.app import LocalTitan
-from localtitan.engine.catalog import Collection, catalog_for, response_schema
-from localtitan.engine.references import REFERENCES
-from localtitan.engine.shaping import fill_record
+from localtitan.handling.catalog import Collection, catalog_for, response_schema
+from localtitan.handling.references import REFERENCES
+from localtitan.handling.shaping import fill_record
 from localtitan.spec import Operation, load_manifest
 from localtitan.store.records import Stored, allocate, format_time, put_records
 

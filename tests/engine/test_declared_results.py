@@ -11,8 +11,8 @@ from engine_kit import MANIFEST, collection, connect, insert
 
 from conftest import Creds
 from localtitan.app import LocalTitan
-from localtitan.engine.catalog import response_schema
-from localtitan.engine.shaping import shape, timespan_text
+from localtitan.handling.catalog import response_schema
+from localtitan.handling.shaping import shape, timespan_text
 
 
 async def test_deletes_answer_their_declared_result(

@@ -15,11 +15,9 @@ from engine_kit import MANIFEST, Api, connect, error_shape_problems
 
 from conftest import Creds
 from localtitan.app import LocalTitan
-from localtitan.engine.dispatch import handler_for
-from localtitan.engine.setup import load_behaviours
+from localtitan.operations import handler_for
 from localtitan.spec import Operation
 
-load_behaviours()
 IMPLEMENTED = [op for op in MANIFEST.operations if handler_for(op) is not None]
 BEYOND_INT64 = str(2**63)
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from localtitan.app import LocalTitan
-from localtitan.engine import implemented_operations
+from localtitan.operations import implemented_operations
 from localtitan.portal import docs, samples
 from localtitan.spec import load_manifest
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from localtitan.app import LocalTitan
-from localtitan.engine import implemented_operations
+from localtitan.operations import implemented_operations
 from localtitan.portal import home
 
 

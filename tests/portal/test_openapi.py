@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 
-from localtitan.engine import implemented_operations
-from localtitan.engine.setup import load_behaviours
+from localtitan.operations import implemented_operations
 from localtitan.portal.openapi import build_document, summary_of
 from localtitan.spec import Manifest, load_manifest
 
@@ -25,7 +24,6 @@ MANIFEST = load_manifest()
 
 @pytest.fixture(scope="module")
 def implemented() -> Mapping[str, str]:
-    load_behaviours()
     return implemented_operations(MANIFEST.operations)
 
 

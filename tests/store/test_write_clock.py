@@ -124,7 +124,7 @@ async def test_every_api_write_is_stamped_after_the_clock(
     [deleted] = await _stored_times(app, creds, "crm:contacts")
     stamps.append(deleted)
 
-    # A behaviour module's write (domain/_kit.py's transaction).
+    # A behaviour module's write (handling/unit.py's transaction).
     await _ok(
         await client.post(
             creds.api("/dispatch/v2/tenant/{tenant}/arrival-windows/configuration"),

@@ -365,14 +365,31 @@ def quickstart_cmd(
 
 @app.command()
 def coverage(
-    data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json: JsonOut = False
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    as_json: JsonOut = False,
+    where: Annotated[
+        str | None,
+        typer.Option(
+            "--where",
+            metavar="OPERATION_ID",
+            help="Show the handler of one operation (Jobs_Cancel or jpm.Jobs_Cancel): generic "
+            "or behaviour, the collections it reads and writes, the filters it applies.",
+            show_default=False,
+        ),
+    ] = None,
+    as_markdown: Annotated[
+        bool,
+        typer.Option("--markdown", help="Print every operation's handler as docs/operations.md."),
+    ] = False,
 ) -> None:
-    """How many of the API's operations have behaviour, per module."""
-    from localtitan.engine import implemented_operations
-    from localtitan.engine.setup import load_behaviours
+    """How many of the API's operations have behaviour, per module; where one is served."""
+    from localtitan.operations import implemented_operations
 
-    load_behaviours()
     manifest = load_manifest()
+    if where is not None or as_markdown:
+        _where(where, as_markdown=as_markdown, as_json=as_json)
+        return
     served = implemented_operations(manifest.operations)
     rows: dict[str, dict[str, Any]] = {}
     for op in manifest.operations:
@@ -434,6 +451,24 @@ def coverage(
         str(total - done),
     )
     console.print(table)
+
+
+def _where(name: str | None, *, as_markdown: bool, as_json: bool) -> None:
+    from localtitan.cli import coverage as where
+
+    manifest = load_manifest()
+    if as_markdown:
+        sys.stdout.write(where.markdown(manifest))
+        return
+    assert name is not None
+    found = where.find_operations(manifest, name)
+    if not found:
+        _fail(f"No operation is named {name[:100]!r}{where.suggestion(manifest, name)}")
+    described = [where.describe(manifest, op) for op in found]
+    if as_json:
+        _print_json([d.to_json() for d in described])
+        return
+    sys.stdout.write("\n\n".join(where.render(d) for d in described) + "\n")
 
 
 # ---------------------------------------------------------------- tenants

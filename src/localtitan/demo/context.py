@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from faker import Faker
 
 from localtitan.demo.shaper import Filler
-from localtitan.engine.catalog import Catalog
+from localtitan.handling.catalog import Catalog
 from localtitan.store.records import Stored, format_time
 
 __all__ = [

@@ -26,7 +26,7 @@ from localtitan.demo.model import Company
 from localtitan.demo.shaper import Filler
 from localtitan.demo.sizes import Plan, chunk_id_block, plan_for
 from localtitan.demo.writer import Prepared, prepare_rows
-from localtitan.engine.catalog import catalog_for
+from localtitan.handling.catalog import catalog_for
 from localtitan.spec import Manifest, load_manifest
 from localtitan.store.records import Stored
 

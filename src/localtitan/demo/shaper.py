@@ -1,4 +1,4 @@
-"""A compiled twin of :func:`localtitan.engine.shaping.fill_record` for bulk seeding.
+"""A compiled twin of :func:`localtitan.handling.shaping.fill_record` for bulk seeding.
 
 ``fill_record`` resolves every schema node on every call, which costs 80-400 µs a record:
 minutes for a large company. This module resolves each node once and keeps a closure per
@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from localtitan.engine import shaping
-from localtitan.engine.shaping import fill_record
+from localtitan.handling import shaping
+from localtitan.handling.shaping import fill_record
 from localtitan.spec import Manifest
 
 __all__ = ["Filler", "ShapeMismatchError"]

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from localtitan.domain._kit import Tx
+from localtitan.handling import Tx
 from localtitan.store.records import Stored, key_filter
 from localtitan.store.tables import records
 

@@ -24,20 +24,25 @@ from urllib.parse import quote
 
 from sqlalchemy import select
 
-from localtitan.domain._kit import Tx, bad_request, json_result, not_found, respond, transaction
-from localtitan.engine.call import Call, Result
-from localtitan.engine.dispatch import register
+from localtitan.handling import Tx, bad_request, json_result, not_found, respond, transaction
+from localtitan.handling.call import Call, Result
+from localtitan.handling.table import Handlers
 from localtitan.platform.server_key import ServerKey
 from localtitan.store.records import allocate
 from localtitan.store.tables import blobs
 
 __all__ = [
     "FILE_URL_SECONDS",
+    "HANDLERS",
     "JOB_ATTACHMENTS",
     "download_headers",
     "file_token",
     "read_file_token",
 ]
+
+# This module's operations; localtitan.operations reads the table.
+HANDLERS = Handlers(__name__)
+register = HANDLERS.register
 
 FILE_URL_SECONDS = 900
 _MAX_NAME = 200

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from localtitan.domain._kit import (
+from localtitan.handling import (
     Tx,
     bad_request,
     conflict,
@@ -18,12 +18,14 @@ from localtitan.domain._kit import (
     respond,
     transaction,
 )
-from localtitan.engine.call import Call, Result
-from localtitan.engine.catalog import catalog_for
-from localtitan.engine.dispatch import register
-from localtitan.engine.generic import generic_handler
-from localtitan.engine.references import check_references
+from localtitan.handling.call import Call, Result
+from localtitan.handling.catalog import catalog_for
+from localtitan.handling.references import check_references
+from localtitan.handling.table import Handlers
 from localtitan.store.records import Stored, format_time
+
+HANDLERS = Handlers(__name__)
+register = HANDLERS.register
 
 __all__: list[str] = []
 
@@ -92,7 +94,7 @@ async def create_booking(call: Call) -> Result:
 async def provider_bookings(call: Call) -> Result:
     """The generic list, narrowed to this provider's bookings (its filters, paging and sort
     apply as on ``/bookings``)."""
-    handler = generic_handler(call.operation)
+    handler = call.runtime.handlers.generic(call.operation)
     assert handler is not None
     scoped = {**call.query, "bookingProviderId": _provider(call)}
     return await handler(dataclasses.replace(call, query=scoped))
@@ -113,7 +115,7 @@ async def own_booking(call: Call) -> Result:
 
     async with call.runtime.db.read() as conn:
         await _own(Tx(call, conn), call)
-    handler = generic_handler(call.operation)
+    handler = call.runtime.handlers.generic(call.operation)
     assert handler is not None
     return await handler(call)
 

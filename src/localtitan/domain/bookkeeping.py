@@ -6,12 +6,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from localtitan.domain._kit import Tx, bad_request, conflict, empty, respond, transaction
-from localtitan.engine.call import Call, Result
-from localtitan.engine.dispatch import register
+from localtitan.handling import Tx, bad_request, conflict, empty, respond, transaction
+from localtitan.handling.call import Call, Result
+from localtitan.handling.table import Handlers
 from localtitan.store.records import format_time
 
-__all__: list[str] = []
+__all__ = ["HANDLERS"]
+
+# This module's operations; localtitan.operations reads the table.
+HANDLERS = Handlers(__name__)
+register = HANDLERS.register
 
 MAX_BATCH = 500
 

@@ -9,10 +9,13 @@ from typing import Any
 
 import msgspec
 
-from localtitan.domain._kit import Tx, bad_request, respond, transaction
-from localtitan.engine.call import Call, Result
-from localtitan.engine.dispatch import register
+from localtitan.handling import Tx, bad_request, respond, transaction
+from localtitan.handling.call import Call, Result
+from localtitan.handling.table import Handlers
 from localtitan.store.records import Stored
+
+HANDLERS = Handlers(__name__)
+register = HANDLERS.register
 
 __all__ = ["CODES", "ITEMS", "SEGMENTS", "code_of"]
 

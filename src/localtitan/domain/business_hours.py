@@ -9,11 +9,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 
-from localtitan.domain._kit import Tx, bad_request, respond, transaction
-from localtitan.engine.call import Call, Result
-from localtitan.engine.dispatch import register
+from localtitan.handling import Tx, bad_request, respond, transaction
+from localtitan.handling.call import Call, Result
+from localtitan.handling.table import Handlers
 from localtitan.store.records import decode, key_filter
 from localtitan.store.tables import records
+
+HANDLERS = Handlers(__name__)
+register = HANDLERS.register
 
 __all__ = ["DEFAULT_BUSINESS_HOURS", "TENANT_TIME_ZONE", "day_ranges", "stored_hours"]
 

@@ -11,14 +11,17 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, select
 
-from localtitan.domain._kit import Tx, bad_request, respond, transaction
 from localtitan.domain.business_hours import TENANT_TIME_ZONE, day_ranges, stored_hours
-from localtitan.engine.call import Call, Result
-from localtitan.engine.dispatch import register
-from localtitan.engine.query import json_field
+from localtitan.handling import Tx, bad_request, respond, transaction
+from localtitan.handling.call import Call, Result
+from localtitan.handling.table import Handlers
 from localtitan.spec._scalars import parse_duration
+from localtitan.store.json_paths import json_field
 from localtitan.store.records import decode, format_time, key_filter, parse_time
 from localtitan.store.tables import records
+
+HANDLERS = Handlers(__name__)
+register = HANDLERS.register
 
 __all__: list[str] = []
 

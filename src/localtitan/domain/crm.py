@@ -7,14 +7,18 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from localtitan.domain._kit import Tx, bad_request, conflict, empty, respond, transaction
-from localtitan.engine.call import Call, Result
-from localtitan.engine.catalog import catalog_for
-from localtitan.engine.dispatch import register
-from localtitan.engine.references import check_references
+from localtitan.handling import Tx, bad_request, conflict, empty, respond, transaction
+from localtitan.handling.call import Call, Result
+from localtitan.handling.catalog import catalog_for
+from localtitan.handling.references import check_references
+from localtitan.handling.table import Handlers
 from localtitan.store.records import format_time
 
-__all__: list[str] = []
+__all__ = ["HANDLERS"]
+
+# This module's operations; localtitan.operations reads the table.
+HANDLERS = Handlers(__name__)
+register = HANDLERS.register
 
 CUSTOMERS = "crm:customers"
 LOCATIONS = "crm:locations"

@@ -10,14 +10,17 @@ from typing import Any
 
 from sqlalchemy import select
 
-from localtitan.domain._kit import Tx, bad_request, respond, transaction
-from localtitan.engine.call import Call, Result
-from localtitan.engine.dispatch import register
-from localtitan.engine.generic import generic_handler
+from localtitan.handling import Tx, bad_request, respond, transaction
+from localtitan.handling.call import Call, Result
+from localtitan.handling.table import Handlers
 from localtitan.store.records import format_time, key_filter, parse_time
 from localtitan.store.tables import records
 
-__all__: list[str] = []
+__all__ = ["HANDLERS"]
+
+# This module's operations; localtitan.operations reads the table.
+HANDLERS = Handlers(__name__)
+register = HANDLERS.register
 
 ASSIGNMENTS = "dispatch:appointment-assignments"
 APPOINTMENTS = "jpm:appointments"
@@ -249,6 +252,6 @@ async def arrival_window(call: Call) -> Result:
             current = await tx.find("dispatch:arrival-windows", call.path.get("id"))
             if current is not None:
                 call = dataclasses.replace(call, body={**body, "active": current.active})
-    handler = generic_handler(call.operation)
+    handler = call.runtime.handlers.generic(call.operation)
     assert handler is not None
     return await handler(call)

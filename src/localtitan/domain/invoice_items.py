@@ -8,10 +8,13 @@ from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from localtitan.domain._kit import Tx, bad_request, empty, not_found, transaction
-from localtitan.engine.call import Call, Result
-from localtitan.engine.dispatch import register
+from localtitan.handling import Tx, bad_request, empty, not_found, transaction
+from localtitan.handling.call import Call, Result
+from localtitan.handling.table import Handlers
 from localtitan.store.records import Stored, format_time
+
+HANDLERS = Handlers(__name__)
+register = HANDLERS.register
 
 __all__ = ["recompute_invoice"]
 

@@ -7,9 +7,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from localtitan.domain._kit import Tx, bad_request, not_found, respond, transaction
-from localtitan.engine.call import Call, Result
-from localtitan.engine.dispatch import register
+from localtitan.handling import Tx, bad_request, not_found, respond, transaction
+from localtitan.handling.call import Call, Result
+from localtitan.handling.table import Handlers
+
+HANDLERS = Handlers(__name__)
+register = HANDLERS.register
 
 __all__: list[str] = []
 

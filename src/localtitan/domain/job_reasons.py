@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from localtitan.domain._kit import Tx, bad_request, respond, transaction
-from localtitan.engine.call import Call, Result
-from localtitan.engine.dispatch import register
-from localtitan.engine.query import INT64_MAX, INT64_MIN, MAX_IDS
+from localtitan.handling import Tx, bad_request, respond, transaction
+from localtitan.handling.call import Call, Result
+from localtitan.handling.table import Handlers
+from localtitan.handling.unit import INT64_MAX, INT64_MIN, MAX_IDS
 from localtitan.store.records import Stored
+
+HANDLERS = Handlers(__name__)
+register = HANDLERS.register
 
 __all__ = ["CANCEL_REASONS", "HOLD_REASONS", "clear_hold", "reason", "record_hold"]
 

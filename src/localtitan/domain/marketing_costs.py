@@ -12,10 +12,13 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from localtitan.domain._kit import Tx, bad_request, respond, transaction
-from localtitan.engine.call import Call, Result
-from localtitan.engine.dispatch import register
+from localtitan.handling import Tx, bad_request, respond, transaction
+from localtitan.handling.call import Call, Result
+from localtitan.handling.table import Handlers
 from localtitan.store.records import Stored, parse_time
+
+HANDLERS = Handlers(__name__)
+register = HANDLERS.register
 
 __all__ = ["EMAIL_MEDIA", "days_in_range", "range_of"]
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from localtitan.domain._kit import Tx, bad_request, empty, respond, transaction
-from localtitan.engine.call import Call, Result
-from localtitan.engine.dispatch import register
+from localtitan.handling import Tx, bad_request, empty, respond, transaction
+from localtitan.handling.call import Call, Result
+from localtitan.handling.table import Handlers
 from localtitan.store.records import Stored
+
+HANDLERS = Handlers(__name__)
+register = HANDLERS.register
 
 __all__ = ["SECTIONS"]
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from localtitan.domain._kit import Tx, respond, transaction
-from localtitan.engine.call import Call, Result
-from localtitan.engine.dispatch import register
+from localtitan.handling import Tx, respond, transaction
+from localtitan.handling.call import Call, Result
+from localtitan.handling.table import Handlers
 from localtitan.store.records import Stored
+
+HANDLERS = Handlers(__name__)
+register = HANDLERS.register
 
 __all__ = ["PROPOSAL_TYPES"]
 

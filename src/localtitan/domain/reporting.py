@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from localtitan.domain._kit import bad_request, json_result, respond
 from localtitan.domain.report_catalog import (
     CATEGORIES,
     REPORTS,
@@ -25,13 +24,18 @@ from localtitan.domain.report_catalog import (
     Rows,
     dynamic_set,
 )
-from localtitan.engine.call import Call, Result
-from localtitan.engine.dispatch import register
 from localtitan.errors import ApiError
+from localtitan.handling import bad_request, json_result, respond
+from localtitan.handling.call import Call, Result
+from localtitan.handling.table import Handlers
 from localtitan.store.records import decode, key_filter
 from localtitan.store.tables import records
 
-__all__ = ["REPORTS"]
+__all__ = ["HANDLERS", "REPORTS"]
+
+# This module's operations; localtitan.operations reads the table.
+HANDLERS = Handlers(__name__)
+register = HANDLERS.register
 
 _CATEGORY_IDS = {key for key, _ in CATEGORIES}
 # Report metadata changes when localtitan's catalog does, not per tenant.

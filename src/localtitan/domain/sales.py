@@ -6,13 +6,16 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from localtitan.domain._kit import Tx, conflict, empty, respond, transaction
-from localtitan.engine.call import Call, Result
-from localtitan.engine.dispatch import register
-from localtitan.engine.generic import generic_handler
+from localtitan.handling import Tx, conflict, empty, respond, transaction
+from localtitan.handling.call import Call, Result
+from localtitan.handling.table import Handlers
 from localtitan.store.records import format_time, get_record
 
-__all__: list[str] = []
+__all__ = ["HANDLERS"]
+
+# This module's operations; localtitan.operations reads the table.
+HANDLERS = Handlers(__name__)
+register = HANDLERS.register
 
 ESTIMATES = "sales:estimates"
 _STATUS = {"Open": 0, "Sold": 1, "Dismissed": 2}
@@ -47,7 +50,8 @@ async def write_estimate(call: Call) -> Result:
                 else None
             )
         body["status"] = found.data.get("status") if found else _status("Open")
-    handler = generic_handler(call.operation)
+    # The generic create/replace comes from the dispatch table: this package imports no engine.
+    handler = call.runtime.handlers.generic(call.operation)
     assert handler is not None
     return await handler(dataclasses.replace(call, body=body))
 

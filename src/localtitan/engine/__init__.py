@@ -1,6 +1,4 @@
-"""The engine: handlers for operations, generic by kind or registered per operation."""
+"""The engine: generic handlers that serve an operation from its manifest entry alone.
 
-from localtitan.engine.call import Call, Result
-from localtitan.engine.dispatch import handler_for, implemented_operations, register
-
-__all__ = ["Call", "Result", "handler_for", "implemented_operations", "register"]
+It imports no behaviour module; ``localtitan.operations`` puts both in one dispatch table.
+"""

@@ -1,7 +1,7 @@
 """Generic handlers: list, get, create, update, replace, delete and export, for any collection.
 
-Each is built from the operation's manifest entry alone; a module's behaviour can replace one
-by registering a handler for that operation id.
+Each is built from the operation's manifest entry alone; the dispatch table
+(``localtitan.operations``) uses one for every operation no behaviour module serves.
 """
 
 from __future__ import annotations
@@ -15,16 +15,15 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from localtitan.engine.call import Call, Result
-from localtitan.engine.catalog import Catalog, Collection, catalog_for, response_schema
 from localtitan.engine.continuation import decode_token, encode_token
-from localtitan.engine.dispatch import Handler, register_generic
 from localtitan.engine.page_cache import PageCache
 from localtitan.engine.query import INT64_MAX, INT64_MIN, build_filters, sort_clause
-from localtitan.engine.references import check_references
 from localtitan.engine.related import related_filters
-from localtitan.engine.shaping import fill_record, object_properties, shape
 from localtitan.errors import ApiError
+from localtitan.handling.call import Call, Handler, Result
+from localtitan.handling.catalog import Catalog, Collection, catalog_for, response_schema
+from localtitan.handling.references import check_references
+from localtitan.handling.shaping import fill_record, object_properties, shape
 from localtitan.spec import Operation
 from localtitan.store.records import (
     Allocation,
@@ -647,6 +646,3 @@ def generic_handler(op: Operation) -> Handler | None:
     if op.kind == "export":
         return _export_handler(op)
     return None
-
-
-register_generic(generic_handler)

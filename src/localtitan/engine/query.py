@@ -20,7 +20,6 @@ from sqlalchemy import (
     Float,
     Numeric,
     String,
-    Text,
     case,
     cast,
     exists,
@@ -30,11 +29,13 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement as Col
 
-from localtitan.engine.shaping import _types
 from localtitan.errors import ApiError
+from localtitan.handling.shaping import _types
+from localtitan.handling.unit import INT64_MAX, INT64_MIN, MAX_IDS
+from localtitan.store.json_paths import json_field
 from localtitan.store.records import NESTED_REFERENCES, PROMOTED, format_time
 from localtitan.store.tables import records
 
@@ -48,9 +49,6 @@ __all__ = [
     "sort_clause",
 ]
 
-MAX_IDS = 50
-# ServiceTitan ids are .NET Int64; a larger number names no record and cannot be bound in SQL.
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 # Parameters every list shares, handled before the resource-specific ones.
 _PAGING = {"page", "pagesize", "includetotal", "sort", "tenant"}
@@ -76,16 +74,6 @@ _COLUMNS = {
     "name": records.c.name,
     "number": records.c.number,
 }
-
-
-def json_field(dialect: str, field: str, table: Any = records) -> ColumnElement[Any]:
-    """A field of the stored JSON; ``address.city`` reaches into a nested object."""
-    if dialect == "postgresql":
-        if "." in field:
-            path = literal(field.split("."), type_=ARRAY(Text))
-            return cast(table.c.data, JSONB).op("#>>")(path)
-        return cast(table.c.data, JSONB).op("->>")(literal(field))
-    return func.json_extract(table.c.data, f"$.{field}")
 
 
 def json_value(dialect: str, value: Any) -> Any:

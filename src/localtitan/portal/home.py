@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from localtitan.engine import implemented_operations
+from localtitan.operations import implemented_operations
 from localtitan.portal import samples
 from localtitan.portal.templating import render
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from markupsafe import Markup
 from starlette.requests import Request
 
-from localtitan.engine import implemented_operations
+from localtitan.operations import implemented_operations
 from localtitan.portal import samples
 from localtitan.portal.templating import server_urls
 from localtitan.spec import Manifest, Operation

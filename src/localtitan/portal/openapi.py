@@ -185,7 +185,7 @@ def build_document(
     """The OpenAPI 3.1 document of one module, for a server reached at ``base_url``.
 
     ``implemented`` maps operation ids to ``"behaviour"`` or ``"generic"`` (see
-    ``localtitan.engine.implemented_operations``). Raises ``KeyError`` for an unknown module.
+    ``localtitan.operations.implemented_operations``). Raises ``KeyError`` for an unknown module.
     """
     mod = manifest.modules[module]
     base = base_url.rstrip("/")

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from localtitan.engine import implemented_operations
+from localtitan.operations import implemented_operations
 from localtitan.platform.environments import Environment
 from localtitan.portal import viewers
 from localtitan.portal.openapi import build_document, oauth_scheme

@@ -28,8 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from localtitan.demo.writer import BulkWriter, sqlite_time
 from localtitan.domain.attachments import JOB_ATTACHMENTS
 from localtitan.domain.job_reasons import APPOINTMENT_HOLDS
-from localtitan.engine.catalog import Catalog, catalog_for
-from localtitan.engine.shaping import fill_record
+from localtitan.handling.catalog import Catalog, catalog_for
+from localtitan.handling.shaping import fill_record
 from localtitan.platform.environments import Environment
 from localtitan.platform.tenants import TenantError, create_tenant
 from localtitan.snapshots.tenantdata import (

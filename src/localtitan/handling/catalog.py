@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from localtitan.engine.shaping import object_properties
+from localtitan.handling.shaping import object_properties
 from localtitan.spec import Manifest, Operation
 
 __all__ = ["Catalog", "Collection", "catalog_for", "response_schema"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +12,7 @@ from localtitan.spec import Operation
 if TYPE_CHECKING:
     from localtitan.runtime import Runtime
 
-__all__ = ["Call", "Result"]
+__all__ = ["Call", "Handler", "Result"]
 
 
 @dataclass
@@ -36,3 +37,6 @@ class Result:
     body: bytes | None = None
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
+
+
+Handler = Callable[[Call], Awaitable[Result]]

@@ -12,8 +12,8 @@ from localtitan.store.records import key_filter
 from localtitan.store.tables import records
 
 if TYPE_CHECKING:
-    from localtitan.engine.call import Call
-    from localtitan.engine.catalog import Catalog
+    from localtitan.handling.call import Call
+    from localtitan.handling.catalog import Catalog
 
 __all__ = ["REFERENCES", "check_references"]
 

@@ -1,5 +1,5 @@
-"""What behaviour modules share: load, change and create records in one transaction, and
-answer in the shape the operation declares."""
+"""The unit of work: one transaction for one tenant and environment, in which a handler loads,
+changes and creates records."""
 
 from __future__ import annotations
 
@@ -11,17 +11,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from localtitan.engine.call import Call, Result
-from localtitan.engine.catalog import Catalog, catalog_for, response_schema
-from localtitan.engine.query import INT64_MAX, INT64_MIN
-from localtitan.engine.shaping import fill_record, shape
-from localtitan.errors import ApiError
+from localtitan.handling.call import Call, Result
+from localtitan.handling.responses import catalog, not_found
+from localtitan.handling.shaping import fill_record
 from localtitan.store.records import (
     Allocation,
     Stored,
     allocate,
     decode,
-    encode,
     format_time,
     get_record,
     key_filter,
@@ -29,54 +26,14 @@ from localtitan.store.records import (
 )
 from localtitan.store.tables import records
 
-__all__ = [
-    "Tx",
-    "bad_request",
-    "catalog",
-    "conflict",
-    "empty",
-    "json_result",
-    "not_found",
-    "respond",
-    "transaction",
-]
+__all__ = ["INT64_MAX", "INT64_MIN", "Tx", "ids_of", "transaction"]
 
+# ServiceTitan ids are .NET Int64; a larger number names no record and cannot be bound in SQL.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# The most ids one ``ids=`` lookup takes.
+MAX_IDS = 50
 
 _READS = frozenset({"GET", "HEAD"})
-
-
-def catalog(call: Call) -> Catalog:
-    return catalog_for(call.runtime.manifest)
-
-
-def bad_request(field: str, message: str) -> ApiError:
-    return ApiError(400, "One or more validation errors occurred.", errors={field: [message]})
-
-
-def not_found(what: str, ident: Any) -> ApiError:
-    return ApiError(404, f"{what} with ID {ident} was not found.", data={"id": str(ident)})
-
-
-def conflict(message: str) -> ApiError:
-    return ApiError(409, message)
-
-
-def json_result(data: Any, status: int = 200) -> Result:
-    return Result(status=status, body=encode(data))
-
-
-def empty(call: Call) -> Result:
-    code = next((c for c in ("200", "201", "204") if c in call.operation.responses), "200")
-    return Result(status=int(code), body=b"")
-
-
-def respond(call: Call, data: Any) -> Result:
-    """``data`` shaped to the operation's declared success response (or an empty body)."""
-    schema = response_schema(call.operation)
-    code = next((c for c in ("200", "201") if c in call.operation.responses), "200")
-    if schema is None:
-        return Result(status=int(code), body=b"")
-    return json_result(shape(call.runtime.manifest, schema, data), int(code))
 
 
 class Tx:
