@@ -20,7 +20,13 @@ from localtitan.engine.catalog import Catalog, Collection, catalog_for, response
 from localtitan.engine.continuation import decode_token, encode_token
 from localtitan.engine.dispatch import Handler, register_generic
 from localtitan.engine.page_cache import PageCache
-from localtitan.engine.query import INT64_MAX, INT64_MIN, build_filters, sort_clause
+from localtitan.engine.query import (
+    INT64_MAX,
+    INT64_MIN,
+    build_filters,
+    page_bounds,
+    sort_clause,
+)
 from localtitan.engine.references import check_references
 from localtitan.engine.related import related_filters
 from localtitan.engine.shaping import fill_record, object_properties, shape
@@ -179,18 +185,19 @@ def _list_handler(op: Operation) -> Handler:
         coll = catalog.collection(op)
         parent_id, _ = _ids_from_path(op, coll, call)
         await _check_parent(call, catalog, coll, parent_id)
+        first, largest = page_bounds(op, _LOWER_MAXIMUM.get(op.id, MAX_PAGE_SIZE))
         page = call.query.get("page")
-        page = 1 if page is None else page
+        page = first if page is None else page
         size = call.query.get("pageSize")
         size = DEFAULT_PAGE_SIZE if size is None else size
         errors: dict[str, list[str]] = {}
-        if page < 1:
-            errors["page"] = ["The page must be 1 or more."]
-        largest = _LOWER_MAXIMUM.get(op.id, MAX_PAGE_SIZE)
+        if page < first:
+            errors["page"] = [f"The page must be {first} or more."]
         if size < 1 or size > largest:
             errors["pageSize"] = [f"The page size must be between 1 and {largest}."]
         if errors:
             raise ApiError(400, "One or more validation errors occurred.", errors=errors)
+        shown, page = page, page - first + 1  # a list numbered from 0 (docs/decisions/0130)
         db = call.runtime.db
         has_active = any(p.name == "active" for p in op.parameters)
         conds = [
@@ -220,7 +227,7 @@ def _list_handler(op: Operation) -> Handler:
         rows = rows[:size]
         items = _project(catalog, op, coll, rows)
         known = {
-            "page": page,
+            "page": shown,
             "pageSize": size,
             "hasMore": has_more,
             "totalCount": total,

@@ -20,6 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement as Col
 
 from localtitan.engine.shaping import _types
 from localtitan.errors import ApiError
+from localtitan.spec import Operation
 from localtitan.store.records import NESTED_REFERENCES, PROMOTED, format_time
 from localtitan.store.tables import records
 
@@ -30,6 +31,7 @@ __all__ = [
     "build_filters",
     "json_field",
     "json_value",
+    "page_bounds",
     "sort_clause",
 ]
 
@@ -387,6 +389,20 @@ def _equals(dialect: str, field: str, value: Any, schema: Any) -> ColumnElement[
         # Enum and text filters match regardless of case, as ServiceTitan's do.
         return func.lower(cast(expr, String)) == value.lower()
     return typing.cast("ColumnElement[bool]", expr == json_value(dialect, value))
+
+
+def page_bounds(op: Operation, largest: int) -> tuple[int, int]:
+    """(first page, largest page size) of a list: 1 and ``largest`` unless the operation
+    declares its own (the Intacct business-unit mappings number pages from 0, to 500)."""
+    first = 1
+    for p in op.parameters:
+        if p.location != "query":
+            continue
+        if p.name.lower() == "page" and isinstance(p.schema.get("minimum"), int | float):
+            first = int(p.schema["minimum"])
+        if p.name.lower() == "pagesize" and isinstance(p.schema.get("maximum"), int | float):
+            largest = min(largest, int(p.schema["maximum"]))
+    return first, largest
 
 
 def sort_clause(
