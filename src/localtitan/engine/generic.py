@@ -26,6 +26,7 @@ from localtitan.engine.query import (
     build_filters,
     page_bounds,
     sort_clause,
+    sort_text,
 )
 from localtitan.engine.references import check_references
 from localtitan.engine.related import related_filters
@@ -203,18 +204,21 @@ def _list_handler(op: Operation) -> Handler:
         conds = [
             key_filter(call.environment.value, call.tenant_id, coll.kind),
             records.c.deleted.is_(False),
-            *build_filters(db.dialect, call.query, coll.properties, has_active=has_active),
+            *build_filters(
+                db.dialect, call.query, coll.properties, has_active=has_active, kind=coll.kind
+            ),
             *related_filters(
                 db.dialect, call.environment.value, call.tenant_id, coll.kind, call.query
             ),
         ]
         if parent_id is not None:
             conds.append(records.c.parent_id == _int(parent_id))
-        order = sort_clause(db.dialect, call.query.get("sort"), coll.properties)
+        sort = sort_text(call.query)
+        order = sort_clause(db.dialect, sort, coll.properties)
         skip = (page - 1) * size
         total = None
         async with db.read() as conn:
-            if call.query.get("sort"):
+            if sort:
                 stmt = select(records.c.data).where(*conds).order_by(*order).limit(size + 1)
                 rows = (await conn.execute(stmt.offset(skip) if skip else stmt)).scalars().all()
             else:

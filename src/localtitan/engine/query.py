@@ -14,10 +14,30 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Numeric, String, Text, case, cast, func, literal
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Interval,
+    Numeric,
+    String,
+    Text,
+    case,
+    cast,
+    func,
+    literal,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.sql.elements import ColumnElement as Col
 
+from localtitan.engine.list_filters import (
+    COMPANIONS,
+    RESPONSE_OPTIONS,
+    SORTING,
+    array_overlaps,
+    concrete,
+    object_part,
+    shape_condition,
+)
 from localtitan.engine.shaping import _types
 from localtitan.errors import ApiError
 from localtitan.spec import Operation
@@ -33,6 +53,7 @@ __all__ = [
     "json_value",
     "page_bounds",
     "sort_clause",
+    "sort_text",
 ]
 
 MAX_IDS = 50
@@ -41,17 +62,8 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 # Parameters every list shares, handled before the resource-specific ones.
 _PAGING = {"page", "pagesize", "includetotal", "sort", "tenant"}
-_IGNORED = {
-    "externaldataapplicationguid",
-    "externaldatakey",
-    "externaldatavalues",
-    "excludeaccountingchangesfrommodifieddaterange",
-    "includerecentchanges",
-    "from",
-    "orderby",
-    "orderbydirection",
-    "searchtext",
-}
+# Parameters that neither filter nor order a list here: ``from`` is the export feeds' cursor.
+_IGNORED = {"from"}
 _ADDRESS_PARTS = {
     p.lower(): p
     for p in ("street", "unit", "city", "state", "zip", "country", "latitude", "longitude")
@@ -175,6 +187,8 @@ _DATE_ALIASES = {
     "invoicedon": "invoiceDate",
     "paid": "date",
     "paidon": "date",
+    "approved": "managerApprovedOn",
+    "completed": "actualCompletionDate",
 }
 
 # ``xNumber`` and ``xName`` filters on records that hold ``x`` as an object.
@@ -195,6 +209,9 @@ def _nested_field(name: str, properties: Mapping[str, Any]) -> str | None:
     return f"{base}.{match['sub'][0].lower()}{match['sub'][1:]}"
 
 
+# ``minCost`` on a bill compares its amount.
+_AMOUNT_ALIASES = {"cost": "billAmount"}
+
 _BOUNDS = (
     (re.compile(r"^min(?P<f>\w+)$"), ">="),
     (re.compile(r"^max(?P<f>\w+)$"), "<="),
@@ -212,7 +229,9 @@ def _compared(name: str, properties: Mapping[str, Any]) -> tuple[str, str] | Non
         match = pattern.match(name)
         if match is None:
             continue
-        field = _field_for(match["f"], properties)
+        field = _field_for(match["f"], properties) or _field_for(
+            _AMOUNT_ALIASES.get(match["f"].lower(), ""), properties
+        )
         if field is None:
             return None
         schema = properties[field]
@@ -221,6 +240,8 @@ def _compared(name: str, properties: Mapping[str, Any]) -> tuple[str, str] | Non
             return (field, op) if "string" in types else None
         numeric = "number" in types or "integer" in types
         decimal_text = "string" in types and schema.get("format") in (None, "decimal")
+        if "string" in types and schema.get("format") == "duration":
+            return field, f"seconds{op}"
         return (field, op) if numeric or decimal_text else None
     return None
 
@@ -231,6 +252,21 @@ def _numeric(dialect: str, field: str) -> ColumnElement[Any]:
         text = json_field(dialect, field)
         return case((text.op("~")(r"^\s*-?[0-9]+(\.[0-9]+)?\s*$"), cast(text, Numeric)))
     return cast(json_field(dialect, field), Float)
+
+
+def duration_seconds(dialect: str, field: str) -> ColumnElement[Any]:
+    """A ``hh:mm:ss`` duration (a .NET TimeSpan, with optional days and fractions) in
+    seconds; other text compares as NULL (never matches)."""
+    text = cast(json_field(dialect, field), String)
+    if dialect == "postgresql":
+        valid = text.op("~")(r"^([0-9]+\.)?[0-9]{1,2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?$")
+        days = func.coalesce(func.substring(text, r"^([0-9]+)\."), "0")
+        clock = func.regexp_replace(text, r"^[0-9]+\.", "")
+        epoch = func.extract("epoch", cast(clock, Interval))
+        return case((valid, cast(days, Numeric) * 86400 + epoch))
+    # SQLite: the clock read as a time of day (NULL when it is not one; no call lasts a day).
+    day = func.julianday(literal("2000-01-01 ").op("||")(func.substr(text, 1, 8)))
+    return (day - func.julianday("2000-01-01")) * 86400
 
 
 def _number(dialect: str, name: str, value: Any) -> Any:
@@ -256,9 +292,18 @@ def _plural_of(name: str, properties: Mapping[str, Any]) -> str | None:
 
 
 def build_filters(
-    dialect: str, query: Mapping[str, Any], properties: Mapping[str, Any], *, has_active: bool
+    dialect: str,
+    query: Mapping[str, Any],
+    properties: Mapping[str, Any],
+    *,
+    has_active: bool,
+    kind: str | None = None,
 ) -> list[ColumnElement[bool]]:
-    """SQL conditions for the query parameters a list operation received."""
+    """SQL conditions for the query parameters a list operation received (those that only
+    ``kind``'s own rules answer, in ``related.py``, are left to them)."""
+    from localtitan.engine.collection_filters import answers
+
+    taken = answers(kind) if kind else frozenset()
     conds: list[ColumnElement[bool]] = []
     active = query.get("active")
     if has_active:
@@ -271,9 +316,13 @@ def build_filters(
         if value is None or value == "" or value == []:
             continue
         key = name.lower()
-        if key in _PAGING or key in _IGNORED or key == "active":
+        if key in _PAGING or key in _IGNORED or key == "active" or key in taken:
             continue
-        cond = _condition(dialect, name, key, value, properties)
+        if key in COMPANIONS or key in SORTING or key in RESPONSE_OPTIONS:
+            continue
+        cond = shape_condition(dialect, name, value, query, properties)
+        if cond is None:
+            cond = _condition(dialect, name, key, value, properties)
         if cond is not None:
             conds.append(cond)
     return conds
@@ -323,6 +372,10 @@ def _condition(
         if op == "contains":
             text = func.lower(cast(json_field(dialect, field), String))
             return text.contains(str(value).lower(), autoescape=True)
+        if op.startswith("seconds"):
+            # ``minDuration=60`` (seconds) on a call's ``duration: "00:03:12"``.
+            seconds = duration_seconds(dialect, field)
+            return seconds.op(op[7:])(_number(dialect, name, value))
         return _numeric(dialect, field).op(op)(_number(dialect, name, value))
     if key == "activestate":
         state = str(value).lower()
@@ -350,8 +403,7 @@ def _condition(
     if key.endswith("s") and len(key) > 1:
         singular = _field_for(name[:-1], properties) or _plural_of(name, properties)
         if singular:
-            expr = json_field(dialect, singular)
-            return expr.in_([json_value(dialect, v) for v in _as_list(value)])
+            return _equals(dialect, singular, _as_list(value), properties[singular])
     for suffix, op in (
         ("onorafter", ">="),
         ("after", ">"),
@@ -365,6 +417,7 @@ def _condition(
                 _field_for(stem, properties)
                 or _field_for(stem + "On", properties)
                 or (_field_for(stem[:-1], properties) if stem.endswith("s") else None)
+                or (_field_for(stem[:-1] + "Date", properties) if stem.endswith("s") else None)
                 or _field_for(stem + "By", properties)
                 or _field_for(_DATE_ALIASES.get(stem.lower(), ""), properties)
             )
@@ -381,9 +434,25 @@ def _condition(
     return None
 
 
-def _equals(dialect: str, field: str, value: Any, schema: Any) -> ColumnElement[bool]:
+def _equals(dialect: str, field: str, value: Any, schema: Any) -> ColumnElement[bool] | None:
+    shape = concrete(schema)
+    types = [t for t in _types(shape) if t != "null"]
+    if "array" in types:
+        # ``tagTypeIds=1,2`` on records holding a list of them: any of them.
+        return array_overlaps(dialect, field, _as_list(value))
+    if "object" in types or (not types and "properties" in shape):
+        # ``status=Open`` on an estimate's ``status: {name, value}`` (docs/decisions/0131).
+        first = value[0] if isinstance(value, list) and value else value
+        part = object_part(shape, first)
+        if part is None:
+            return None
+        field, schema = f"{field}.{part}", (shape.get("properties") or {}).get(part)
+    if isinstance(value, str) and value.lower() == "any" and "any" not in _enum(schema):
+        return None  # ``status=Any``: every record
     expr = json_field(dialect, field)
     if isinstance(value, list):
+        if all(isinstance(v, str) for v in value):
+            return func.lower(cast(expr, String)).in_([v.lower() for v in value])
         return expr.in_([json_value(dialect, v) for v in value])
     if isinstance(value, str):
         # Enum and text filters match regardless of case, as ServiceTitan's do.
@@ -403,6 +472,24 @@ def page_bounds(op: Operation, largest: int) -> tuple[int, int]:
         if p.name.lower() == "pagesize" and isinstance(p.schema.get("maximum"), int | float):
             largest = min(largest, int(p.schema["maximum"]))
     return first, largest
+
+
+def _enum(schema: Any) -> list[str]:
+    return [str(v).lower() for v in concrete(schema).get("enum") or []]
+
+
+def sort_text(query: Mapping[str, Any]) -> str | None:
+    """The order a list asks for: ``sort=-Name``, or ``orderBy=Name&orderByDirection=desc``
+    (``sortBy`` and ``descending=true`` on installed-equipment custom-field types)."""
+    if query.get("sort"):
+        return str(query["sort"])
+    lowered = {k.lower(): v for k, v in query.items() if v not in (None, "")}
+    field = lowered.get("orderby") or lowered.get("sortby")
+    if not field:
+        return None
+    direction = str(lowered.get("orderbydirection") or "").lower()
+    descending = direction.startswith("desc") or lowered.get("descending") is True
+    return ("-" if descending else "+") + str(field).lstrip("+-")
 
 
 def sort_clause(
