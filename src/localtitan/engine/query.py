@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Float,
+    Integer,
     Interval,
     Numeric,
     String,
@@ -264,9 +265,12 @@ def duration_seconds(dialect: str, field: str) -> ColumnElement[Any]:
         clock = func.regexp_replace(text, r"^[0-9]+\.", "")
         epoch = func.extract("epoch", cast(clock, Interval))
         return case((valid, cast(days, Numeric) * 86400 + epoch))
-    # SQLite: the clock read as a time of day (NULL when it is not one; no call lasts a day).
-    day = func.julianday(literal("2000-01-01 ").op("||")(func.substr(text, 1, 8)))
-    return (day - func.julianday("2000-01-01")) * 86400
+    # SQLite: hh:mm:ss (NULL for other text; no call lasts a day).
+    def part(start: int) -> ColumnElement[Any]:
+        return cast(func.substr(text, start, 2), Integer)
+
+    clock = part(1) * 3600 + part(4) * 60 + part(7)
+    return case((text.op("GLOB")("[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*"), clock))
 
 
 def _number(dialect: str, name: str, value: Any) -> Any:
