@@ -228,12 +228,8 @@ async def test_project_filters_follow_its_jobs(
     projects = "jpm.Projects_GetList"
     assert await _ids(api, projects, {"jobId": job["id"]}) == [second["id"]]
     assert await _ids(api, projects, {"appointmentId": appointment["id"]}) == [second["id"]]
-    assert await _ids(api, projects, {"startsOnOrAfter": "2024-04-01T00:00:00Z"}) == [
-        second["id"]
-    ]
-    assert await _ids(api, projects, {"completedBefore": "2024-04-01T00:00:00Z"}) == [
-        first["id"]
-    ]
+    assert await _ids(api, projects, {"startsOnOrAfter": "2024-04-01T00:00:00Z"}) == [second["id"]]
+    assert await _ids(api, projects, {"completedBefore": "2024-04-01T00:00:00Z"}) == [first["id"]]
     # And appointments by their job's project.
     assert await _ids(api, "jpm.Appointments_GetList", {"projectId": second["id"]}) == [
         appointment["id"]

@@ -219,7 +219,9 @@ def _published(ctx: Ctx, value: Any) -> ColumnElement[bool] | None:
     state = str(value).lower()
     if state == "any":
         return None
-    published = json_field(ctx.dialect, "published") == json_value(ctx.dialect, True)
+    published: ColumnElement[bool] = json_field(ctx.dialect, "published") == json_value(
+        ctx.dialect, True
+    )
     return published if state == "published" else ~published
 
 
@@ -309,9 +311,7 @@ def _line_of_entry(match: Callable[[Ctx, Any, Any], Any]) -> _Rule:
 
     def rule(ctx: Ctx, value: Any) -> ColumnElement[bool]:
         other, base = ctx.others("accounting:journal-entries/{}/details", alias="line")
-        return records.c.id.in_(
-            select(other.c.parent_id).where(*base, match(ctx, value, other))
-        )
+        return records.c.id.in_(select(other.c.parent_id).where(*base, match(ctx, value, other)))
 
     return rule
 
@@ -343,7 +343,7 @@ def _line_time(op: str) -> Callable[[Ctx, Any, Any], Any]:
 
 def _empty_entries(ctx: Ctx, value: Any) -> ColumnElement[bool] | None:
     choice = str(value).lower()
-    empty = json_field(ctx.dialect, "isEmpty") == json_value(ctx.dialect, True)
+    empty: ColumnElement[bool] = json_field(ctx.dialect, "isEmpty") == json_value(ctx.dialect, True)
     if choice == "exclude":
         return ~empty
     if choice == "includeexceptnotsynced":
@@ -355,8 +355,10 @@ def _estimate_total(op: str) -> _Rule:
     """An estimate's total: its subtotal and tax."""
 
     def rule(ctx: Ctx, value: Any) -> ColumnElement[bool]:
-        total = _numeric(ctx.dialect, "subtotal") + func.coalesce(_numeric(ctx.dialect, "tax"), 0)
-        return typing.cast("ColumnElement[bool]", total.op(op)(_number(ctx.dialect, "total", value)))
+        tax = func.coalesce(_numeric(ctx.dialect, "tax"), 0)
+        total = _numeric(ctx.dialect, "subtotal") + tax
+        bound = _number(ctx.dialect, "total", value)
+        return typing.cast("ColumnElement[bool]", total.op(op)(bound))
 
     return rule
 
@@ -375,7 +377,9 @@ def _top_level_items(ctx: Ctx, value: Any) -> ColumnElement[bool] | None:
 
 def _equals_field(field: str) -> _Rule:
     def rule(ctx: Ctx, value: Any) -> ColumnElement[bool]:
-        return json_field(ctx.dialect, field) == json_value(ctx.dialect, value)
+        return typing.cast(
+            "ColumnElement[bool]", json_field(ctx.dialect, field) == json_value(ctx.dialect, value)
+        )
 
     return rule
 
@@ -442,7 +446,8 @@ def _agent_external(ctx: Ctx, value: Any) -> ColumnElement[bool]:
 def _phone_field(field: str) -> _Rule:
     def rule(ctx: Ctx, value: Any) -> ColumnElement[bool]:
         wanted = "".join(ch for ch in str(value) if ch.isdigit()) or str(value)
-        return _digits(cast(json_field(ctx.dialect, field), String)).contains(wanted)
+        digits = _digits(cast(json_field(ctx.dialect, field), String))
+        return typing.cast("ColumnElement[bool]", digits.contains(wanted))
 
     return rule
 
@@ -467,7 +472,7 @@ _CALLS = {
     "agentexternalid": _equals_field("leadCall.agent.externalId"),
     "sid": _equal_text("leadCall.sid"),
 }
-_SEGMENT_ITEMS = {"includechildren": _top_level_items}
+_SEGMENT_ITEMS: dict[str, _Rule] = {"includechildren": _top_level_items}
 _BUDGET_CODES = {
     "budgetcodeids": lambda ctx, value: records.c.id.in_([int(v) for v in _as_list(value)]),
     "segmentids": _element_in("segments", "segmentId"),
@@ -540,9 +545,7 @@ KIND_RULES: dict[str, dict[str, _Rule]] = {
     "sales:estimates/{}/items": {"estimateid": _parent_is},
     "payroll:jobs/{}/timesheets": _TIMESHEETS,
     "telecom:calls": _CALLS,
-    "marketing:campaigns": {
-        "campaignphonenumber": _element_in("campaignPhoneNumbers", None)
-    },
+    "marketing:campaigns": {"campaignphonenumber": _element_in("campaignPhoneNumbers", None)},
     "marketingads:performance": {"performancesegmentationtype": _segment_types},
     "marketingreputation:reviews": {
         "locationids": _via_job("locationId", "includereviewswithoutlocation"),

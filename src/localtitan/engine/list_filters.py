@@ -14,7 +14,19 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, Text, and_, case, cast, exists, func, literal, or_
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    Text,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    true,
+)
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
@@ -111,9 +123,7 @@ def element_exists(
     table meeting ``where`` holds it."""
     if dialect == "postgresql":
         raw = cast(table.c.data, JSONB).op("->")(literal(field))
-        safe = case(
-            (func.jsonb_typeof(raw) == "array", raw), else_=cast(literal("[]"), JSONB)
-        )
+        safe = case((func.jsonb_typeof(raw) == "array", raw), else_=cast(literal("[]"), JSONB))
         each = func.jsonb_array_elements(safe).table_valued("value").alias("element")
 
         def pg_part(key: str | None) -> ColumnElement[Any]:
@@ -121,9 +131,8 @@ def element_exists(
                 return each.c.value.op("#>>")(literal([], ARRAY(Text)))
             return each.c.value.op("->>")(literal(key))
 
-        return exists(
-            sa_select(literal(1)).select_from(each).where(*where, matches(pg_part))
-        )
+        source = each if table is records else table.join(each, true())
+        return exists(sa_select(literal(1)).select_from(source).where(*where, matches(pg_part)))
     each = func.json_each(table.c.data, f"$.{field}").table_valued("value").alias("element")
 
     def lite_part(key: str | None) -> ColumnElement[Any]:
@@ -132,10 +141,10 @@ def element_exists(
         return func.json_extract(each.c.value, f"$.{key}")
 
     # Another table's list: that table first, as SQLite's json_each reads only tables to its left.
-    froms = [each] if table is records else [table, each]
+    source = each if table is records else table.join(each, true())
     return exists(
         sa_select(literal(1))
-        .select_from(*froms)
+        .select_from(source)
         .where(*where, func.json_type(table.c.data, f"$.{field}") == "array", matches(lite_part))
     )
 
@@ -194,17 +203,17 @@ def _custom_fields(
     operator = next(
         (str(v) for k, v in query.items() if k.lower() == f"{prefix}.operator" and v), "And"
     )
-    conds = [
-        element_exists(
-            dialect,
-            field,
-            lambda part, n=str(name), v=str(wanted): and_(
-                _scalar_text(dialect, part("name")) == n.lower(),
-                _scalar_text(dialect, part("value")) == v.lower(),
-            ),
-        )
-        for name, wanted in value.items()
-    ]
+
+    def pair(name: str, wanted: str) -> ColumnElement[bool]:
+        def matches(part: typing.Callable[[str | None], ColumnElement[Any]]) -> Any:
+            return and_(
+                _scalar_text(dialect, part("name")) == name.lower(),
+                _scalar_text(dialect, part("value")) == wanted.lower(),
+            )
+
+        return element_exists(dialect, field, matches)
+
+    conds = [pair(str(name), str(wanted)) for name, wanted in value.items()]
     return or_(*conds) if operator.lower() == "or" else and_(*conds)
 
 

@@ -263,14 +263,15 @@ def duration_seconds(dialect: str, field: str) -> ColumnElement[Any]:
         valid = text.op("~")(r"^([0-9]+\.)?[0-9]{1,2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?$")
         days = func.coalesce(func.substring(text, r"^([0-9]+)\."), "0")
         clock = func.regexp_replace(text, r"^[0-9]+\.", "")
-        epoch = func.extract("epoch", cast(clock, Interval))
+        epoch = func.date_part("epoch", cast(clock, Interval))
         return case((valid, cast(days, Numeric) * 86400 + epoch))
+
     # SQLite: hh:mm:ss (NULL for other text; no call lasts a day).
     def part(start: int) -> ColumnElement[Any]:
         return cast(func.substr(text, start, 2), Integer)
 
-    clock = part(1) * 3600 + part(4) * 60 + part(7)
-    return case((text.op("GLOB")("[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*"), clock))
+    seconds: ColumnElement[Any] = part(1) * 3600 + part(4) * 60 + part(7)
+    return case((text.op("GLOB")("[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*"), seconds))
 
 
 def _number(dialect: str, name: str, value: Any) -> Any:
