@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from engine_kit import Api, connect, insert
+from engine_kit import Api, World, connect, insert
 
 from conftest import Creds
 from localtitan.app import LocalTitan
@@ -235,3 +235,36 @@ async def test_project_filters_follow_its_jobs(
         appointment["id"]
     ]
     assert await _ids(api, "jpm.Appointments_GetList", {"projectId": first["id"]}) == []
+
+
+async def test_external_data_written_by_a_client_is_found_by_its_key(
+    client: httpx.AsyncClient, creds: Creds, app: LocalTitan
+) -> None:
+    api = await connect(client, creds)
+    world = World(api, app)
+    body = await world.body("crm.Customers_Create")
+    guid = "8f14e45f-ceea-467f-a0e6-7f2c2d8e1b3a"
+    body["externalData"] = {
+        "applicationGuid": guid,
+        "externalData": [{"key": "erp", "value": "X-9"}],
+    }
+    made = await api.ok("crm.Customers_Create", json=body)
+    shown = await api.ok("crm.Customers_Get", id=made["id"])
+    assert shown["externalData"] == [{"key": "erp", "value": "X-9"}]
+    customers = "crm.Customers_GetList"
+    found = await _ids(api, customers, {"externalDataKey": "erp", "externalDataValues": "X-9"})
+    assert found == [made["id"]]
+    assert await _ids(api, customers, {"externalDataApplicationGuid": guid}) == [made["id"]]
+    # An update replaces the entries, or with patchMode=Merge keeps those it does not name.
+    more = {"applicationGuid": guid, "externalData": [{"key": "crm", "value": "C-1"}]}
+    await api.ok("crm.Customers_Update", id=made["id"], json={"externalData": more})
+    shown = await api.ok("crm.Customers_Get", id=made["id"])
+    assert shown["externalData"] == [{"key": "crm", "value": "C-1"}]
+    merged = {**more, "externalData": [{"key": "erp", "value": "X-9"}], "patchMode": "Merge"}
+    await api.ok("crm.Customers_Update", id=made["id"], json={"externalData": merged})
+    shown = await api.ok("crm.Customers_Get", id=made["id"])
+    assert shown["externalData"] == [
+        {"key": "crm", "value": "C-1"},
+        {"key": "erp", "value": "X-9"},
+    ]
+    assert await _ids(api, customers, {"externalDataKey": "crm"}) == [made["id"]]

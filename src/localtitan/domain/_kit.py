@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from localtitan.engine.call import Call, Result
 from localtitan.engine.catalog import Catalog, catalog_for, response_schema
+from localtitan.engine.external_data import unwrap_external_data
 from localtitan.engine.query import INT64_MAX, INT64_MIN
 from localtitan.engine.shaping import fill_record, shape
 from localtitan.errors import ApiError
@@ -174,7 +175,7 @@ class Tx:
             "modifiedOn": stamp,
             "createdById": self.call.app_id,
             "modifiedById": self.call.app_id,
-            **data,
+            **unwrap_external_data(data),  # a body's {applicationGuid, externalData: [...]}
             "id": guid or alloc.first_id,
         }
         # A kind no operation reads as a record (settings kept by a behaviour) keeps its data.

@@ -19,6 +19,7 @@ from localtitan.engine.call import Call, Result
 from localtitan.engine.catalog import Catalog, Collection, catalog_for, response_schema
 from localtitan.engine.continuation import decode_token, encode_token
 from localtitan.engine.dispatch import Handler, register_generic
+from localtitan.engine.external_data import unwrap_external_data
 from localtitan.engine.page_cache import PageCache
 from localtitan.engine.query import (
     INT64_MAX,
@@ -423,6 +424,7 @@ def _create_handler(op: Operation) -> Handler:
         await _check_parent(call, catalog, coll, parent_id)
         body = call.body if isinstance(call.body, Mapping) else {}
         await check_references(call, catalog, body)
+        body = unwrap_external_data(body)
         env = call.environment.value
         async with call.runtime.db.begin() as conn:
             alloc = await allocate(conn, env, call.tenant_id, ids=1, versions=1)
@@ -496,6 +498,7 @@ def _update_handler(op: Operation, *, replace: bool) -> Handler:
         await check_references(call, catalog, body)
         async with _existing(call, coll, record_id, parent_id) as (conn, found, alloc):
             now = alloc.stamp
+            body = unwrap_external_data(body, found.data.get("externalData"))
             if replace:
                 kept = {k: found.data[k] for k in _SYSTEM_FIELDS if k in found.data}
                 data = {**body, **kept}

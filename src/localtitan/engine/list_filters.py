@@ -235,11 +235,7 @@ def _external_data(
     if key == "externaldataapplicationguid":
         if data_key is not None or wanted:
             return None  # applied with the key or values
-        return element_exists(
-            dialect,
-            field,
-            lambda part: _scalar_text(dialect, part("applicationGuid")) == str(guid).lower(),
-        )
+        return element_exists(dialect, field, lambda part: _same_app(dialect, part, guid))
 
     def matches(part: typing.Callable[[str | None], ColumnElement[Any]]) -> Any:
         conds: list[Any] = []
@@ -248,11 +244,19 @@ def _external_data(
         if wanted:
             conds.append(_in(dialect, part("value"), [str(w) for w in wanted]))
         if guid is not None:
-            stored = part("applicationGuid")
-            conds.append(or_(stored.is_(None), _scalar_text(dialect, stored) == str(guid).lower()))
+            conds.append(_same_app(dialect, part, guid))
         return and_(*conds)
 
     return element_exists(dialect, field, matches)
+
+
+def _same_app(
+    dialect: str, part: typing.Callable[[str | None], ColumnElement[Any]], guid: Any
+) -> ColumnElement[bool]:
+    # Entries are stored as the record schema declares them, {key, value}, without the
+    # application's GUID: an entry that names none belongs to any application.
+    stored = part("applicationGuid")
+    return or_(stored.is_(None), _scalar_text(dialect, stored) == str(guid).lower())
 
 
 def _as_list(value: Any) -> list[Any]:
