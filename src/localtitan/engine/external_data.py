@@ -17,7 +17,7 @@ def unwrap_external_data(body: Mapping[str, Any], current: Any = None) -> dict[s
     request = body.get("externalData")
     if not isinstance(request, Mapping) or "externalData" not in request:
         return dict(body)
-    entries = [
+    entries: list[Mapping[str, Any]] = [
         {"key": e.get("key"), "value": e.get("value")}
         for e in request.get("externalData") or []
         if isinstance(e, Mapping)
