@@ -5,7 +5,7 @@ a condition (nor names as a companion, a sort or a response option)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -73,6 +73,8 @@ def _scalars(schema: Mapping[str, Any], name: str) -> list[Any]:
         return list(schema["enum"])
     if schema.get("format") == "date-time":
         return [datetime(2024, 1, 1, tzinfo=UTC)]
+    if schema.get("format") == "date":
+        return [date(2024, 1, 1)]
     if "boolean" in types:
         return [True, False]
     if "integer" in types or "number" in types:

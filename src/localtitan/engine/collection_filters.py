@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, ColumnElement, String, and_, cast, func, literal, or_, select
 
-from localtitan.engine.list_filters import element_exists
+from localtitan.engine.list_filters import compare_time, day_of, element_exists
 from localtitan.engine.query import _as_list, _number, _numeric, json_field, json_value
 from localtitan.store.tables import records
 
@@ -233,7 +233,8 @@ def _applied(part: str, op: str = "=") -> _Rule:
 
         def matches(p: Callable[[str | None], Any]) -> Any:
             if op != "=":
-                return p(part).op(op)(_when(ctx, value))
+                # ``appliedOn`` is a date: compared by its day.
+                return func.substr(p(part), 1, 10).op(op)(day_of(value))
             if part == "appliedTo":
                 return p(part).in_([json_value(ctx.dialect, int(v)) for v in values])
             return func.lower(cast(p(part), String)).in_([str(v).lower() for v in values])
@@ -336,7 +337,7 @@ def _line_text(field: str, contains: bool = True) -> Callable[[Ctx, Any, Any], A
 
 def _line_time(op: str) -> Callable[[Ctx, Any, Any], Any]:
     def match(ctx: Ctx, value: Any, line: Any) -> Any:
-        return json_field(ctx.dialect, "postDate", line).op(op)(_when(ctx, value))
+        return compare_time(ctx.dialect, "postDate", {"format": "date"}, op, value, line)
 
     return match
 

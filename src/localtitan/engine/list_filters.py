@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import typing
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -352,10 +352,31 @@ def range_field(stem: str, properties: Mapping[str, Any]) -> str | None:
     return None
 
 
+def compare_time(
+    dialect: str, field: str, schema: Any, op: str, value: Any, table: Any = records
+) -> ColumnElement[bool]:
+    """A stored time compared with a filter's. A date-only field (``format: date``, a
+    journal entry's ``postDate``) compares by its day: ``postedFrom=2024-01-31`` includes
+    that day whether the field holds ``2024-01-31`` or a time on it."""
+    from localtitan.engine.query import json_field
+
+    stored = json_field(dialect, field, table)
+    if concrete(schema).get("format") == "date" or not isinstance(value, datetime):
+        return typing.cast("ColumnElement[bool]", func.substr(stored, 1, 10).op(op)(day_of(value)))
+    return typing.cast("ColumnElement[bool]", stored.op(op)(_bound(dialect, value)))
+
+
+def day_of(value: Any) -> str:
+    """The UTC day of a filter's time, or of a date-only filter (``appliedOnOrAfter``)."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).date().isoformat()
+    return value.isoformat() if isinstance(value, date) else str(value)[:10]
+
+
 def _from_to(
     dialect: str, name: str, value: Any, properties: Mapping[str, Any]
 ) -> ColumnElement[bool] | None:
-    from localtitan.engine.query import _number, _numeric, json_field
+    from localtitan.engine.query import _number, _numeric
 
     for pattern, op in _FROM_TO:
         match = pattern.match(name)
@@ -368,9 +389,8 @@ def _from_to(
             return None
         if field == "createdOn":
             return typing.cast("ColumnElement[bool]", records.c.created_on.op(op)(value))
-        if isinstance(value, datetime):
-            target = json_field(dialect, field)
-            return typing.cast("ColumnElement[bool]", target.op(op)(_bound(dialect, value)))
+        if isinstance(value, datetime | date):
+            return compare_time(dialect, field, properties[field], op, value)
         return typing.cast(
             "ColumnElement[bool]", _numeric(dialect, field).op(op)(_number(dialect, name, value))
         )

@@ -35,6 +35,7 @@ from localtitan.engine.list_filters import (
     RESPONSE_OPTIONS,
     SORTING,
     array_overlaps,
+    compare_time,
     concrete,
     object_part,
     shape_condition,
@@ -434,7 +435,7 @@ def _condition(
             elif field.lower() == "modifiedon":
                 target, v = records.c.modified_on, value
             else:
-                target, v = json_field(dialect, field), json_value(dialect, value)
+                return compare_time(dialect, field, properties[field], op, value)
             return typing.cast("ColumnElement[bool]", target.op(op)(v))
     return None
 
@@ -452,8 +453,8 @@ def _equals(dialect: str, field: str, value: Any, schema: Any) -> ColumnElement[
         if part is None:
             return None
         field, schema = f"{field}.{part}", (shape.get("properties") or {}).get(part)
-    if isinstance(value, str) and value.lower() == "any" and "any" not in _enum(schema):
-        return None  # ``status=Any``: every record
+    if isinstance(value, str) and value.lower() == "any" and _enum(schema):
+        return None  # ``status=Any``: every record (no record's status is "Any")
     expr = json_field(dialect, field)
     if isinstance(value, list):
         if all(isinstance(v, str) for v in value):
