@@ -13,7 +13,7 @@ from localtitan.engine.collection_filters import KIND_RULES, Ctx, answers
 from localtitan.engine.query import json_field, json_value
 from localtitan.store.tables import records
 
-__all__ = ["answers", "kind_rule", "related_filters"]
+__all__ = ["answers", "related_filters"]
 
 ASSIGNMENTS = "dispatch:appointment-assignments"
 
@@ -61,6 +61,3 @@ def related_filters(
         conds.append(records.c.id.in_(sub))
     return conds
 
-
-def kind_rule(kind: str, name: str) -> bool:
-    return name.lower() in answers(kind) or (kind, name.lower()) in _RELATED
