@@ -60,4 +60,3 @@ def related_filters(
         )
         conds.append(records.c.id.in_(sub))
     return conds
-
