@@ -49,3 +49,39 @@ async def test_deep_pages_follow_deletes_and_appends(
     ids.pop(0)
     assert await _page(api, 3) == ids[4:6]
     assert await _all(api) == ids
+
+
+INTACCT = "settings.IntacctBusinessUnitMappings_Get"
+
+
+async def test_a_list_declaring_pages_from_zero_starts_at_page_zero(
+    client: httpx.AsyncClient, creds: Creds, app: LocalTitan
+) -> None:
+    api = await connect(client, creds)
+    made = await insert(
+        app, creds, "settings:business-units/intacct", [{"name": f"BU {i}"} for i in range(3)]
+    )
+    ids = [r["id"] for r in made]
+
+    async def page(number: int, size: int = 2) -> dict[str, Any]:
+        params = {"page": number, "pageSize": size, "includeTotal": "true"}
+        return dict(await api.ok(INTACCT, params=params))
+
+    # Its document allows page 0 (the first page) and a page size of at most 500.
+    first = await page(0)
+    assert [r["id"] for r in first["data"]] == ids[:2]
+    assert (first["page"], first["hasMore"], first["totalCount"]) == (0, True, 3)
+    second = await page(1)
+    assert [r["id"] for r in second["data"]] == ids[2:]
+    assert (second["page"], second["hasMore"]) == (1, False)
+    assert (await page(0, 500))["pageSize"] == 500
+    error = await api.fails(
+        400, INTACCT, params={"page": 0, "pageSize": 501, "includeTotal": "true"}
+    )
+    assert "pageSize" in error["errors"]
+    error = await api.fails(
+        400, INTACCT, params={"page": -1, "pageSize": 2, "includeTotal": "true"}
+    )
+    assert "page" in error["errors"]
+    # Lists that declare no bounds still number pages from 1.
+    await api.fails(400, LIST, params={"page": 0})

@@ -17,11 +17,19 @@ from sqlalchemy import func, select
 
 from localtitan.engine.continuation import decode_token, encode_token
 from localtitan.engine.page_cache import PageCache
-from localtitan.engine.query import INT64_MAX, INT64_MIN, build_filters, sort_clause
+from localtitan.engine.query import (
+    INT64_MAX,
+    INT64_MIN,
+    build_filters,
+    page_bounds,
+    sort_clause,
+    sort_text,
+)
 from localtitan.engine.related import related_filters
 from localtitan.errors import ApiError
 from localtitan.handling.call import Call, Handler, Result
 from localtitan.handling.catalog import Catalog, Collection, catalog_for, response_schema
+from localtitan.handling.external_data import unwrap_external_data
 from localtitan.handling.references import check_references
 from localtitan.handling.shaping import fill_record, object_properties, shape
 from localtitan.spec import Operation
@@ -178,35 +186,39 @@ def _list_handler(op: Operation) -> Handler:
         coll = catalog.collection(op)
         parent_id, _ = _ids_from_path(op, coll, call)
         await _check_parent(call, catalog, coll, parent_id)
+        first, largest = page_bounds(op, _LOWER_MAXIMUM.get(op.id, MAX_PAGE_SIZE))
         page = call.query.get("page")
-        page = 1 if page is None else page
+        page = first if page is None else page
         size = call.query.get("pageSize")
         size = DEFAULT_PAGE_SIZE if size is None else size
         errors: dict[str, list[str]] = {}
-        if page < 1:
-            errors["page"] = ["The page must be 1 or more."]
-        largest = _LOWER_MAXIMUM.get(op.id, MAX_PAGE_SIZE)
+        if page < first:
+            errors["page"] = [f"The page must be {first} or more."]
         if size < 1 or size > largest:
             errors["pageSize"] = [f"The page size must be between 1 and {largest}."]
         if errors:
             raise ApiError(400, "One or more validation errors occurred.", errors=errors)
+        shown, page = page, page - first + 1  # a list numbered from 0 (docs/decisions/0130)
         db = call.runtime.db
         has_active = any(p.name == "active" for p in op.parameters)
         conds = [
             key_filter(call.environment.value, call.tenant_id, coll.kind),
             records.c.deleted.is_(False),
-            *build_filters(db.dialect, call.query, coll.properties, has_active=has_active),
+            *build_filters(
+                db.dialect, call.query, coll.properties, has_active=has_active, kind=coll.kind
+            ),
             *related_filters(
                 db.dialect, call.environment.value, call.tenant_id, coll.kind, call.query
             ),
         ]
         if parent_id is not None:
             conds.append(records.c.parent_id == _int(parent_id))
-        order = sort_clause(db.dialect, call.query.get("sort"), coll.properties)
+        sort = sort_text(call.query)
+        order = sort_clause(db.dialect, sort, coll.properties)
         skip = (page - 1) * size
         total = None
         async with db.read() as conn:
-            if call.query.get("sort"):
+            if sort:
                 stmt = select(records.c.data).where(*conds).order_by(*order).limit(size + 1)
                 rows = (await conn.execute(stmt.offset(skip) if skip else stmt)).scalars().all()
             else:
@@ -219,7 +231,7 @@ def _list_handler(op: Operation) -> Handler:
         rows = rows[:size]
         items = _project(catalog, op, coll, rows)
         known = {
-            "page": page,
+            "page": shown,
             "pageSize": size,
             "hasMore": has_more,
             "totalCount": total,
@@ -411,6 +423,7 @@ def _create_handler(op: Operation) -> Handler:
         await _check_parent(call, catalog, coll, parent_id)
         body = call.body if isinstance(call.body, Mapping) else {}
         await check_references(call, catalog, body)
+        body = unwrap_external_data(body)
         env = call.environment.value
         async with call.runtime.db.begin() as conn:
             alloc = await allocate(conn, env, call.tenant_id, ids=1, versions=1)
@@ -484,6 +497,7 @@ def _update_handler(op: Operation, *, replace: bool) -> Handler:
         await check_references(call, catalog, body)
         async with _existing(call, coll, record_id, parent_id) as (conn, found, alloc):
             now = alloc.stamp
+            body = unwrap_external_data(body, found.data.get("externalData"))
             if replace:
                 kept = {k: found.data[k] for k in _SYSTEM_FIELDS if k in found.data}
                 data = {**body, **kept}

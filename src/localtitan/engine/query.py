@@ -7,7 +7,6 @@ stored JSON.
 
 from __future__ import annotations
 
-import json
 import re
 import typing
 from collections.abc import Mapping, Sequence
@@ -18,23 +17,30 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Float,
+    Integer,
+    Interval,
     Numeric,
     String,
     case,
     cast,
-    exists,
-    false,
     func,
-    literal,
-    or_,
-    select,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement as Col
 
+from localtitan.engine.list_filters import (
+    COMPANIONS,
+    RESPONSE_OPTIONS,
+    SORTING,
+    array_overlaps,
+    compare_time,
+    concrete,
+    object_part,
+    shape_condition,
+)
 from localtitan.errors import ApiError
 from localtitan.handling.shaping import _types
 from localtitan.handling.unit import INT64_MAX, INT64_MIN, MAX_IDS
+from localtitan.spec import Operation
 from localtitan.store.json_paths import json_field
 from localtitan.store.records import NESTED_REFERENCES, PROMOTED, format_time
 from localtitan.store.tables import records
@@ -46,23 +52,16 @@ __all__ = [
     "build_filters",
     "json_field",
     "json_value",
+    "page_bounds",
     "sort_clause",
+    "sort_text",
 ]
 
 
 # Parameters every list shares, handled before the resource-specific ones.
 _PAGING = {"page", "pagesize", "includetotal", "sort", "tenant"}
-_IGNORED = {
-    "externaldataapplicationguid",
-    "externaldatakey",
-    "externaldatavalues",
-    "excludeaccountingchangesfrommodifieddaterange",
-    "includerecentchanges",
-    "from",
-    "orderby",
-    "orderbydirection",
-    "searchtext",
-}
+# Parameters that neither filter nor order a list here: ``from`` is the export feeds' cursor.
+_IGNORED = {"from"}
 _ADDRESS_PARTS = {
     p.lower(): p
     for p in ("street", "unit", "city", "state", "zip", "country", "latitude", "longitude")
@@ -176,6 +175,8 @@ _DATE_ALIASES = {
     "invoicedon": "invoiceDate",
     "paid": "date",
     "paidon": "date",
+    "approved": "managerApprovedOn",
+    "completed": "actualCompletionDate",
 }
 
 # ``xNumber`` and ``xName`` filters on records that hold ``x`` as an object.
@@ -196,6 +197,9 @@ def _nested_field(name: str, properties: Mapping[str, Any]) -> str | None:
     return f"{base}.{match['sub'][0].lower()}{match['sub'][1:]}"
 
 
+# ``minCost`` on a bill compares its amount.
+_AMOUNT_ALIASES = {"cost": "billAmount"}
+
 _BOUNDS = (
     (re.compile(r"^min(?P<f>\w+)$"), ">="),
     (re.compile(r"^max(?P<f>\w+)$"), "<="),
@@ -213,7 +217,9 @@ def _compared(name: str, properties: Mapping[str, Any]) -> tuple[str, str] | Non
         match = pattern.match(name)
         if match is None:
             continue
-        field = _field_for(match["f"], properties)
+        field = _field_for(match["f"], properties) or _field_for(
+            _AMOUNT_ALIASES.get(match["f"].lower(), ""), properties
+        )
         if field is None:
             return None
         schema = properties[field]
@@ -222,6 +228,8 @@ def _compared(name: str, properties: Mapping[str, Any]) -> tuple[str, str] | Non
             return (field, op) if "string" in types else None
         numeric = "number" in types or "integer" in types
         decimal_text = "string" in types and schema.get("format") in (None, "decimal")
+        if "string" in types and schema.get("format") == "duration":
+            return field, f"seconds{op}"
         return (field, op) if numeric or decimal_text else None
     return None
 
@@ -232,6 +240,25 @@ def _numeric(dialect: str, field: str) -> ColumnElement[Any]:
         text = json_field(dialect, field)
         return case((text.op("~")(r"^\s*-?[0-9]+(\.[0-9]+)?\s*$"), cast(text, Numeric)))
     return cast(json_field(dialect, field), Float)
+
+
+def duration_seconds(dialect: str, field: str) -> ColumnElement[Any]:
+    """A ``hh:mm:ss`` duration (a .NET TimeSpan, with optional days and fractions) in
+    seconds; other text compares as NULL (never matches)."""
+    text = cast(json_field(dialect, field), String)
+    if dialect == "postgresql":
+        valid = text.op("~")(r"^([0-9]+\.)?[0-9]{1,2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?$")
+        days = func.coalesce(func.substring(text, r"^([0-9]+)\."), "0")
+        clock = func.regexp_replace(text, r"^[0-9]+\.", "")
+        epoch = func.date_part("epoch", cast(clock, Interval))
+        return case((valid, cast(days, Numeric) * 86400 + epoch))
+
+    # SQLite: hh:mm:ss (NULL for other text; no call lasts a day).
+    def part(start: int) -> ColumnElement[Any]:
+        return cast(func.substr(text, start, 2), Integer)
+
+    seconds: ColumnElement[Any] = part(1) * 3600 + part(4) * 60 + part(7)
+    return case((text.op("GLOB")("[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*"), seconds))
 
 
 def _number(dialect: str, name: str, value: Any) -> Any:
@@ -257,9 +284,18 @@ def _plural_of(name: str, properties: Mapping[str, Any]) -> str | None:
 
 
 def build_filters(
-    dialect: str, query: Mapping[str, Any], properties: Mapping[str, Any], *, has_active: bool
+    dialect: str,
+    query: Mapping[str, Any],
+    properties: Mapping[str, Any],
+    *,
+    has_active: bool,
+    kind: str | None = None,
 ) -> list[ColumnElement[bool]]:
-    """SQL conditions for the query parameters a list operation received."""
+    """SQL conditions for the query parameters a list operation received (those that only
+    ``kind``'s own rules answer, in ``related.py``, are left to them)."""
+    from localtitan.engine.collection_filters import answers
+
+    taken = answers(kind) if kind else frozenset()
     conds: list[ColumnElement[bool]] = []
     active = query.get("active")
     if has_active:
@@ -272,9 +308,13 @@ def build_filters(
         if value is None or value == "" or value == []:
             continue
         key = name.lower()
-        if key in _PAGING or key in _IGNORED or key == "active":
+        if key in _PAGING or key in _IGNORED or key == "active" or key in taken:
             continue
-        cond = _condition(dialect, name, key, value, properties)
+        if key in COMPANIONS or key in SORTING or key in RESPONSE_OPTIONS:
+            continue
+        cond = shape_condition(dialect, name, value, query, properties)
+        if cond is None:
+            cond = _condition(dialect, name, key, value, properties)
         if cond is not None:
             conds.append(cond)
     return conds
@@ -308,8 +348,6 @@ def _condition(
         return col == (str(value) if column == "number" else value)
     field = _field_for(name, properties)
     if field is not None:
-        if "array" in _types(properties[field]):
-            return _holds_any(dialect, name, field, value, properties[field])
         return _equals(dialect, field, value, properties[field])
     reference = _reference(name, properties)
     if reference is not None:
@@ -326,6 +364,10 @@ def _condition(
         if op == "contains":
             text = func.lower(cast(json_field(dialect, field), String))
             return text.contains(str(value).lower(), autoescape=True)
+        if op.startswith("seconds"):
+            # ``minDuration=60`` (seconds) on a call's ``duration: "00:03:12"``.
+            seconds = duration_seconds(dialect, field)
+            return seconds.op(op[7:])(_number(dialect, name, value))
         return _numeric(dialect, field).op(op)(_number(dialect, name, value))
     if key == "activestate":
         state = str(value).lower()
@@ -353,8 +395,7 @@ def _condition(
     if key.endswith("s") and len(key) > 1:
         singular = _field_for(name[:-1], properties) or _plural_of(name, properties)
         if singular:
-            expr = json_field(dialect, singular)
-            return expr.in_([json_value(dialect, v) for v in _as_list(value)])
+            return _equals(dialect, singular, _as_list(value), properties[singular])
     for suffix, op in (
         ("onorafter", ">="),
         ("after", ">"),
@@ -368,6 +409,7 @@ def _condition(
                 _field_for(stem, properties)
                 or _field_for(stem + "On", properties)
                 or (_field_for(stem[:-1], properties) if stem.endswith("s") else None)
+                or (_field_for(stem[:-1] + "Date", properties) if stem.endswith("s") else None)
                 or _field_for(stem + "By", properties)
                 or _field_for(_DATE_ALIASES.get(stem.lower(), ""), properties)
             )
@@ -379,34 +421,67 @@ def _condition(
             elif field.lower() == "modifiedon":
                 target, v = records.c.modified_on, value
             else:
-                target, v = json_field(dialect, field), json_value(dialect, value)
+                return compare_time(dialect, field, properties[field], op, value)
             return typing.cast("ColumnElement[bool]", target.op(op)(v))
     return None
 
 
-def _holds_any(
-    dialect: str, name: str, field: str, value: Any, schema: Mapping[str, Any]
-) -> ColumnElement[bool]:
-    """``equipmentIds=1,2`` on records holding ``equipmentIds: [...]``: those whose list holds
-    at least one of the values."""
-    items = schema.get("items")
-    numeric = isinstance(items, Mapping) and "integer" in _types(items)
-    wanted: list[Any] = _ids(name, value) if numeric else [str(v) for v in _as_list(value)]
-    if dialect == "postgresql":
-        held = cast(records.c.data, JSONB).op("->")(literal(field))
-        return or_(false(), *(held.op("@>")(cast(literal(json.dumps([v])), JSONB)) for v in wanted))
-    each = func.json_each(records.c.data, f"$.{field}").table_valued("value")
-    return exists(select(literal(1)).select_from(each).where(each.c.value.in_(wanted)))
-
-
-def _equals(dialect: str, field: str, value: Any, schema: Any) -> ColumnElement[bool]:
+def _equals(dialect: str, field: str, value: Any, schema: Any) -> ColumnElement[bool] | None:
+    shape = concrete(schema)
+    types = [t for t in _types(shape) if t != "null"]
+    if "array" in types:
+        # ``tagTypeIds=1,2`` on records holding a list of them: any of them.
+        return array_overlaps(dialect, field, _as_list(value))
+    if "object" in types or (not types and "properties" in shape):
+        # ``status=Open`` on an estimate's ``status: {name, value}`` (docs/decisions/0131).
+        first = value[0] if isinstance(value, list) and value else value
+        part = object_part(shape, first)
+        if part is None:
+            return None
+        field, schema = f"{field}.{part}", (shape.get("properties") or {}).get(part)
+    if isinstance(value, str) and value.lower() == "any" and _enum(schema):
+        return None  # ``status=Any``: every record (no record's status is "Any")
     expr = json_field(dialect, field)
     if isinstance(value, list):
+        if all(isinstance(v, str) for v in value):
+            return func.lower(cast(expr, String)).in_([v.lower() for v in value])
         return expr.in_([json_value(dialect, v) for v in value])
     if isinstance(value, str):
         # Enum and text filters match regardless of case, as ServiceTitan's do.
         return func.lower(cast(expr, String)) == value.lower()
     return typing.cast("ColumnElement[bool]", expr == json_value(dialect, value))
+
+
+def page_bounds(op: Operation, largest: int) -> tuple[int, int]:
+    """(first page, largest page size) of a list: 1 and ``largest`` unless the operation
+    declares its own (the Intacct business-unit mappings number pages from 0, to 500)."""
+    first = 1
+    for p in op.parameters:
+        if p.location != "query":
+            continue
+        if p.name.lower() == "page" and isinstance(p.schema.get("minimum"), int | float):
+            first = int(p.schema["minimum"])
+        if p.name.lower() == "pagesize" and isinstance(p.schema.get("maximum"), int | float):
+            largest = min(largest, int(p.schema["maximum"]))
+    return first, largest
+
+
+def _enum(schema: Any) -> list[str]:
+    return [str(v).lower() for v in concrete(schema).get("enum") or []]
+
+
+def sort_text(query: Mapping[str, Any]) -> str | None:
+    """The order a list asks for: ``sort=-Name``, or ``orderBy=Name&orderByDirection=desc``
+    (``sortBy`` and ``descending=true`` on installed-equipment custom-field types)."""
+    if query.get("sort"):
+        return str(query["sort"])
+    lowered = {k.lower(): v for k, v in query.items() if v not in (None, "")}
+    field = lowered.get("orderby") or lowered.get("sortby")
+    if not field:
+        return None
+    direction = str(lowered.get("orderbydirection") or "").lower()
+    descending = direction.startswith("desc") or lowered.get("descending") is True
+    return ("-" if descending else "+") + str(field).lstrip("+-")
 
 
 def sort_clause(

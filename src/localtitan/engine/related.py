@@ -1,5 +1,6 @@
-"""Filters answered by another collection: the jobs a technician is assigned to, the jobs whose
-appointments have a status, the appointments of a technician."""
+"""Filters answered by another collection (the jobs a technician is assigned to, the jobs whose
+appointments have a status, a project's jobs, a lead's customer) or by one collection's own
+record shape (a call's lead call, a bill's purchase order)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from typing import Any
 
 from sqlalchemy import BigInteger, ColumnElement, cast, func, select
 
+from localtitan.engine.collection_filters import KIND_RULES, Ctx, answers
 from localtitan.engine.query import json_field, json_value
 from localtitan.store.tables import records
 
-__all__ = ["related_filters"]
+__all__ = ["answers", "related_filters"]
 
 ASSIGNMENTS = "dispatch:appointment-assignments"
 
@@ -28,7 +30,14 @@ def related_filters(
     dialect: str, env: str, tenant_id: int, kind: str, query: Mapping[str, Any]
 ) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = []
+    own = KIND_RULES.get(kind, {})
+    ctx = Ctx(dialect, env, tenant_id, query)
     for name, value in query.items():
+        if name.lower() in own and value is not None and value != "" and value != []:
+            cond = own[name.lower()](ctx, value)
+            if cond is not None:
+                conds.append(cond)
+            continue
         rule = _RELATED.get((kind, name.lower()))
         if rule is None or value is None or value == "":
             continue

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from localtitan.handling.call import Call, Result
+from localtitan.handling.external_data import unwrap_external_data
 from localtitan.handling.responses import catalog, not_found
 from localtitan.handling.shaping import fill_record
 from localtitan.store.records import (
@@ -131,7 +132,7 @@ class Tx:
             "modifiedOn": stamp,
             "createdById": self.call.app_id,
             "modifiedById": self.call.app_id,
-            **data,
+            **unwrap_external_data(data),  # a body's {applicationGuid, externalData: [...]}
             "id": guid or alloc.first_id,
         }
         # A kind no operation reads as a record (settings kept by a behaviour) keeps its data.
