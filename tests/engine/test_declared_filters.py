@@ -9,8 +9,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from localtitan.engine.dispatch import handler_for
-from localtitan.engine.setup import load_behaviours
 from sqlalchemy import select
 
 from localtitan.app import LocalTitan
@@ -19,6 +17,7 @@ from localtitan.engine.list_filters import COMPANIONS, RESPONSE_OPTIONS, SORTING
 from localtitan.engine.query import build_filters, sort_text
 from localtitan.engine.related import related_filters
 from localtitan.handling.catalog import catalog_for
+from localtitan.operations import handler_for
 from localtitan.spec import Operation, Parameter, load_manifest
 from localtitan.store.tables import records
 
@@ -38,13 +37,12 @@ KNOWN_GAPS = {
 
 
 def _lists() -> list[Operation]:
-    load_behaviours()
     found = []
     for op in MANIFEST.operations:
         if op.kind != "list" or op.path.endswith("}"):
             continue
         hit = handler_for(op)
-        if hit is not None and hit[1] == "generic":
+        if hit is not None and hit.how == "generic":
             found.append(op)
     return found
 
@@ -155,3 +153,21 @@ async def test_every_declared_filter_runs_on_the_database(app: LocalTitan) -> No
                     failures.append(f"{op.id} {param.name}={value!r}: {exc}"[:300])
                     await conn.rollback()
     assert failures == [], "\n".join(failures[:20])
+
+
+@pytest.mark.parametrize("value", ["abc", str(2**70), "1.5"])
+def test_a_collection_rule_refuses_what_is_not_its_number_with_a_400(value: str) -> None:
+    # Declared as text, these parameters reach a rule unchecked: a bad value is the client's
+    # 400 naming the parameter, never a server error.
+    from localtitan.engine.collection_filters import KIND_RULES
+    from localtitan.errors import ApiError
+
+    refused = 0
+    for kind, rules in KIND_RULES.items():
+        for name in rules:
+            try:
+                related_filters("sqlite", "integration", 1, kind, {name: value})
+            except ApiError as err:
+                assert err.status == 400
+                refused += 1
+    assert refused > 5

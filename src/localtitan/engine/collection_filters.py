@@ -17,6 +17,7 @@ from sqlalchemy import BigInteger, ColumnElement, String, and_, cast, func, lite
 
 from localtitan.engine.list_filters import compare_time, day_of, element_exists
 from localtitan.engine.query import _as_list, _number, _numeric, json_field, json_value
+from localtitan.handling.unit import INT64_MAX, INT64_MIN
 from localtitan.store.tables import records
 
 __all__ = ["KIND_RULES", "Ctx", "answers"]
@@ -47,6 +48,15 @@ class Ctx:
 
 
 _Rule = Callable[[Ctx, Any], "ColumnElement[bool] | None"]
+
+
+def _int(value: Any) -> int:
+    """An id or number a rule binds: a ValueError (a 400 naming the parameter, see
+    ``related_filters``) for text that is none, or a number past .NET's Int64."""
+    number = int(str(value).strip())
+    if not INT64_MIN <= number <= INT64_MAX:
+        raise ValueError(value)
+    return number
 
 
 def _json_id(dialect: str, field: str, table: Any = records) -> ColumnElement[Any]:
@@ -112,12 +122,12 @@ def _project_of(link: Callable[[Ctx, Any], Any]) -> _Rule:
 
 
 def _the_job(ctx: Ctx, value: Any) -> Any:
-    return select(literal(int(value)))
+    return select(literal(_int(value)))
 
 
 def _job_of_appointment(ctx: Ctx, value: Any) -> Any:
     other, base = ctx.others("jpm:appointments", alias="appointment")
-    return select(other.c.job_id).where(*base, other.c.id == int(value))
+    return select(other.c.job_id).where(*base, other.c.id == _int(value))
 
 
 def _jobs_of_technician(ctx: Ctx, value: Any) -> Any:
@@ -236,7 +246,7 @@ def _applied(part: str, op: str = "=") -> _Rule:
                 # ``appliedOn`` is a date: compared by its day.
                 return func.substr(p(part), 1, 10).op(op)(day_of(value))
             if part == "appliedTo":
-                return p(part).in_([json_value(ctx.dialect, int(v)) for v in values])
+                return p(part).in_([json_value(ctx.dialect, _int(v)) for v in values])
             return func.lower(cast(p(part), String)).in_([str(v).lower() for v in values])
 
         return element_exists(ctx.dialect, "appliedTo", matches)
@@ -319,7 +329,7 @@ def _line_of_entry(match: Callable[[Ctx, Any, Any], Any]) -> _Rule:
 
 def _line_ids(field: str) -> Callable[[Ctx, Any, Any], Any]:
     def match(ctx: Ctx, value: Any, line: Any) -> Any:
-        ids = [json_value(ctx.dialect, int(v)) for v in _as_list(value)]
+        ids = [json_value(ctx.dialect, _int(v)) for v in _as_list(value)]
         return json_field(ctx.dialect, field, line).in_(ids)
 
     return match
@@ -365,7 +375,7 @@ def _estimate_total(op: str) -> _Rule:
 
 
 def _parent_is(ctx: Ctx, value: Any) -> ColumnElement[bool]:
-    return records.c.parent_id == int(value)
+    return records.c.parent_id == _int(value)
 
 
 def _top_level_items(ctx: Ctx, value: Any) -> ColumnElement[bool] | None:
@@ -403,7 +413,7 @@ def _via_job(field: str, flag: str) -> _Rule:
 
     def rule(ctx: Ctx, value: Any) -> ColumnElement[bool]:
         jobs, base = ctx.others("jpm:jobs", alias="review_job")
-        ids = [json_value(ctx.dialect, int(v)) for v in _as_list(value)]
+        ids = [json_value(ctx.dialect, _int(v)) for v in _as_list(value)]
         picked = select(jobs.c.id).where(*base, json_field(ctx.dialect, field, jobs).in_(ids))
         matched = records.c.job_id.in_(picked)
         if ctx.lowered().get(flag):
@@ -414,7 +424,7 @@ def _via_job(field: str, flag: str) -> _Rule:
 
 
 def _technicians_or_none(ctx: Ctx, value: Any) -> ColumnElement[bool]:
-    ids = [json_value(ctx.dialect, int(v)) for v in _as_list(value)]
+    ids = [json_value(ctx.dialect, _int(v)) for v in _as_list(value)]
     held = json_field(ctx.dialect, "technicianId")
     if ctx.lowered().get("includereviewswithouttechnician"):
         return or_(held.in_(ids), held.is_(None))
@@ -429,13 +439,13 @@ def _recurring_types_of(ctx: Ctx, value: Any) -> ColumnElement[bool]:
         "recurringServices",
         lambda p: cast(p("recurringServiceTypeId"), BigInteger) == records.c.id,
         table=other,
-        where=[*base, other.c.id == int(value)],
+        where=[*base, other.c.id == _int(value)],
     )
 
 
 def _event_location(ctx: Ctx, value: Any) -> ColumnElement[bool]:
     other, base = ctx.others("memberships:recurring-services", alias="recurring_service")
-    picked = select(other.c.id).where(*base, other.c.location_id == int(value))
+    picked = select(other.c.id).where(*base, other.c.location_id == _int(value))
     return _json_id(ctx.dialect, "locationRecurringServiceId").in_(picked)
 
 
@@ -475,7 +485,7 @@ _CALLS = {
 }
 _SEGMENT_ITEMS: dict[str, _Rule] = {"includechildren": _top_level_items}
 _BUDGET_CODES = {
-    "budgetcodeids": lambda ctx, value: records.c.id.in_([int(v) for v in _as_list(value)]),
+    "budgetcodeids": lambda ctx, value: records.c.id.in_([_int(v) for v in _as_list(value)]),
     "segmentids": _element_in("segments", "segmentId"),
     "segmentitemids": _element_in("segments", "segmentItemId"),
 }

@@ -11,6 +11,7 @@ from sqlalchemy import BigInteger, ColumnElement, cast, func, select
 
 from localtitan.engine.collection_filters import KIND_RULES, Ctx, answers
 from localtitan.engine.query import json_field, json_value
+from localtitan.errors import ApiError
 from localtitan.store.tables import records
 
 __all__ = ["answers", "related_filters"]
@@ -34,7 +35,14 @@ def related_filters(
     ctx = Ctx(dialect, env, tenant_id, query)
     for name, value in query.items():
         if name.lower() in own and value is not None and value != "" and value != []:
-            cond = own[name.lower()](ctx, value)
+            try:
+                cond = own[name.lower()](ctx, value)
+            except (ValueError, TypeError):
+                raise ApiError(
+                    400,
+                    "One or more validation errors occurred.",
+                    errors={name: [f"The value '{value}' is not valid for {name}."]},
+                ) from None
             if cond is not None:
                 conds.append(cond)
             continue
