@@ -99,7 +99,8 @@ def _value(op: Operation, name: str, schema: Mapping[str, Any], now: datetime) -
         return "true" if name == "includeTotal" else "false"
     if "integer" in types or "number" in types:
         if name == "page":
-            return "1"
+            # The first page: 1, or 0 where the document numbers pages from 0 (Intacct).
+            return str(int(concrete.get("minimum", 1)))
         if name == "pageSize":
             return "50"
         return str(int(concrete.get("minimum", 1)))

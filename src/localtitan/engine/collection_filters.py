@@ -11,6 +11,7 @@ from __future__ import annotations
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, ColumnElement, String, and_, cast, func, literal, or_, select
@@ -398,13 +399,18 @@ def _equals_field(field: str) -> _Rule:
 def _segment_types(ctx: Ctx, value: Any) -> ColumnElement[bool] | None:
     """Performance rows by what they are broken down to: campaigns, ad groups, keywords."""
     choice = str(value).lower()
-    group = json_field(ctx.dialect, "adGroup")
-    keyword = json_field(ctx.dialect, "keyword")
+
+    # A row above the ad group (or keyword) level holds none, or one with an empty id: the
+    # schema declares the object, so a stored row always has it.
+    def absent(field: str) -> ColumnElement[bool]:
+        ident = cast(json_field(ctx.dialect, f"{field}.id"), String)
+        return or_(ident.is_(None), ident == "")
+
     if choice == "campaign":
-        return and_(group.is_(None), keyword.is_(None))
+        return and_(absent("adGroup"), absent("keyword"))
     if choice == "adgroup":
-        return and_(group.is_not(None), keyword.is_(None))
-    return keyword.is_not(None) if choice == "keyword" else None
+        return and_(~absent("adGroup"), absent("keyword"))
+    return ~absent("keyword") if choice == "keyword" else None
 
 
 def _via_job(field: str, flag: str) -> _Rule:
@@ -557,7 +563,22 @@ KIND_RULES: dict[str, dict[str, _Rule]] = {
     "payroll:jobs/{}/timesheets": _TIMESHEETS,
     "telecom:calls": _CALLS,
     "marketing:campaigns": {"campaignphonenumber": _element_in("campaignPhoneNumbers", None)},
-    "marketingads:performance": {"performancesegmentationtype": _segment_types},
+    # A row is a campaign's (ad group's, keyword's) figures, so a range asks for those running
+    # in it: launched before its end, and still live or launched after its start.
+    "marketingads:performance": {
+        "performancesegmentationtype": _segment_types,
+        "fromutc": lambda ctx, value: (
+            or_(
+                func.lower(cast(json_field(ctx.dialect, "campaign.status"), String)) == "live",
+                records.c.created_on >= value,
+            )
+            if isinstance(value, datetime)
+            else None
+        ),
+        "toutc": lambda ctx, value: (
+            records.c.created_on <= value if isinstance(value, datetime) else None
+        ),
+    },
     "marketingreputation:reviews": {
         "locationids": _via_job("locationId", "includereviewswithoutlocation"),
         "campaignids": _via_job("campaignId", "includereviewswithoutcampaign"),
