@@ -14,7 +14,6 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from conftest import Creds, make_creds
 from localtitan.app import LocalTitan
-from localtitan.operations import handler_for
 from localtitan.platform.credentials import connect_app
 from localtitan.platform.environments import Environment, api_prefix
 from localtitan.spec import Operation
@@ -366,12 +365,10 @@ def _concrete_path(op: Operation) -> str | None:
 
 
 def _unimplemented_operation(app: LocalTitan) -> tuple[Operation, str] | None:
-    """An operation with no behaviour and no required input, and a path that routes to it."""
+    """An operation with no required input, and a path that routes to it."""
     router = app.runtime.router
     found: list[tuple[Operation, str]] = []
     for op in app.runtime.manifest.operations:
-        if handler_for(op) is not None:
-            continue
         if op.request_body and op.request_body.get("required"):
             continue
         if any(p.required and p.location != "path" for p in op.parameters):
@@ -388,12 +385,14 @@ def _unimplemented_operation(app: LocalTitan) -> tuple[Operation, str] | None:
 
 
 async def test_operation_without_behaviour_is_501_naming_it(
-    client: httpx.AsyncClient, creds: Creds, app: LocalTitan
+    client: httpx.AsyncClient, creds: Creds, app: LocalTitan, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # All 559 operations are served, so one is taken out of this process's table: an
+    # operation the table lacks (a manifest newer than the code) must answer 501.
     picked = _unimplemented_operation(app)
-    if picked is None:
-        pytest.skip("every operation without required input has behaviour: nothing answers 501")
+    assert picked is not None
     op, path = picked
+    monkeypatch.delitem(app.runtime.handlers, op.id)
     headers = await creds.headers(client)
     if op.request_body is not None:
         headers["Content-Type"] = "application/json"
