@@ -487,6 +487,15 @@ def _merge(current: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, An
     return out
 
 
+def _request_fields(catalog: Catalog, op: Operation) -> frozenset[str] | None:
+    """The top-level fields ``op``'s JSON body declares, or None when it declares no object."""
+    schema = (op.request_body or {}).get("schema")
+    if not schema:
+        return None
+    props = object_properties(catalog.manifest, schema)
+    return frozenset(props) if props else None
+
+
 def _update_handler(op: Operation, *, replace: bool) -> Handler:
     async def handle(call: Call) -> Result:
         catalog = catalog_for(call.runtime.manifest)
@@ -499,7 +508,14 @@ def _update_handler(op: Operation, *, replace: bool) -> Handler:
             now = alloc.stamp
             body = unwrap_external_data(body, found.data.get("externalData"))
             if replace:
-                kept = {k: found.data[k] for k in _SYSTEM_FIELDS if k in found.data}
+                # A replace sets what its request can name; what it cannot (``active`` on
+                # most, computed fields) stays as it was rather than falling to a default.
+                named = _request_fields(catalog, op)
+                kept = {
+                    k: v
+                    for k, v in found.data.items()
+                    if k in _SYSTEM_FIELDS or (named is not None and k not in named)
+                }
                 data = {**body, **kept}
             else:
                 data = _merge(found.data, body)
