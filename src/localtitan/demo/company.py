@@ -21,6 +21,7 @@ from localtitan.demo import (
     projects,
     rate_sheets,
     settings_data,
+    task_setup,
     timekeeping,
 )
 from localtitan.demo.content import METROS
@@ -80,6 +81,7 @@ def build_company(seed: int, anchor: datetime, plan: Plan, ids: Ids, out: Out) -
         ("time-away", timekeeping.build_time_away),
         ("ad-performance", ads.build_ad_performance),
         ("rate-sheets", rate_sheets.build_rate_sheets),
+        ("task-setup", task_setup.build_task_setup),
     )
     for name, step in steps:
         step(company, ids, out, rng_for(seed, name))

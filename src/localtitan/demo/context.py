@@ -157,7 +157,13 @@ class Out:
         return filled
 
     def add_unlisted(
-        self, kind: str, record_id: int, data: dict[str, Any], *, created: datetime, parent_id: int
+        self,
+        kind: str,
+        record_id: int,
+        data: dict[str, Any],
+        *,
+        created: datetime,
+        parent_id: int | None = None,
     ) -> None:
         """Store a record of a kind no operation declares (so no schema to fill it from), kept
         as a behaviour writes it, e.g. the reason under a held appointment."""

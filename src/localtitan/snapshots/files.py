@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from localtitan.demo.writer import BulkWriter, sqlite_time
 from localtitan.domain.attachments import JOB_ATTACHMENTS
 from localtitan.domain.job_reasons import APPOINTMENT_HOLDS
+from localtitan.domain.task_client_data import TASK_RESOLUTIONS, TASK_SOURCES, TASK_TYPES
 from localtitan.handling.catalog import Catalog, catalog_for
 from localtitan.handling.shaping import fill_record
 from localtitan.platform.environments import Environment
@@ -602,10 +603,11 @@ def _check_trailer(
 
 
 def _known_kinds(manifest: Manifest) -> set[str]:
-    # Job attachments (they point at their stored file) and appointment holds (the reason the
-    # hold-reasons lookup reports) are records of kinds no operation declares, so the catalog
-    # does not list them.
-    return {*catalog_for(manifest).collections, JOB_ATTACHMENTS, APPOINTMENT_HOLDS}
+    # Job attachments (they point at their stored file), appointment holds (the reason the
+    # hold-reasons lookup reports) and Task Management's setup are records of kinds no
+    # operation declares, so the catalog does not list them.
+    unlisted = {JOB_ATTACHMENTS, APPOINTMENT_HOLDS, TASK_TYPES, TASK_SOURCES, TASK_RESOLUTIONS}
+    return {*catalog_for(manifest).collections, *unlisted}
 
 
 def verify_snapshot(path: Path, manifest: Manifest | None = None) -> SnapshotHeader:
