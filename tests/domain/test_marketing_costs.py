@@ -73,3 +73,21 @@ async def test_campaign_cost_summary_adds_daily_costs_over_the_range(
     error = await api.fails(400, "marketing.CampaignCostSummary_Get", params=backwards)
     assert error["errors"]["to"]
     await api.fails(400, "marketing.EmailChannelCost_Get", params={"from": "2024-01-01"})
+
+
+async def test_an_enormous_daily_cost_is_summed_not_a_server_error(
+    client: httpx.AsyncClient, creds: Creds, app: LocalTitan
+) -> None:
+    api = await connect(client, creds)
+    (big,) = await insert(app, creds, "marketing:campaigns", [{"name": "Billboards"}])
+    await insert(
+        app,
+        creds,
+        "marketing:costs",
+        [{"campaignId": big["id"], "year": 2024, "month": 1, "dailyCost": 1e30}],
+    )
+    params = {"from": "2024-01-01T00:00:00Z", "to": "2024-01-31T00:00:00Z"}
+    body = await api.ok("marketing.CampaignCostSummary_Get", params=params)
+    total = {i["campaignId"]: i["totalCost"] for i in body["items"]}[big["id"]]
+    assert total == 31e30
+    assert (await api.ok("marketing.EmailChannelCost_Get", params=params)) == {"totalCost": None}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from localtitan.portal.docs import all_pages
 
@@ -66,7 +67,8 @@ def test_copy_button_copies_the_code(context: Any, page: Watched) -> None:
     p = page.page
     button = p.locator(".samples .sample:visible .copy").first
     button.click()
-    assert button.inner_text() == "Copied"
+    # The label changes once the clipboard write has resolved, which may take a moment.
+    expect(button).to_have_text("Copied", timeout=5000)
     copied = p.evaluate("navigator.clipboard.readText()")
     assert "connect/token" in copied and "ST_APP_KEY" in copied
 

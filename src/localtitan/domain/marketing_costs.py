@@ -90,7 +90,14 @@ def _totals(costs: Iterable[Stored], start: date, end: date) -> dict[int, Decima
 
 
 def _money(value: Decimal | None) -> float | None:
-    return None if value is None else float(value.quantize(_CENT, rounding=ROUND_HALF_UP))
+    if value is None:
+        return None
+    try:
+        return float(value.quantize(_CENT, rounding=ROUND_HALF_UP))
+    except InvalidOperation:
+        # Too many digits to round to a cent (a client stored an enormous daily cost): a
+        # double holds no cents at that size anyway.
+        return float(value)
 
 
 def is_email(campaign: Stored) -> bool:
