@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from localtitan.private_files import private_sqlite
+from localtitan.store.drivers import DriverReads, driver_reads
 
 __all__ = ["SQLITE_PAGE_SIZE", "Database", "open_database"]
 
@@ -23,9 +24,11 @@ _REANALYZE_FRACTION = 10
 class Database:
     """One engine per process; ``begin()`` is one transaction."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, reads: DriverReads) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        # The hot path's reads, on the driver itself (store/drivers.py).
+        self.reads = reads
         # On SQLite a writing transaction takes the write lock up front: a deferred one that
         # later writes can fail with "database is locked" instead of waiting its turn.
         self._writer = engine.execution_options(sqlite_begin="IMMEDIATE")
@@ -72,6 +75,7 @@ class Database:
             await conn.commit()
 
     async def close(self) -> None:
+        await self.reads.close()
         await self.engine.dispose()
 
 
@@ -129,4 +133,4 @@ def open_database(url: str, *, pool_size: int = 10) -> Database:
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
-    return Database(engine)
+    return Database(engine, driver_reads(url, engine))
