@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import re
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -210,6 +211,34 @@ def _plain_active(extra: list[Any]) -> tuple[bool, bool | None]:
     return False, None
 
 
+# build_filters is a pure function of its arguments: the conditions of a query seen before
+# (the same parameters and values, say ``pageSize=50``) are reused, with whether they are
+# the plain shape. Only queries whose values can be keys are remembered.
+_FILTERS_MAX = 1024
+_filters_seen: OrderedDict[tuple[Any, ...], tuple[list[Any], bool, bool | None]] = OrderedDict()
+
+
+def _filters(
+    dialect: str, query: Mapping[str, Any], coll: Collection, has_active: bool
+) -> tuple[list[Any], bool, bool | None]:
+    """(conditions, plain shape, active choice) for a list query (engine/query.py's filters)."""
+    key: tuple[Any, ...] | None
+    try:
+        key = (dialect, coll.kind, has_active, frozenset(query.items()))
+        hit = _filters_seen.get(key)
+    except TypeError:  # a list value
+        key, hit = None, None
+    if hit is not None:
+        return hit
+    conds = build_filters(dialect, query, coll.properties, has_active=has_active)
+    found = (conds, *_plain_active(conds))
+    if key is not None:
+        _filters_seen[key] = found
+        if len(_filters_seen) > _FILTERS_MAX:
+            _filters_seen.popitem(last=False)
+    return found
+
+
 def _list_handler(op: Operation) -> Handler:
     async def handle(call: Call) -> Result:
         catalog = catalog_for(call.runtime.manifest)
@@ -233,15 +262,12 @@ def _list_handler(op: Operation) -> Handler:
         env = call.environment.value
         # Query-building stays in engine/query.py and engine/related.py; only how the
         # statements run is the store's (store/list_pages.py).
-        extra = [
-            *build_filters(db.dialect, call.query, coll.properties, has_active=plan.has_active),
-            *related_filters(db.dialect, env, call.tenant_id, coll.kind, call.query),
-        ]
+        filters, plain, active = _filters(db.dialect, call.query, coll, plan.has_active)
+        related = related_filters(db.dialect, env, call.tenant_id, coll.kind, call.query)
         with_total = bool(call.query.get("includeTotal")) or plan.total_required
         parent = _int(parent_id) if parent_id is not None else None
-        plain, active = _plain_active(extra)
         sort = call.query.get("sort")
-        if plain and not sort:
+        if plain and not sort and not related:
             read = await plain_page(
                 db.reads,
                 PlainPage(
@@ -259,7 +285,8 @@ def _list_handler(op: Operation) -> Handler:
             )
         else:
             conds = [key_filter(env, call.tenant_id, coll.kind), records.c.deleted.is_(False)]
-            conds.extend(extra)
+            conds.extend(filters)
+            conds.extend(related)
             if parent_id is not None:
                 conds.append(records.c.parent_id == parent)
             read = await _filtered_page(call, coll, conds, sort, parent_id, page, size, with_total)
@@ -375,7 +402,7 @@ _projections: dict[tuple[int, str], _Projection] = {}
 
 
 def _as_bytes(rows: Any) -> list[bytes]:
-    return [r.encode() if isinstance(r, str) else bytes(r) for r in rows]
+    return [r if type(r) is bytes else r.encode() if isinstance(r, str) else bytes(r) for r in rows]
 
 
 def _project(catalog: Catalog, op: Operation, coll: Collection, rows: Any) -> list[bytes]:
@@ -434,6 +461,9 @@ def _total_required(catalog: Catalog, op: Operation) -> bool:
 # array of items), or the schema and the properties the head shapes.
 _Head = tuple[Mapping[str, Any], tuple[str, ...], bool] | str | None
 _heads: dict[tuple[int, str], _Head] = {}
+# The encoded head for the values seen (page 1 of 50 with more to come...), most recent last.
+_HEADS_MAX = 4096
+_head_bytes: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
 
 
 def _head_of(catalog: Catalog, op: Operation) -> _Head:
@@ -467,7 +497,16 @@ def _envelope(
     if isinstance(head_plan, str):
         return data  # a bare array
     head_schema, names, has_data = head_plan
-    head = encode(shape(catalog.manifest, head_schema, {k: known.get(k) for k in names}))
+    values = tuple(known.get(k) for k in names)
+    memo = (id(catalog), op.id, values)
+    cached = _head_bytes.get(memo)
+    if cached is not None:
+        head = cached
+    else:
+        head = encode(shape(catalog.manifest, head_schema, dict(zip(names, values, strict=True))))
+        _head_bytes[memo] = head
+        if len(_head_bytes) > _HEADS_MAX:
+            _head_bytes.popitem(last=False)
     if not has_data:
         return head
     separator = b"," if len(head) > 2 else b""
