@@ -198,7 +198,11 @@ class _Postgres(DriverReads):
                 import asyncpg
 
                 self._pool = await asyncpg.create_pool(
-                    self._dsn, min_size=1, max_size=_POOL_SIZE, statement_cache_size=512
+                    self._dsn,
+                    min_size=1,
+                    max_size=_POOL_SIZE,
+                    statement_cache_size=512,
+                    reset=_end_read,
                 )
         return self._pool
 
@@ -247,6 +251,15 @@ class _EngineReads:
     async def value(self, sql: Sql | str, args: Sequence[Any]) -> Any:
         rows = await self.rows(sql, args)
         return rows[0][0] if rows else None
+
+
+async def _end_read(conn: Any) -> None:
+    """What a connection needs before its next read. Reads set no session state (no SET,
+    LISTEN, advisory locks or open cursors), so asyncpg's default reset, one more round trip
+    per read, has nothing to undo; only a transaction a cancelled read left open is rolled
+    back."""
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
 
 
 def driver_reads(url: str, engine: AsyncEngine) -> DriverReads:
