@@ -47,6 +47,7 @@ Remember = tuple[Hashable, int, int]
 
 @dataclass(frozen=True)
 class _Statements:
+    first_page: Sql
     page: Sql
     page_from: Sql
     start: Sql
@@ -70,6 +71,13 @@ def _statements(active: bool, parent: bool) -> _Statements:
             where += " AND parent_id = ?"
         # Joined from the constant fragments above only; every value is a bound parameter.
         found = _shapes[(active, parent)] = _Statements(
+            first_page=_joined(
+                "SELECT id, data, (SELECT max(row_version) FROM records WHERE",
+                _KEY + ")",
+                "FROM records WHERE",
+                where,
+                "ORDER BY id LIMIT ?",
+            ),
             page=_joined("SELECT id, data FROM records WHERE", where, "ORDER BY id LIMIT ?"),
             page_from=_joined(
                 "SELECT id, data FROM records WHERE", where, "AND id >= ? ORDER BY id LIMIT ?"
@@ -152,10 +160,16 @@ async def plain_page(driver: DriverReads, q: PlainPage, pages: PageCache) -> Pag
     page_key = (*q.cache_key, q.page)
 
     async def read(r: Reads, *, may_scan: bool) -> PageRead | None:
+        out = PageRead([])
+        if q.page == 1:
+            # The first page and the collection's version in one statement (one snapshot,
+            # one round trip); an empty page has nothing for the page cache to learn.
+            rows = await r.rows(sql.first_page, (*key_args, *where, q.size + 1))
+            version = int(rows[0][2] or 0) if rows else 0
+            return await _finish(r, out, rows, version)
         # The version is read before the page: a write between them leaves an older stamp,
         # which only makes the page cache check more.
         version = await _version(r, *key_args)
-        out = PageRead([])
         start: int | None = None
         if q.page > 1:
             start = await _start_still_true(r, pages, key_args, page_key, version, out.remember)
@@ -171,6 +185,11 @@ async def plain_page(driver: DriverReads, q: PlainPage, pages: PageCache) -> Pag
             rows = await r.rows(sql.page, (*where, q.size + 1))
         else:
             rows = await r.rows(sql.page_from, (*where, start, q.size + 1))
+        return await _finish(r, out, rows, version)
+
+    async def _finish(
+        r: Reads, out: PageRead, rows: Sequence[Sequence[Any]], version: int
+    ) -> PageRead:
         if rows:
             out.remember.append((page_key, version, rows[0][0]))
         if len(rows) > q.size:
