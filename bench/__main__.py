@@ -23,7 +23,9 @@ from bench import (
     door,
     export,
     filters,
+    get_by_id,
     list_page,
+    post_customer,
     seed,
     token_endpoint,
     writers,
@@ -44,6 +46,9 @@ BenchRun = Callable[[Config], Coroutine[Any, Any, BenchResult]]
 BENCHMARKS: dict[str, tuple[str, BenchRun]] = {
     token_endpoint.NAME: (token_endpoint.TITLE, token_endpoint.run),
     door.NAME: (door.TITLE, door.run),
+    # Issue 10: one record by id, and a create with one location, each against bare ASGI.
+    get_by_id.NAME: (get_by_id.TITLE, get_by_id.run),
+    post_customer.NAME: (post_customer.TITLE, post_customer.run),
     # Issue 3: a tenant of 100,000 customers, 200,000 locations, 500,000 jobs (bench/dataset.py).
     list_page.NAME: (list_page.TITLE, list_page.run),
     deep_page.NAME: (deep_page.TITLE, deep_page.run),

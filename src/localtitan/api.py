@@ -27,6 +27,7 @@ log = logging.getLogger("localtitan.api")
 
 MAX_BODY_BYTES = MAX_UPLOAD_BYTES
 _JSON = b"application/json"
+_NO_BODY = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
 
 
 def _handler(runtime: Runtime, op: Operation) -> tuple[Handler, str] | None:
@@ -240,7 +241,11 @@ async def _handle(
     declared = _header(scope, b"content-length")
     if declared is not None and declared.strip().isdigit() and int(declared) > max_body:
         raise _too_large(max_body)  # refused before a byte of it is read
-    body = await _read_body(receive, max_body)
+    if declared is None and method in _NO_BODY and _header(scope, b"transfer-encoding") is None:
+        # Nothing follows the headers (no length, not chunked): no message to wait for.
+        body: bytes | None = b""
+    else:
+        body = await _read_body(receive, max_body)
     if body is None:
         raise _too_large(max_body)
     if facts is not None:

@@ -19,7 +19,7 @@ from localtitan.auth.client_address import client_address
 from localtitan.auth.tokens import TOKEN_LIFETIME
 from localtitan.limits import Penalty
 from localtitan.platform.apps import scopes_of
-from localtitan.platform.credentials import authenticate_client
+from localtitan.platform.credentials import authenticate_client_fast
 from localtitan.platform.environments import Environment
 from localtitan.requestlog.facts import facts_of
 from localtitan.runtime import Runtime
@@ -145,17 +145,17 @@ async def token(request: Request, runtime: Runtime, env: Environment, prefix: st
         return _throttled(wait)
 
     granted: frozenset[str] | None = None
-    async with runtime.db.read() as conn:
-        identity = await authenticate_client(
-            conn, runtime.server_key, env, client_id, client_secret
-        )
-        if identity is not None:
-            # A scope set never changes once made (a change is a new version): cache it.
-            scope_key = (id(runtime.db), identity.app_id, identity.scope_version)
-            granted = _scope_sets.get(scope_key)
-            if granted is None:
+    identity = await authenticate_client_fast(
+        runtime.db.reads, runtime.server_key, env, client_id, client_secret
+    )
+    if identity is not None:
+        # A scope set never changes once made (a change is a new version): cache it.
+        scope_key = (id(runtime.db), identity.app_id, identity.scope_version)
+        granted = _scope_sets.get(scope_key)
+        if granted is None:
+            async with runtime.db.read() as conn:
                 granted = await scopes_of(conn, identity.app_id, identity.scope_version)
-                _scope_sets[scope_key] = granted
+            _scope_sets[scope_key] = granted
     if identity is None or granted is None:
         if facts is not None:
             # A wrong secret for a real client id belongs in that app's request log.

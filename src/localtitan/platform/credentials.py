@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from localtitan.platform.environments import Environment
 from localtitan.platform.server_key import ServerKey
+from localtitan.store.client_reads import client_secret_rows
+from localtitan.store.drivers import DriverReads
 from localtitan.store.tables import app_tenants, apps, client_secrets, connections, tenants
 
 __all__ = [
@@ -28,6 +31,7 @@ __all__ = [
     "IssuedSecret",
     "allow_app",
     "authenticate_client",
+    "authenticate_client_fast",
     "connect_app",
     "connections_of",
     "create_secret",
@@ -399,6 +403,28 @@ async def authenticate_client(
             .where(connections.c.client_id == client_id, client_secrets.c.active.is_(True))
         )
     ).all()
+    return _identity(rows, server_key, environment, client_id, client_secret)
+
+
+async def authenticate_client_fast(
+    reads: DriverReads,
+    server_key: ServerKey,
+    environment: Environment,
+    client_id: str,
+    client_secret: str,
+) -> ClientIdentity | None:
+    """:func:`authenticate_client` with its query run on the driver (the token endpoint's)."""
+    rows = await client_secret_rows(reads, client_id)
+    return _identity(rows, server_key, environment, client_id, client_secret)
+
+
+def _identity(
+    rows: Sequence[Any],
+    server_key: ServerKey,
+    environment: Environment,
+    client_id: str,
+    client_secret: str,
+) -> ClientIdentity | None:
     presented = server_key.hash_secret(client_secret)
     match = None
     # Compare against every active secret (and a dummy when none), so timing says nothing.

@@ -19,8 +19,7 @@ __all__ = ["REDACTED", "redact_headers", "redact_query", "redact_text"]
 
 REDACTED = "[redacted]"
 
-_NAMES = ("password", "passwd", "secret", "token", "authorization")
-_NAME = "(?:" + "|".join(_NAMES) + ")"
+_NAME = r"(?:password|passwd|secret|token|authorization)"
 # Fields whose name matches _NAME but which hold nothing secret.
 _HARMLESS = frozenset({"token_type", "tokentype"})
 _JSON_FIELD = re.compile(
@@ -49,19 +48,21 @@ def _form_value(match: re.Match[str]) -> str:
     return match.group(1) + quote_plus(REDACTED)
 
 
+_NAMES = ("password", "passwd", "secret", "token", "authorization")
+
+
 def redact_text(text: str) -> str:
     """A body (JSON, a form, or anything else) with every secret-looking value replaced."""
-    # The field patterns backtrack over every quoted string, about a millisecond for a 2 KB
-    # page: most bodies hold no secret-named field at all, and a plain substring test says so.
-    lowered = text.lower()
-    if any(name in lowered for name in _NAMES):
+    # The field patterns try every quote of a body and cost far more than a substring search
+    # (a 28 KB page: about 1 ms); a body naming no secret field cannot match them.
+    # casefold, not lower: the patterns ignore case as re does ("ſ" is an "s" to both).
+    folded = text.casefold()
+    if any(name in folded for name in _NAMES):
         text = _JSON_FIELD.sub(_json_value, text)
         text = _FORM_FIELD.sub(_form_value, text)
     if "eyJ" in text:
         text = _JWT.sub(REDACTED, text)
-    if "cs" in text:
-        text = _CLIENT_SECRET.sub(REDACTED, text)
-    return text
+    return _CLIENT_SECRET.sub(REDACTED, text)
 
 
 def redact_query(query: str) -> str:

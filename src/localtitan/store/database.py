@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from localtitan.private_files import private_sqlite
+from localtitan.store.drivers import DriverReads, driver_reads
 
 __all__ = ["SQLITE_PAGE_SIZE", "Database", "open_database"]
 
@@ -23,9 +25,13 @@ _REANALYZE_FRACTION = 10
 class Database:
     """One engine per process; ``begin()`` is one transaction."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, reads: DriverReads) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        # The hot path's reads, on the driver itself (store/drivers.py).
+        self.reads = reads
+        # The event loop and its lock that orders this process's SQLite writers (begin()).
+        self._turn: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         # On SQLite a writing transaction takes the write lock up front: a deferred one that
         # later writes can fail with "database is locked" instead of waiting its turn.
         self._writer = engine.execution_options(sqlite_begin="IMMEDIATE")
@@ -36,8 +42,22 @@ class Database:
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
-        async with self._writer.begin() as conn:
+        if not self.is_sqlite:
+            async with self._writer.begin() as conn:
+                yield conn
+            return
+        # One writer at a time per process: SQLite lets one transaction write anyway, and a
+        # second connection asking for the lock meanwhile sleeps in SQLite's busy handler (in
+        # steps of up to 100 ms) rather than queueing. Writers of other processes still meet
+        # that busy handling.
+        async with self._write_turn(), self._writer.begin() as conn:
             yield conn
+
+    def _write_turn(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        if self._turn is None or self._turn[0] is not loop:
+            self._turn = (loop, asyncio.Lock())
+        return self._turn[1]
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -72,6 +92,7 @@ class Database:
             await conn.commit()
 
     async def close(self) -> None:
+        await self.reads.close()
         await self.engine.dispose()
 
 
@@ -129,4 +150,4 @@ def open_database(url: str, *, pool_size: int = 10) -> Database:
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
-    return Database(engine)
+    return Database(engine, driver_reads(url, engine))

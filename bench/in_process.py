@@ -1,0 +1,145 @@
+"""CPU per request inside the app, without HTTP: ``python -m bench.in_process [--database-url URL]
+[--hop] [--profile CASE]``.
+
+Calls the ASGI app directly (no socket, no uvicorn, request log off) for four requests: a
+50-customer list page, one customer by id, a client-credentials token and a customer create
+with one location, and prints the process CPU time per request (``time.process_time``, so
+other work on a busy machine inflates it less than wall time). ``--hop`` runs the SQLite
+reads that would run on the event loop's thread in a worker thread instead (one hop per
+request), to compare the two. ``--profile CASE`` prints cProfile's top functions for one case.
+Not one of the ratio benchmarks of ``python -m bench``: a developer's tool for where the time
+goes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+_TESTS = Path(__file__).resolve().parent.parent / "tests"
+ADDRESS = {"street": "1 Main St", "city": "Austin", "state": "TX", "zip": "78701", "country": "USA"}
+BODY = {
+    "name": "C",
+    "type": "Residential",
+    "address": ADDRESS,
+    "locations": [{"name": "Home", "address": ADDRESS}],
+}
+
+
+async def _main(args: argparse.Namespace) -> None:
+    sys.path.insert(0, str(_TESTS))
+    from conftest import make_creds  # the tests' tenant-and-app helper
+    from localtitan.app import LocalTitan
+    from localtitan.runtime import Runtime
+    from localtitan.settings import Settings
+    from localtitan.store import drivers
+
+    if args.hop:
+        on_loop = drivers._Sqlite.read
+
+        async def hop(self: Any, work: Any, *, short: bool) -> Any:
+            return await on_loop(self, work, short=False)
+
+        drivers._Sqlite.read = hop  # type: ignore[method-assign]
+    tmp = Path(tempfile.mkdtemp(prefix="bench-in-process-"))
+    settings = Settings(
+        data_dir=tmp,
+        database_url=args.database_url,
+        rate_limit=0,
+        seed_demo=False,
+        limits_file=tmp / "limits.bin",
+        request_log=False,
+        access_log="off",
+    )
+    app = LocalTitan(Runtime(settings))
+    await app.startup()
+    creds = await make_creds(app.runtime)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        token = await creds.token(client)
+        headers = {"Authorization": token, "ST-App-Key": creds.app_key}
+        url = creds.api("/crm/v2/tenant/{tenant}/customers")
+        for _ in range(50):
+            r = await client.post(url, json=BODY, headers=headers)
+            assert r.status_code == 200, r.text
+        r = await client.get(url + "?pageSize=50", headers=headers)
+        wanted = r.json()["data"][25]["id"]
+    auth = [(b"authorization", token.encode()), (b"st-app-key", creds.app_key.encode())]
+    json_type = [(b"content-type", b"application/json")]
+    form_type = [(b"content-type", b"application/x-www-form-urlencoded")]
+    form = (
+        f"grant_type=client_credentials&client_id={creds.client_id}"
+        f"&client_secret={creds.client_secret}"
+    ).encode()
+    cases: dict[str, tuple[str, bytes, str, bytes, list[tuple[bytes, bytes]], int]] = {
+        "list": (url, b"pageSize=50", "GET", b"", auth, 3000),
+        "get": (f"{url}/{wanted}", b"", "GET", b"", auth, 3000),
+        "token": (creds.token_url, b"", "POST", form, form_type, 500),
+        "post": (url, b"", "POST", json.dumps(BODY).encode(), auth + json_type, 500),
+    }
+
+    async def one(path: str, qs: bytes, method: str, body: bytes, extra: Any) -> int:
+        scope = {
+            "type": "http",
+            "method": method,
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": qs,
+            "headers": [(b"host", b"testserver"), *extra],
+            "scheme": "http",
+            "server": ("127.0.0.1", 80),
+            "client": ("127.0.0.1", 5000),
+            "http_version": "1.1",
+            "asgi": {"version": "3.0"},
+            "root_path": "",
+        }
+        status = 0
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            nonlocal status
+            status = message.get("status", status)
+
+        await app(scope, receive, send)
+        return status
+
+    for name, (path, qs, method, body, extra, n) in cases.items():
+        assert await one(path, qs, method, body, extra) == 200, name
+        started = time.process_time()
+        for _ in range(n):
+            await one(path, qs, method, body, extra)
+        print(f"{name:6} {(time.process_time() - started) / n * 1e6:8.0f} µs CPU per request")
+    if args.profile:
+        path, qs, method, body, extra, n = cases[args.profile]
+        profile = cProfile.Profile()
+        profile.enable()
+        for _ in range(n):
+            await one(path, qs, method, body, extra)
+        profile.disable()
+        pstats.Stats(profile).sort_stats("tottime").print_stats(25)
+    await app.shutdown()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.in_process", description=__doc__)
+    p.add_argument("--database-url", help="an empty database (SQLite in a temp dir by default)")
+    p.add_argument("--hop", action="store_true", help="SQLite reads in a worker thread")
+    p.add_argument("--profile", choices=("list", "get", "token", "post"))
+    asyncio.run(_main(p.parse_args(argv)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

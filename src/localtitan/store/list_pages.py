@@ -1,0 +1,266 @@
+"""List pages read on the drivers (:mod:`localtitan.store.drivers`).
+
+Two ways to a page:
+
+- The plain shape (id order; the only conditions the tenant's collection, not deleted, the
+  ``active`` choice and the parent): statements written here once per shape, run with bound
+  parameters on the event loop's thread when the page's start is known (page 1, or a page
+  the page cache remembers), else in one worker-thread hop.
+- Every other shape (filters and sorting from :mod:`localtitan.engine.query`, which builds
+  them as SQLAlchemy conditions): built by the caller, compiled once per shape
+  (:func:`~localtitan.store.drivers.compiled`) and run in one worker-thread hop.
+
+Either way a page is one read: the collection's version, where the page starts, the page and
+its total are one transaction's statements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import ColumnElement, Select, func, select
+
+from localtitan.store.drivers import DriverReads, Reads, Sql, compiled
+from localtitan.store.tables import records
+
+if TYPE_CHECKING:
+    from localtitan.engine.page_cache import PageCache
+
+__all__ = ["PageRead", "PlainPage", "Remember", "filtered_page", "plain_page"]
+
+_MAX_CHANGES_CHECKED = 200
+_KEY = "environment = ? AND tenant_id = ? AND kind = ?"
+_VERSION = Sql.of(
+    "SELECT max(row_version) FROM records WHERE environment = ? AND tenant_id = ? AND kind = ?"
+)
+_CHANGED = Sql.of(
+    "SELECT id FROM records WHERE environment = ? AND tenant_id = ? AND kind = ?"
+    " AND row_version > ? ORDER BY row_version LIMIT ?"
+)
+
+# (key, row version, first id): what the page cache learns from a page, remembered on the
+# event loop's thread once the read is over (a worker thread's read does not touch the cache).
+Remember = tuple[Hashable, int, int]
+
+
+@dataclass(frozen=True)
+class _Statements:
+    first_page: Sql
+    page: Sql
+    page_from: Sql
+    start: Sql
+    count: Sql
+
+
+_shapes: dict[tuple[bool, bool], _Statements] = {}
+
+
+def _joined(*fragments: str) -> Sql:
+    return Sql.of(" ".join(fragments))
+
+
+def _statements(active: bool, parent: bool) -> _Statements:
+    found = _shapes.get((active, parent))
+    if found is None:
+        where = _KEY + " AND deleted = ?"
+        if active:
+            where += " AND active = ?"
+        if parent:
+            where += " AND parent_id = ?"
+        # Joined from the constant fragments above only; every value is a bound parameter.
+        found = _shapes[(active, parent)] = _Statements(
+            first_page=_joined(
+                "SELECT id, data, (SELECT max(row_version) FROM records WHERE",
+                _KEY + ")",
+                "FROM records WHERE",
+                where,
+                "ORDER BY id LIMIT ?",
+            ),
+            page=_joined("SELECT id, data FROM records WHERE", where, "ORDER BY id LIMIT ?"),
+            page_from=_joined(
+                "SELECT id, data FROM records WHERE", where, "AND id >= ? ORDER BY id LIMIT ?"
+            ),
+            start=_joined("SELECT id FROM records WHERE", where, "ORDER BY id LIMIT 1 OFFSET ?"),
+            count=_joined("SELECT count(*) FROM records WHERE", where),
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class PlainPage:
+    """One page of the plain shape: which records, and the page cache's key without the page."""
+
+    env: str
+    tenant_id: int
+    kind: str
+    active: bool | None
+    parent_id: int | None
+    page: int
+    size: int
+    cache_key: tuple[Any, ...]
+    with_total: bool
+
+    def args(self) -> list[Any]:
+        out: list[Any] = [self.env, self.tenant_id, self.kind, False]
+        if self.active is not None:
+            out.append(self.active)
+        if self.parent_id is not None:
+            out.append(self.parent_id)
+        return out
+
+
+@dataclass
+class PageRead:
+    rows: list[Any]
+    total: int | None = None
+    remember: list[Remember] = field(default_factory=list)
+
+
+async def _version(r: Reads, env: str, tenant_id: int, kind: str) -> int:
+    return int(await r.value(_VERSION, (env, tenant_id, kind)) or 0)
+
+
+async def _start_still_true(
+    r: Reads,
+    pages: PageCache,
+    key_args: Sequence[Any],
+    key: Hashable,
+    version: int,
+    remember: list[Remember],
+) -> int | None:
+    """Where the page under ``key`` starts, if the page cache knows and it is still true.
+
+    A page starts where it did as long as no record before that start changed: new records
+    get higher ids, so appends (the usual write) never move an earlier page. One indexed look
+    at the records changed since the entry was made tells, and the entry is re-stamped.
+    """
+    entry = pages.entry(key)
+    if entry is None:
+        return None
+    stamped, first_id = entry
+    if stamped == version:
+        return first_id
+    # Walk the changes in row-version order (that index), not ids before the start (which
+    # would scan the whole collection); after many changes, finding the start afresh is cheaper.
+    changed = await r.rows(_CHANGED, (*key_args, stamped, _MAX_CHANGES_CHECKED + 1))
+    if len(changed) > _MAX_CHANGES_CHECKED or any(row[0] < first_id for row in changed):
+        return None
+    remember.append((key, version, first_id))
+    return first_id
+
+
+async def plain_page(driver: DriverReads, q: PlainPage, pages: PageCache) -> PageRead:
+    """A page in id order; the extra row read to tell ``hasMore`` is the next page's first
+    record, which the page cache remembers for the client's next request."""
+    sql = _statements(q.active is not None, q.parent_id is not None)
+    where = q.args()
+    key_args = (q.env, q.tenant_id, q.kind)
+    page_key = (*q.cache_key, q.page)
+
+    async def read(r: Reads, *, may_scan: bool) -> PageRead | None:
+        out = PageRead([])
+        if q.page == 1:
+            # The first page and the collection's version in one statement (one snapshot,
+            # one round trip); an empty page has nothing for the page cache to learn.
+            rows = await r.rows(sql.first_page, (*key_args, *where, q.size + 1))
+            version = int(rows[0][2] or 0) if rows else 0
+            return await _finish(r, out, rows, version)
+        # The version is read before the page: a write between them leaves an older stamp,
+        # which only makes the page cache check more.
+        version = await _version(r, *key_args)
+        start: int | None = None
+        if q.page > 1:
+            start = await _start_still_true(r, pages, key_args, page_key, version, out.remember)
+            if start is None:
+                if not may_scan:
+                    return None  # finding the start scans earlier pages: not on the loop
+                start = await r.value(sql.start, (*where, (q.page - 1) * q.size))
+                if start is None:
+                    if q.with_total:
+                        out.total = int(await r.value(sql.count, where))
+                    return out
+        if start is None:
+            rows = await r.rows(sql.page, (*where, q.size + 1))
+        else:
+            rows = await r.rows(sql.page_from, (*where, start, q.size + 1))
+        return await _finish(r, out, rows, version)
+
+    async def _finish(
+        r: Reads, out: PageRead, rows: Sequence[Sequence[Any]], version: int
+    ) -> PageRead:
+        if rows:
+            out.remember.append((page_key, version, rows[0][0]))
+        if len(rows) > q.size:
+            out.remember.append(((*q.cache_key, q.page + 1), version, rows[q.size][0]))
+        out.rows = [row[1] for row in rows]
+        if q.with_total:
+            out.total = int(await r.value(sql.count, where))
+        return out
+
+    async def on_loop(r: Reads) -> PageRead | None:
+        return await read(r, may_scan=False)
+
+    async def anywhere(r: Reads) -> PageRead | None:
+        return await read(r, may_scan=True)
+
+    # A count reads every matching index entry: never on the loop.
+    done = None if q.with_total else await driver.read(on_loop, short=True)
+    if done is None:
+        done = await driver.read(anywhere, short=False)
+    assert done is not None
+    _learn(pages, done.remember)
+    return done
+
+
+def _learn(pages: PageCache, learned: list[Remember]) -> None:
+    for key, version, first_id in learned:
+        pages.remember(key, version, first_id)
+
+
+async def filtered_page(
+    driver: DriverReads,
+    dialect: Any,
+    build: Callable[[int | None, int], Select[Any]],
+    counted: Sequence[ColumnElement[bool]] | None,
+    *,
+    env: str,
+    tenant_id: int,
+    kind: str,
+    pages: PageCache | None,
+    cache_key: tuple[Any, ...] | None,
+    page: int,
+    size: int,
+) -> PageRead:
+    """A page of any other shape. ``build(start, version)`` gives the page's statement (its
+    rows' last column is the record's JSON, the first its id when ``pages`` is given);
+    ``start`` is where the page cache says the page starts, or None. ``counted``: the
+    conditions to count the total over, or None for no total."""
+    key_args = (env, tenant_id, kind)
+
+    async def read(r: Reads) -> PageRead:
+        out = PageRead([])
+        version = await _version(r, *key_args)
+        start = None
+        if pages is not None and cache_key is not None and page > 1:
+            key = (*cache_key, page)
+            start = await _start_still_true(r, pages, key_args, key, version, out.remember)
+        text, args = compiled(build(start, version), dialect)
+        rows = await r.rows(text, args)
+        if pages is not None and cache_key is not None:
+            if rows:
+                out.remember.append(((*cache_key, page), version, rows[0][0]))
+            if len(rows) > size:
+                out.remember.append(((*cache_key, page + 1), version, rows[size][0]))
+        out.rows = [row[-1] for row in rows]
+        if counted is not None:
+            count = select(func.count()).select_from(records).where(*counted)
+            text, args = compiled(count, dialect)
+            out.total = int(await r.value(text, args))
+        return out
+
+    done = await driver.read(read, short=False)
+    if pages is not None:
+        _learn(pages, done.remember)
+    return done
