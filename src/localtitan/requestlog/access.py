@@ -18,6 +18,8 @@ _json = msgspec.json.Encoder()
 
 def _safe(text: str) -> str:
     # A path may hold a percent-decoded newline or quote: one request must stay one line.
+    if text.isascii() and text.isprintable() and '"' not in text:
+        return text  # the usual path, checked in C rather than character by character
     return "".join(c if " " <= c != '"' and c != "\x7f" else f"\\x{ord(c):02x}" for c in text)
 
 
