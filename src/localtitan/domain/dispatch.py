@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -246,12 +245,6 @@ async def arrival_window(call: Call) -> Result:
                 raise bad_request(
                     f"businessUnitIds[{i}]", f"Business unit with ID {unit} was not found."
                 )
-        if call.operation.method == "PUT":
-            # A replace keeps what its body cannot name: whether the window is active (that
-            # is ArrivalWindows_Activated's to change).
-            current = await tx.find("dispatch:arrival-windows", call.path.get("id"))
-            if current is not None:
-                call = dataclasses.replace(call, body={**body, "active": current.active})
     handler = call.runtime.handlers.generic(call.operation)
     assert handler is not None
     return await handler(call)
