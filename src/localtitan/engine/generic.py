@@ -674,13 +674,18 @@ def _merge(current: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, An
     return out
 
 
+_request_fields_seen: dict[tuple[int, str], frozenset[str] | None] = {}
+
+
 def _request_fields(catalog: Catalog, op: Operation) -> frozenset[str] | None:
-    """The top-level fields ``op``'s JSON body declares, or None when it declares no object."""
-    schema = (op.request_body or {}).get("schema")
-    if not schema:
-        return None
-    props = object_properties(catalog.manifest, schema)
-    return frozenset(props) if props else None
+    """The top-level fields ``op``'s JSON body declares, or None when it declares no object;
+    worked out once per operation, as the list plans are."""
+    key = (id(catalog), op.id)
+    if key not in _request_fields_seen:
+        schema = (op.request_body or {}).get("schema")
+        props = object_properties(catalog.manifest, schema) if schema else None
+        _request_fields_seen[key] = frozenset(props) if props else None
+    return _request_fields_seen[key]
 
 
 def _update_handler(op: Operation, *, replace: bool) -> Handler:
