@@ -217,7 +217,25 @@ class SignedInHeader:
         await self.app(scope, receive, private)
 
 
+# Where one request keeps the account its session cookie names, once looked up (by the
+# middleware above, or by the first page or form asking), so a page does not query it twice.
+_RESOLVED = "localtitan.portal.account"
+
+
 async def current_account(request: Request) -> Account | None:
+    state = request.scope.setdefault("state", {})
+    if _RESOLVED not in state:
+        state[_RESOLVED] = await _account_of_cookie(request)
+    account: Account | None = state[_RESOLVED]
+    return account
+
+
+def _forget_account(request: Request) -> None:
+    # The session changed within this request (sign-in, sign-out): look it up afresh.
+    request.scope.get("state", {}).pop(_RESOLVED, None)
+
+
+async def _account_of_cookie(request: Request) -> Account | None:
     raw = request.cookies.get(SESSION_COOKIE)
     if not raw or len(raw) > 300:
         return None
@@ -254,6 +272,7 @@ async def start_session(
     request: Request, response: Response, user: User, environment: Environment
 ) -> None:
     """A new session id and a new CSRF value: nothing from before sign-in carries over."""
+    _forget_account(request)
     runtime = _runtime(request)
     session_id = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
@@ -297,6 +316,7 @@ async def start_session(
 
 
 async def end_session(request: Request, response: Response) -> None:
+    _forget_account(request)
     raw = request.cookies.get(SESSION_COOKIE)
     if raw:
         try:
