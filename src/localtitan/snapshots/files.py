@@ -58,6 +58,7 @@ from localtitan.store.tables import blobs, record_counters, records
 __all__ = [
     "FORMAT",
     "FORMAT_END",
+    "UNLISTED_KINDS",
     "VERSION",
     "ExportResult",
     "ImportResult",
@@ -602,12 +603,16 @@ def _check_trailer(
         )
 
 
+# Job attachments (they point at their stored file), appointment holds (the reason the
+# hold-reasons lookup reports) and Task Management's setup are records of kinds no operation
+# declares, so the catalog does not list them.
+UNLISTED_KINDS = frozenset(
+    {JOB_ATTACHMENTS, APPOINTMENT_HOLDS, TASK_TYPES, TASK_SOURCES, TASK_RESOLUTIONS}
+)
+
+
 def _known_kinds(manifest: Manifest) -> set[str]:
-    # Job attachments (they point at their stored file), appointment holds (the reason the
-    # hold-reasons lookup reports) and Task Management's setup are records of kinds no
-    # operation declares, so the catalog does not list them.
-    unlisted = {JOB_ATTACHMENTS, APPOINTMENT_HOLDS, TASK_TYPES, TASK_SOURCES, TASK_RESOLUTIONS}
-    return {*catalog_for(manifest).collections, *unlisted}
+    return {*catalog_for(manifest).collections, *UNLISTED_KINDS}
 
 
 def verify_snapshot(path: Path, manifest: Manifest | None = None) -> SnapshotHeader:
