@@ -12,10 +12,11 @@ import pytest
 from sqlalchemy import select
 
 from localtitan.app import LocalTitan
-from localtitan.engine.collection_filters import answers
+from localtitan.engine.collection_filters import KIND_RULES, answers
 from localtitan.engine.list_filters import COMPANIONS, RESPONSE_OPTIONS, SORTING, concrete
 from localtitan.engine.query import build_filters, sort_text
 from localtitan.engine.related import related_filters
+from localtitan.errors import ApiError
 from localtitan.handling.catalog import catalog_for
 from localtitan.operations import handler_for
 from localtitan.spec import Operation, Parameter, load_manifest
@@ -159,9 +160,6 @@ async def test_every_declared_filter_runs_on_the_database(app: LocalTitan) -> No
 def test_a_collection_rule_refuses_what_is_not_its_number_with_a_400(value: str) -> None:
     # Declared as text, these parameters reach a rule unchecked: a bad value is the client's
     # 400 naming the parameter, never a server error.
-    from localtitan.engine.collection_filters import KIND_RULES
-    from localtitan.errors import ApiError
-
     refused = 0
     for kind, rules in KIND_RULES.items():
         for name in rules:
