@@ -142,6 +142,25 @@ async def list_apps(request: Request) -> Response:
     )
 
 
+async def _submitted(
+    request: Request, account: session.Account, app: apps.App | None, button: str
+) -> apps.AppDraft | Response:
+    """The app form as posted, or the form again (403) when its CSRF token is missing or
+    wrong, keeping what was typed."""
+    form = await read_form(request)
+    draft = _draft(form)
+    if not session.check_csrf(request, form):
+        return await _editor(
+            request,
+            account,
+            draft,
+            app=app,
+            status=403,
+            banner=f"This form had expired: nothing was saved. Check it and press {button} again.",
+        )
+    return draft
+
+
 async def new_app(request: Request) -> Response:
     found = await _developer(request)
     if isinstance(found, Response):
@@ -152,17 +171,9 @@ async def new_app(request: Request) -> Response:
             name="", organization="", tenants=((str(account.developer_tenants[0]), ""),)
         )
         return await _editor(request, account, start, app=None)
-    form = await read_form(request)
-    draft = _draft(form)
-    if not session.check_csrf(request, form):
-        return await _editor(
-            request,
-            account,
-            draft,
-            app=None,
-            status=403,
-            banner="This form had expired: nothing was saved. Check it and press Create App again.",
-        )
+    draft = await _submitted(request, account, None, "Create App")
+    if isinstance(draft, Response):
+        return draft
     runtime = request.app.state.runtime
     try:
         async with runtime.db.begin() as conn:
@@ -198,17 +209,9 @@ async def edit_app(request: Request) -> Response:
         return app
     if request.method == "GET":
         return await _editor(request, account, _draft_of(app), app=app)
-    form = await read_form(request)
-    draft = _draft(form)
-    if not session.check_csrf(request, form):
-        return await _editor(
-            request,
-            account,
-            draft,
-            app=app,
-            status=403,
-            banner="This form had expired: nothing was saved. Check it and press Save again.",
-        )
+    draft = await _submitted(request, account, app, "Save")
+    if isinstance(draft, Response):
+        return draft
     runtime = request.app.state.runtime
     try:
         async with runtime.db.begin() as conn:
