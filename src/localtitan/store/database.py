@@ -15,7 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from localtitan.private_files import private_sqlite
 from localtitan.store.drivers import DriverReads, driver_reads
 
-__all__ = ["SQLITE_PAGE_SIZE", "Database", "open_database"]
+__all__ = ["SQLITE_PAGE_SIZE", "Connection", "Database", "open_database"]
+
+# The name modules above the store give a connection they pass along, so that none of them
+# imports SQLAlchemy (tests/test_store_owns_sql.py).
+Connection = AsyncConnection
 
 SQLITE_PAGE_SIZE = 16_384
 # A bulk load of at least 1/this of the records SQLite's statistics describe analyzes again.
