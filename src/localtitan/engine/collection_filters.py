@@ -14,14 +14,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, String, and_, cast, func, literal, or_, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    String,
+    and_,
+    cast,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+)
 
 from localtitan.engine.list_filters import compare_time, day_of, element_exists
 from localtitan.engine.query import _as_list, _number, _numeric, json_field, json_value
 from localtitan.handling.unit import INT64_MAX, INT64_MIN
 from localtitan.store.tables import records
 
-__all__ = ["KIND_RULES", "Ctx", "answers"]
+__all__ = ["KIND_RULES", "TRANSFER_TYPES", "Ctx", "answers"]
 
 ASSIGNMENTS = "dispatch:appointment-assignments"
 
@@ -437,6 +448,65 @@ def _technicians_or_none(ctx: Ctx, value: Any) -> ColumnElement[bool]:
     return held.in_(ids)
 
 
+# ServiceTitan's prebuilt transfer types, by the id localtitan gives each (docs/decisions/0180):
+# a transfer holds its type's name, and the API lists no transfer types to read ids from.
+TRANSFER_TYPES: dict[int, str] = {
+    1: "Replenishment",
+    2: "Standard",
+    3: "Requisition",
+    4: "Bin Transfer",
+    5: "Consignment Bin Transfer",
+    6: "Install Requisition",
+    7: "Reverse Job Transfer",
+    8: "Item Requisition",
+    9: "Service Requisition",
+}
+
+
+def _named_by_id(field: str, names: Mapping[int, str]) -> _Rule:
+    """``transferTypeIds=1,2``: records whose ``field`` holds one of those ids' names."""
+
+    def rule(ctx: Ctx, value: Any) -> ColumnElement[bool]:
+        wanted = [names[i].lower() for i in (_int(v) for v in _as_list(value)) if i in names]
+        return _text(ctx.dialect, field).in_(wanted)
+
+    return rule
+
+
+def _verified(ctx: Ctx) -> ColumnElement[bool]:
+    return json_field(ctx.dialect, "verificationStatus") == json_value(ctx.dialect, True)
+
+
+def _review_report(ctx: Ctx, value: Any) -> ColumnElement[bool] | None:
+    """``reportType``: 0 every review, 1 those verified against a job, 2 those not."""
+    choice = _int(value)
+    if choice == 1:
+        return _verified(ctx)
+    return ~_verified(ctx) if choice == 2 else None
+
+
+def _review_responses(ctx: Ctx, value: Any) -> ColumnElement[bool] | None:
+    """``responseTypes``: 0 every review, 1 those the office replied to, 2 those it did not."""
+    chosen = {_int(v) for v in _as_list(value)}
+    reply = json_field(ctx.dialect, "reviewResponse")
+    replied = and_(reply.is_not(None), cast(reply, String) != "")
+    parts = [c for c, on in ((replied, 1 in chosen), (~replied, 2 in chosen)) if on]
+    return None if 0 in chosen or len(parts) == 2 else or_(*parts, false())
+
+
+def _review_matches(ctx: Ctx, value: Any) -> ColumnElement[bool]:
+    """``reviewStatuses`` (match confidence, 0-6): 0 no job matched, 6 a verified match, and
+    1-5 a job suggested but not verified (a review keeps no finer confidence)."""
+    chosen = {_int(v) for v in _as_list(value)}
+    job = json_field(ctx.dialect, "jobId")
+    levels = (
+        (job.is_(None), 0 in chosen),
+        (and_(job.is_not(None), ~_verified(ctx)), bool(chosen & {1, 2, 3, 4, 5})),
+        (_verified(ctx), 6 in chosen),
+    )
+    return or_(*(cond for cond, on in levels if on), false())
+
+
 def _recurring_types_of(ctx: Ctx, value: Any) -> ColumnElement[bool]:
     """Recurring service types a membership type's recurring services use."""
     other, base = ctx.others("memberships:membership-types", alias="membership_type")
@@ -584,7 +654,11 @@ KIND_RULES: dict[str, dict[str, _Rule]] = {
         "campaignids": _via_job("campaignId", "includereviewswithoutcampaign"),
         "technicianids": _technicians_or_none,
         "sources": _equal_text("platform"),
+        "reporttype": _review_report,
+        "responsetypes": _review_responses,
+        "reviewstatuses": _review_matches,
     },
+    "inventory:transfers": {"transfertypeids": _named_by_id("transferType", TRANSFER_TYPES)},
     "memberships:membership-types": {
         "duration": _element_in("durationBilling", "duration"),
         "billingfrequency": _element_in("durationBilling", "billingFrequency"),
