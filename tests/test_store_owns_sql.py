@@ -32,8 +32,6 @@ STILL_OUTSIDE: set[str] = {
     "domain/business_hours.py",
     "domain/capacity.py",
     "domain/dispatch.py",
-    "domain/report_queries.py",
-    "domain/reporting.py",
     "engine/collection_filters.py",
     "engine/generic.py",
     "engine/list_filters.py",

@@ -474,7 +474,10 @@ def _named_by_id(field: str, names: Mapping[int, str]) -> _Rule:
 
 
 def _verified(ctx: Ctx) -> ColumnElement[bool]:
-    return json_field(ctx.dialect, "verificationStatus") == json_value(ctx.dialect, True)
+    verified: ColumnElement[bool] = json_field(ctx.dialect, "verificationStatus") == json_value(
+        ctx.dialect, True
+    )
+    return verified
 
 
 def _review_report(ctx: Ctx, value: Any) -> ColumnElement[bool] | None:
