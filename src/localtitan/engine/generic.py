@@ -36,7 +36,7 @@ from localtitan.handling.external_data import unwrap_external_data
 from localtitan.handling.references import check_references
 from localtitan.handling.shaping import fill_record, object_properties, shape
 from localtitan.spec import Operation
-from localtitan.store.export_pages import export_page, joined
+from localtitan.store.export_pages import export_page, in_envelope
 from localtitan.store.list_pages import PageRead, PlainPage, filtered_page, plain_page
 from localtitan.store.record_reads import Found, find_record
 from localtitan.store.records import (
@@ -842,12 +842,11 @@ def _export_handler(op: Operation) -> Handler:
             size=EXPORT_PAGE_SIZE,
         )
         token = encode_token(call.runtime.server_key, _feed(call, coll), page.last, since)
-        if _projection_for(catalog, op, coll) is _as_bytes:
-            items = joined(page.rows)
-        else:
-            items = b",".join(_project(catalog, op, coll, page.rows))
+        rows = page.rows
+        if _projection_for(catalog, op, coll) is not _as_bytes:
+            rows = _project(catalog, op, coll, rows)
         head = encode({"hasMore": page.has_more, "continueFrom": token})
-        return Result(body=b"".join((head[:-1], b',"data":[', items, b"]}")))
+        return Result(body=in_envelope(head, rows))
 
     return handle
 

@@ -12,10 +12,21 @@ order, see :mod:`localtitan.store.records`). That version is read BEFORE a secon
 page: read after an empty page (outside one snapshot, as a PostgreSQL read without a
 transaction is), it could include a commit the page did not see. So the usual page is one
 statement, and a caught-up feed three short ones.
+
+A client walking a feed asks for the next page as soon as it has read this one, and the
+next page's start is this page's last row version: so when a page is full, the next one is
+read ahead while the client reads this one (docs/decisions/0240-export-read-ahead.md). A page
+read earlier is still exact: every commit after its snapshot has a higher row version than
+any it saw, so the page after it finds that commit. Only a full page read ahead is served
+(``hasMore`` true); the page that tells a client it has caught up is always read when asked
+for, so it holds every commit made before the request.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,13 +34,18 @@ from typing import Any
 
 from localtitan.store.drivers import DriverReads, Reads, Sql
 
-__all__ = ["ExportPage", "export_page", "joined"]
+__all__ = ["ExportPage", "export_page", "in_envelope"]
 
 _KEY = "environment = ? AND tenant_id = ? AND kind = ?"
 _NEWEST = Sql.of(
     "SELECT max(row_version) FROM records WHERE environment = ? AND tenant_id = ? AND kind = ?"
 )
 _shapes: dict[tuple[bool, bool], Sql] = {}
+
+# A page read ahead is kept this long for its client, and at most this many at once (about
+# 1 MB each at 1,000 records): memory stays flat whatever the tenant's size.
+_AHEAD_SECONDS = 2.0
+_AHEAD_MAX = 8
 
 
 def _statement(since: bool, active: bool) -> Sql:
@@ -63,6 +79,12 @@ class ExportPage:
     last: int
 
 
+# (driver, environment, tenant, kind, after, since, active, size) -> (when, the read); the
+# driver itself, not its id, so a page of a closed database never answers for a new one.
+_Key = tuple[DriverReads, str, int, str, int, datetime | None, bool | None, int]
+_ahead: OrderedDict[_Key, tuple[float, asyncio.Task[ExportPage]]] = OrderedDict()
+
+
 def _sqlite_time(value: datetime) -> str:
     # How SQLAlchemy stores a DateTime on SQLite (naive UTC, six fractional digits); text of
     # that shape compares in time order.
@@ -82,10 +104,54 @@ async def export_page(
 ) -> ExportPage:
     """The records of one collection with a row version above ``after`` (and modified on or
     after ``since``, and of the ``active`` choice, when given), at most ``size`` of them."""
+    key: _Key = (driver, env, tenant_id, kind, after, since, active, size)
+    page = await _read_ahead(key)
+    if page is None:
+        page = await _read(driver, key)
+    if page.has_more:
+        _start_ahead(driver, (*key[:4], page.last, *key[5:]))
+    return page
+
+
+async def _read_ahead(key: _Key) -> ExportPage | None:
+    """The page read ahead under ``key``, if it is recent, full and read without error."""
+    found = _ahead.pop(key, None)
+    if found is None:
+        return None
+    started, task = found
+    if time.monotonic() - started > _AHEAD_SECONDS:
+        task.cancel()
+        return None
+    try:
+        page = await task
+    except Exception:  # a failed read ahead is read again, and fails there if it must
+        return None
+    return page if page.has_more else None
+
+
+def _start_ahead(driver: DriverReads, key: _Key) -> None:
+    if key in _ahead:
+        return
+    task = asyncio.get_running_loop().create_task(_read(driver, key, ahead=True))
+    task.add_done_callback(_retrieved)
+    _ahead[key] = (time.monotonic(), task)
+    while len(_ahead) > _AHEAD_MAX:
+        _, (_, oldest) = _ahead.popitem(last=False)
+        oldest.cancel()
+
+
+def _retrieved(task: asyncio.Task[ExportPage]) -> None:
+    # A read ahead nobody came for may have failed; its error is not worth a log line.
+    if not task.cancelled():
+        task.exception()
+
+
+async def _read(driver: DriverReads, key: _Key, *, ahead: bool = False) -> ExportPage:
+    _, env, tenant_id, kind, after, since, active, size = key
     sql = _statement(since is not None, active is not None)
     sqlite = driver.dialect == "sqlite"
-    key = (env, tenant_id, kind)
-    args: list[Any] = [*key, after]
+    where = (env, tenant_id, kind)
+    args: list[Any] = [*where, after]
     if since is not None:
         args.append(_sqlite_time(since) if sqlite else since)
     if active is not None:
@@ -96,15 +162,17 @@ async def export_page(
         rows = await r.rows(sql, args)
         if rows:
             return rows, 0
-        newest = int(await r.value(_NEWEST, key) or 0)
+        newest = int(await r.value(_NEWEST, where) or 0)
         return await r.rows(sql, args), newest
 
     # Without a date or an ``active`` choice the page is a range of the row-version index, at
     # most size + 1 entries: short enough for the event loop's thread on SQLite. A date or an
     # ``active`` choice may skip any number of records before the first that matches: one
-    # worker-thread hop. PostgreSQL needs no transaction (the order of the statements above
-    # is what keeps a caught-up feed exact), so it takes none: two round trips fewer.
-    rows, newest = await driver.read(read, short=(since is None and active is None) or not sqlite)
+    # worker-thread hop; so does a read ahead, which must not hold up the response going out
+    # before it. PostgreSQL needs no transaction (the order of the statements above is what
+    # keeps a caught-up feed exact), so it takes none: two round trips fewer.
+    short = not sqlite or (since is None and active is None and not ahead)
+    rows, newest = await driver.read(read, short=short)
     if not rows:
         return ExportPage([], False, max(after, newest))
     has_more = len(rows) > size
@@ -113,8 +181,15 @@ async def export_page(
     return ExportPage([row[1] for row in rows], has_more, int(rows[-1][0]))
 
 
-def joined(rows: Sequence[Any]) -> bytes:
-    """Stored JSON texts joined with commas, as bytes (one encode for text from PostgreSQL)."""
-    if rows and type(rows[0]) is str:
-        return ",".join(rows).encode()
-    return b",".join(rows)
+def in_envelope(head: bytes, items: Sequence[bytes | str]) -> bytes:
+    """``head`` (an encoded JSON object) with ``"data": [items...]`` added: the items are
+    stored JSON texts, copied once into the body."""
+    start = head[:-1] + b',"data":['
+    if not items:
+        return start + b"]}"
+    if type(items[0]) is str:
+        return b"".join((start, ",".join(items).encode(), b"]}"))  # type: ignore[arg-type]
+    parts = list(items)
+    parts[0] = start + parts[0]  # type: ignore[operator]
+    parts[-1] = parts[-1] + b"]}"  # type: ignore[operator]
+    return b",".join(parts)  # type: ignore[arg-type]
