@@ -3,7 +3,7 @@
 A page is the collection's records changed after a row version, in row-version order (the
 ``ix_records_version`` index), optionally only those modified on or after a date and of one
 ``active`` choice. Its statement is written here once per shape and run with bound
-parameters; the records' JSON comes back as stored (bytes on SQLite, text on PostgreSQL) and
+parameters; the records' JSON comes back as stored (as bytes, from either database) and
 goes into the response without a decode.
 
 A page that finds records ends at its last; one that finds none ends at the collection's
@@ -40,7 +40,7 @@ _KEY = "environment = ? AND tenant_id = ? AND kind = ?"
 _NEWEST = Sql.of(
     "SELECT max(row_version) FROM records WHERE environment = ? AND tenant_id = ? AND kind = ?"
 )
-_shapes: dict[tuple[bool, bool], Sql] = {}
+_shapes: dict[tuple[bool, bool, bool], Sql] = {}
 
 # A page read ahead is kept this long for its client, and at most this many at once (about
 # 1 MB each at 1,000 records): memory stays flat whatever the tenant's size.
@@ -48,8 +48,8 @@ _AHEAD_SECONDS = 2.0
 _AHEAD_MAX = 8
 
 
-def _statement(since: bool, active: bool) -> Sql:
-    found = _shapes.get((since, active))
+def _statement(since: bool, active: bool, postgres: bool) -> Sql:
+    found = _shapes.get((since, active, postgres))
     if found is None:
         where = _KEY + " AND row_version > ?"
         if since:
@@ -57,10 +57,15 @@ def _statement(since: bool, active: bool) -> Sql:
         if active:
             where += " AND active = ?"
         # Joined from the constant fragments above only; every value is a bound parameter.
-        found = _shapes[(since, active)] = Sql.of(
+        # PostgreSQL sends the JSON as UTF-8 bytes (bytea): asyncpg then neither decodes it
+        # into text nor does the response encode it back.
+        data = "convert_to(data, 'UTF8')" if postgres else "data"
+        found = _shapes[(since, active, postgres)] = Sql.of(
             " ".join(
                 (
-                    "SELECT row_version, data FROM records WHERE",
+                    "SELECT row_version,",
+                    data,
+                    "FROM records WHERE",
                     where,
                     "ORDER BY row_version LIMIT ?",
                 )
@@ -148,8 +153,8 @@ def _retrieved(task: asyncio.Task[ExportPage]) -> None:
 
 async def _read(driver: DriverReads, key: _Key, *, ahead: bool = False) -> ExportPage:
     _, env, tenant_id, kind, after, since, active, size = key
-    sql = _statement(since is not None, active is not None)
     sqlite = driver.dialect == "sqlite"
+    sql = _statement(since is not None, active is not None, driver.dialect == "postgresql")
     where = (env, tenant_id, kind)
     args: list[Any] = [*where, after]
     if since is not None:
