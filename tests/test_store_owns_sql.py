@@ -24,9 +24,6 @@ STILL_OUTSIDE: set[str] = {
     "auth/keys.py",
     "cli/_common.py",
     "cli/coverage.py",
-    "demo/schedule.py",
-    "demo/seed.py",
-    "demo/writer.py",
     "domain/_guid_records.py",
     "domain/attachments.py",
     "domain/business_hours.py",
@@ -54,9 +51,6 @@ STILL_OUTSIDE: set[str] = {
     "requestlog/recorder.py",
     "requestlog/usage.py",
     "runtime.py",
-    "snapshots/files.py",
-    "snapshots/refresh.py",
-    "snapshots/tenantdata.py",
 }
 
 

@@ -138,7 +138,10 @@ class RequestLog:
     async def stop(self) -> None:
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
+            # Not in the middle of a flush: a write cancelled half-way leaves its connection
+            # holding SQLite's write lock until collected, and the flush below waits for it.
+            async with self._lock:
+                task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.flush()
