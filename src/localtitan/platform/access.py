@@ -26,8 +26,8 @@ from localtitan.platform.users import (
     find_user,
     grant_role,
 )
+from localtitan.store import Connection
 from localtitan.store import access_requests as request_store
-from localtitan.store.database import Connection
 
 __all__ = [
     "KINDS",

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from localtitan.store import Connection
 from localtitan.store import apps as app_store
-from localtitan.store.database import Connection
 
 __all__ = [
     "BY_DEVELOPER",

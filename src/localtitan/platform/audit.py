@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from localtitan.store import Connection
 from localtitan.store import audit as audit_store
-from localtitan.store.database import Connection
 
 __all__ = ["CLI", "SYSTEM", "Actor", "AuditEntry", "list_entries", "record"]
 

@@ -16,11 +16,11 @@ from typing import Any
 
 from localtitan.platform.environments import Environment
 from localtitan.platform.server_key import ServerKey
+from localtitan.store import Connection as DbConnection
 from localtitan.store import apps as app_store
 from localtitan.store import credentials as credential_store
 from localtitan.store import tenants as tenant_store
 from localtitan.store.client_reads import client_secret_rows
-from localtitan.store.database import Connection as DbConnection
 from localtitan.store.drivers import DriverReads
 
 __all__ = [

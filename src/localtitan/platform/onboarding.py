@@ -14,7 +14,7 @@ from localtitan.platform import access, audit, mail
 from localtitan.platform.server_key import ServerKey
 from localtitan.platform.users import User, reset_token
 from localtitan.spec import Manifest
-from localtitan.store.database import Connection, Database
+from localtitan.store import Connection, Database
 
 __all__ = ["approve", "decline", "deliver", "password_link", "submit"]
 

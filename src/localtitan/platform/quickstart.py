@@ -17,7 +17,7 @@ from localtitan.platform.server_key import ServerKey
 from localtitan.platform.tenants import create_tenant, get_tenant
 from localtitan.platform.users import Role, create_user, find_user, grant_role, set_password
 from localtitan.private_files import private_dir
-from localtitan.store.database import Connection
+from localtitan.store import Connection
 
 __all__ = [
     "DEMO_ADMIN_EMAIL",

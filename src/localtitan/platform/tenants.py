@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from localtitan.platform.environments import ENVIRONMENTS, Environment
+from localtitan.store import Connection
 from localtitan.store import tenants as tenant_store
-from localtitan.store.database import Connection
 
 __all__ = ["Tenant", "TenantError", "create_tenant", "get_tenant", "list_tenants"]
 

@@ -17,9 +17,9 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from localtitan.platform.environments import Environment
 from localtitan.platform.server_key import ServerKey
+from localtitan.store import Connection
 from localtitan.store import sessions as session_store
 from localtitan.store import users as user_store
-from localtitan.store.database import Connection
 
 __all__ = [
     "ALL_ENVIRONMENTS",
