@@ -4,7 +4,7 @@ dataset and sample the server with py-spy, then print the hottest functions.
     python -m bench.profile_server SCENARIO [--quick] [--database-url URL] [--seconds 20]
 
 Scenarios: ``list_page``, ``deep_cold``, ``filter_customer``, ``filter_modified``, ``export``,
-``writers``. py-spy is not a project dependency: install it next to the project
+``writers``, ``token_endpoint``. py-spy is not a project dependency: install it next to the project
 (``.venv/bin/pip install py-spy``) or pass ``--py-spy PATH``. It attaches to the running
 server (``py-spy record --pid``; root or ptrace permission needed) for ``--seconds`` while
 the load runs, at 250 samples a second, all threads, idle ones left out, and writes the
@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from bench._harness import (
     RESULTS_DIR,
@@ -49,6 +49,7 @@ SCENARIOS = (
     "filter_modified",
     "export",
     "writers",
+    "token_endpoint",
 )
 _WAITS = ("_connection_worker_thread (", "Runner.run (")
 _FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$")
@@ -59,6 +60,19 @@ async def _load(
 ) -> Callable[[], Awaitable[object]]:
     """The coroutine factory that drives ``scenario`` for ``seconds``."""
     lt, info = ds.lt, ds.info
+    if scenario == "token_endpoint":
+        # The benchmark's request (bench/token_endpoint.py): a good client's form.
+        creds = lt.env("integration")
+        form = urlencode(
+            {
+                "grant_type": "client_credentials",
+                "client_id": creds["clientId"],
+                "client_secret": creds["clientSecret"],
+            }
+        ).encode()
+        content = (("content-type", "application/x-www-form-urlencoded"),)
+        req = HttpRequest("POST", lt.path_of(creds["tokenUrl"]), content, form)
+        return lambda: HttpLoad("token", lt.server, req, cfg).measure(seconds)
     token = await fetch_token(lt)
     headers = auth_headers(lt, token)
     customers = api_target(lt, "crm/v2/tenant/{t}/customers")
