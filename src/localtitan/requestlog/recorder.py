@@ -23,7 +23,7 @@ from localtitan.requestlog.facts import RequestFacts
 from localtitan.requestlog.rows import row_of
 from localtitan.settings import Settings
 from localtitan.store.database import Database
-from localtitan.store.request_log import LogRow, append_rows, prune
+from localtitan.store.request_log import LogRow, LogWriter, prune
 
 __all__ = ["Entry", "RequestLog"]
 
@@ -56,6 +56,7 @@ class RequestLog:
 
     def __init__(self, db: Database, settings: Settings, out: IO[str] | None = None) -> None:
         self.db = db
+        self._writer = LogWriter(db)
         self.to_table = settings.request_log
         self.access_format = settings.access_log
         self.active = self.to_table or self.access_format != "off"
@@ -109,6 +110,7 @@ class RequestLog:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.flush()
+        self._writer.close()
 
     async def _loop(self) -> None:
         while True:
@@ -149,7 +151,7 @@ class RequestLog:
             try:
                 for start in range(0, len(rows), self.batch_size):
                     chunk = rows[start : start + self.batch_size]
-                    await append_rows(self.db, chunk)
+                    await self._writer.append(chunk)
                     written += len(chunk)
             except Exception:
                 self.lost += len(rows) - written
