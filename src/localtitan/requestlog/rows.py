@@ -61,7 +61,9 @@ def _plain(raw: bytes) -> bool:
     return b"eyJ" not in raw and (b"cs" not in raw or _CLIENT_SECRET_START.search(raw) is None)
 
 
-def body_text(raw: bytes | None, size: int, limit: int, content_type: str) -> str | None:
+def body_text(
+    raw: bytes | None, size: int, limit: int, headers: list[tuple[bytes, bytes]] | None
+) -> str | None:
     """What the log keeps of a body: redacted text, at most ``limit`` characters."""
     if not raw or limit == 0:
         return None
@@ -74,7 +76,8 @@ def body_text(raw: bytes | None, size: int, limit: int, content_type: str) -> st
     except UnicodeDecodeError as exc:
         # A cut may fall inside a multi-byte character; anything else is not text.
         if size <= len(cut) or exc.start < len(cut) - 3:
-            return f"[{size:,} bytes of {content_type or 'binary data'}, not shown]"
+            content_type = _content_type(headers) or "binary data"
+            return f"[{size:,} bytes of {content_type}, not shown]"
         text = cut[: exc.start].decode("utf-8")
     return _no_nul(redact_text(text)[:limit])
 
@@ -185,15 +188,13 @@ def row_of(entry: Entry, body_limit: int, success_limit: int) -> LogRow:
         request_size,
         size,
         headers_json(request_headers),
-        body_text(request_raw, request_size, body_limit, _content_type(request_headers))
-        if request_raw
-        else None,
+        body_text(request_raw, request_size, body_limit, request_headers) if request_raw else None,
         headers_json(response_headers),
         body_text(
             kept,
             size,
             success_limit if status < 400 else body_limit,
-            _content_type(response_headers),
+            response_headers,
         )
         if kept
         else None,
