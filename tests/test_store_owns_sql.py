@@ -34,9 +34,6 @@ STILL_OUTSIDE: set[str] = {
     "engine/related.py",
     "handling/references.py",
     "handling/unit.py",
-    "requestlog/queries.py",
-    "requestlog/recorder.py",
-    "requestlog/usage.py",
     "runtime.py",
 }
 
