@@ -33,7 +33,6 @@ STILL_OUTSIDE: set[str] = {
     "engine/list_filters.py",
     "engine/query.py",
     "engine/related.py",
-    "handling/references.py",
     "platform/access.py",
     "platform/apps.py",
     "platform/audit.py",
