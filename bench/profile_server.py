@@ -4,7 +4,7 @@ dataset and sample the server with py-spy, then print the hottest functions.
     python -m bench.profile_server SCENARIO [--quick] [--database-url URL] [--seconds 20]
 
 Scenarios: ``list_page``, ``deep_cold``, ``filter_customer``, ``filter_modified``, ``export``,
-``writers``. py-spy is not a project dependency: install it next to the project
+``writers``, ``post_customer``. py-spy is not a project dependency: install it next to the project
 (``.venv/bin/pip install py-spy``) or pass ``--py-spy PATH``. It attaches to the running
 server (``py-spy record --pid``; root or ptrace permission needed) for ``--seconds`` while
 the load runs, at 250 samples a second, all threads, idle ones left out, and writes the
@@ -49,6 +49,7 @@ SCENARIOS = (
     "filter_modified",
     "export",
     "writers",
+    "post_customer",
 )
 _WAITS = ("_connection_worker_thread (", "Runner.run (")
 _FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$")
@@ -101,6 +102,12 @@ async def _load(
         shared = _Shared(info, jobs)
         conns = [Connection(lt.server, headers, cfg.grace) for _ in range(WRITERS)]
         return lambda: _Phase("writers", shared, conns, None, lt).measure(seconds)
+    if scenario == "post_customer":
+        from bench.post_customer import BODY
+
+        post_headers = (*headers, ("content-type", "application/json"))
+        req = HttpRequest("POST", customers, post_headers, BODY)
+        return lambda: HttpLoad("post", lt.server, req, cfg).measure(seconds)
     raise SystemExit(f"unknown scenario {scenario!r}; choose from {', '.join(SCENARIOS)}")
 
 

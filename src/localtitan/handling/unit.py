@@ -74,6 +74,9 @@ class Tx:
         # (kind, id) -> (record, its row version), written at the next read or the commit.
         self._new: dict[tuple[str, int], tuple[Stored, int]] = {}
         self._changed: dict[tuple[str, int], tuple[Stored, int]] = {}
+        # Every record this unit created, by id: ids are the tenant's counter's, so no record
+        # committed before this unit sits under one of them (see children()).
+        self._created: dict[int, Stored] = {}
 
     # ------------------------------------------------------------ reads
 
@@ -101,6 +104,16 @@ class Tx:
     ) -> list[Stored]:
         """Live records of ``kind`` (under ``parent_id``), optionally matching promoted fields
         (``job_id=...``), in id order."""
+        if parent_id is not None and not fields and parent_id in self._created:
+            # Under a parent this unit created: only what the unit itself created there.
+            return sorted(
+                (
+                    r
+                    for r in self._created.values()
+                    if r.kind == kind and r.parent_id == parent_id and not r.deleted
+                ),
+                key=lambda r: r.id,
+            )
         if parent_id is not None:
             fields["parent_id"] = parent_id
         await self.flush()
@@ -120,15 +133,22 @@ class Tx:
         return self._counter().ids(count)
 
     async def save(self, rec: Stored) -> Stored:
-        version = self._counter().version()
         if "modifiedOn" in rec.data:
             rec.data["modifiedOn"] = format_time(self.now)
         rec.modified_on = self.now
         coll = self.catalog.collections.get(rec.kind)
         if coll is not None and coll.properties:
             rec.data = fill_record(self.catalog.manifest, coll, rec.data)
+        return self.put(rec, new=False)
+
+    def put(self, rec: Stored, *, new: bool) -> Stored:
+        """Write ``rec`` as it is, with the next row version: inserted when ``new``, else
+        replacing the stored record (for a handler that shapes its record itself)."""
+        version = self._counter().version()
         key = (rec.kind, rec.id)
-        if key in self._new:
+        if new or rec.id in self._created:
+            self._created[rec.id] = rec
+        if new or key in self._new:
             # Created by this unit and not yet written: its insert carries the change.
             self._new[key] = (rec, version)
         else:
@@ -138,9 +158,7 @@ class Tx:
     async def create(
         self, kind: str, data: Mapping[str, Any], *, parent_id: int | None = None
     ) -> Stored:
-        counter = self._counter()
-        record_id = counter.ids(1)
-        version = counter.version()
+        record_id = self._counter().ids(1)
         coll = self.catalog.collections.get(kind)
         guid = str(uuid.uuid4()) if coll is not None and coll.id_is_guid else None
         stamp = format_time(self.now)
@@ -166,8 +184,7 @@ class Tx:
             created_on=self.now,
             modified_on=self.now,
         )
-        self._new[(kind, record_id)] = (rec, version)
-        return rec
+        return self.put(rec, new=True)
 
     async def flush(self) -> None:
         """Write what this unit created and changed, so that its next statement sees it."""
