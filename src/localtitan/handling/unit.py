@@ -186,19 +186,32 @@ class Tx:
         )
         return self.put(rec, new=True)
 
-    async def flush(self) -> None:
-        """Write what this unit created and changed, so that its next statement sees it."""
-        if self._new:
-            new, self._new = self._new, {}
-            await insert_records(self.session, self.env, self.tenant, new.values())
+    async def flush(self, *, last: bool = False) -> None:
+        """Write what this unit created and changed, so that its next statement sees it; the
+        ``last`` flush, before the commit, writes the counter back too."""
+        counter = self.counter if last else None
+        settled = False
         if self._changed:
             changed, self._changed = self._changed, {}
             await update_records(self.session, self.env, self.tenant, changed.values())
+        if self._new:
+            new, self._new = self._new, {}
+            moved = counter is not None and counter.moved
+            settled = await insert_records(
+                self.session,
+                self.env,
+                self.tenant,
+                new.values(),
+                settle=(counter.next_id, counter.row_version) if counter and moved else None,
+            )
+        if counter is not None:
+            if settled:
+                counter.settled()
+            else:
+                await settle(self.session, counter)
 
     async def _finish(self) -> None:
-        await self.flush()
-        if self.counter is not None:
-            await settle(self.session, self.counter)
+        await self.flush(last=True)
 
 
 @asynccontextmanager

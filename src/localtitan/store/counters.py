@@ -66,6 +66,11 @@ class Counter:
         self.row_version += 1
         return self.row_version
 
+    def settled(self) -> None:
+        """The counter was written back as it is now (by the statement that inserted the
+        unit's records)."""
+        self._taken = (self.next_id, self.row_version)
+
     @property
     def moved(self) -> bool:
         return (self.next_id, self.row_version) != self._taken
@@ -94,4 +99,4 @@ async def settle(session: Session, counter: Counter) -> None:
         await session.execute(
             _SETTLE, (counter.next_id, counter.row_version, counter.env, counter.tenant_id)
         )
-        counter._taken = (counter.next_id, counter.row_version)
+        counter.settled()

@@ -66,6 +66,18 @@ _UPDATE = Sql.of(
     " location_id = ?, job_id = ?, number = ?, name = ?"
     " WHERE environment = ? AND tenant_id = ? AND kind = ? AND id = ?"
 )
+# PostgreSQL: the counter's write-back and the unit's new rows in one statement (one round trip
+# fewer while the counter's row lock is held); followed by one "(?, ... ?)" per row.
+_SETTLE_AND_INSERT = (
+    "WITH settled AS (UPDATE record_counters SET next_id = ?, row_version = ?"
+    " WHERE environment = ? AND tenant_id = ?) INSERT INTO records (environment, tenant_id,"
+    " kind, id, parent_id, guid, active, deleted, created_on, modified_on, row_version, status,"
+    " data, customer_id, location_id, job_id, number, name) VALUES "
+)
+_ROW = "(" + ", ".join("?" for _ in _COLUMNS) + ")"
+_settle_and_insert: dict[int, Sql] = {}
+# Rows per statement: far below PostgreSQL's 32,767 parameters.
+_ROWS_PER_INSERT = 200
 _GET_LIVE = Sql.of(
     "SELECT id, parent_id, guid, active, deleted, created_on, modified_on, status, data"
     " FROM records WHERE environment = ? AND tenant_id = ? AND kind = ? AND id = ?"
@@ -115,18 +127,41 @@ def _values(dialect: str, row: dict[str, Any], columns: Sequence[str]) -> list[A
 
 
 async def insert_records(
-    session: Session, env: str, tenant_id: int, items: Iterable[tuple[Stored, int]]
-) -> None:
-    """Insert new records, each with its row version; one statement for all of them."""
+    session: Session,
+    env: str,
+    tenant_id: int,
+    items: Iterable[tuple[Stored, int]],
+    *,
+    settle: tuple[int, int] | None = None,
+) -> bool:
+    """Insert new records, each with its row version; one statement for all of them.
+
+    On PostgreSQL ``settle`` (the counter's next id and row version) is written back by the
+    same statement; True when it was, so the caller need not write it."""
     now = datetime.now(UTC)
     rows = [
         _values(session.dialect, _row(env, tenant_id, rec, version, now), _COLUMNS)
         for rec, version in items
     ]
+    if settle is not None and session.dialect == "postgresql" and rows:
+        head, rest = rows[:_ROWS_PER_INSERT], rows[_ROWS_PER_INSERT:]
+        sql = _settle_and_insert.get(len(head))
+        if sql is None:
+            sql = _settle_and_insert[len(head)] = Sql.of(
+                _SETTLE_AND_INSERT + ", ".join(_ROW for _ in head)
+            )
+        args: list[Any] = [*settle, env, tenant_id]
+        for row in head:
+            args += row
+        await session.execute(sql, args)
+        if rest:
+            await session.executemany(_INSERT, rest)
+        return True
     if len(rows) == 1:
         await session.execute(_INSERT, rows[0])
     elif rows:
         await session.executemany(_INSERT, rows)
+    return False
 
 
 async def update_records(
