@@ -4,10 +4,10 @@ dataset and sample the server with py-spy, then print the hottest functions.
     python -m bench.profile_server SCENARIO [--quick] [--database-url URL] [--seconds 20]
 
 Scenarios: ``list_page``, ``deep_cold``, ``filter_customer``, ``filter_modified``, ``export``,
-``writers``, ``token_endpoint``, and ``door`` (the door benchmark's 50-record page on a server of
-its own, no dataset; request log on as ``serve`` starts, or off with ``--log-off``). py-spy is
-not a project dependency: install it next to the project (``.venv/bin/pip install py-spy``) or
-pass ``--py-spy PATH``. It attaches to the running
+``writers``, ``post_customer``, ``token_endpoint``, and ``door`` (the door benchmark's 50-record
+page on a server of its own, no dataset; request log on as ``serve`` starts, or off with
+``--log-off``). py-spy is not a project dependency: install it next to the project
+(``.venv/bin/pip install py-spy``) or pass ``--py-spy PATH``. It attaches to the running
 server (``py-spy record --pid``; root or ptrace permission needed) for ``--seconds`` while
 the load runs, at 250 samples a second, all threads, idle ones left out, and writes the
 collapsed stacks to ``bench/results/profile-<scenario>-<backend>.txt`` (``flamegraph.pl`` or
@@ -55,6 +55,7 @@ SCENARIOS = (
     "filter_modified",
     "export",
     "writers",
+    "post_customer",
     "token_endpoint",
     "door",
 )
@@ -127,6 +128,12 @@ async def _load(
         shared = _Shared(info, jobs)
         conns = [Connection(lt.server, headers, cfg.grace) for _ in range(WRITERS)]
         return lambda: _Phase("writers", shared, conns, None, lt).measure(seconds)
+    if scenario == "post_customer":
+        from bench.post_customer import BODY
+
+        post_headers = (*headers, ("content-type", "application/json"))
+        req = HttpRequest("POST", customers, post_headers, BODY)
+        return lambda: HttpLoad("post", lt.server, req, cfg).measure(seconds)
     raise SystemExit(f"unknown scenario {scenario!r}; choose from {', '.join(SCENARIOS)}")
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -25,7 +24,7 @@ from localtitan.requestlog.hook import logged
 from localtitan.runtime import Runtime
 from localtitan.settings import Settings
 from localtitan.slow_clients import TimedBody
-from localtitan.store.tables import blobs
+from localtitan.store.blobs import read_blob
 
 __all__ = ["LocalTitan", "create_app"]
 
@@ -163,27 +162,18 @@ class LocalTitan:
     async def _file(self, token: str) -> Response:
         """The bytes behind a signed download URL (see ``localtitan.domain.attachments``)."""
         found = read_file_token(self.runtime.server_key, token)
-        row = None
+        blob = None
         if found is not None:
             env, tenant_id, blob_id = found
-            async with self.runtime.db.read() as conn:
-                row = (
-                    await conn.execute(
-                        select(blobs.c.content_type, blobs.c.file_name, blobs.c.data).where(
-                            blobs.c.environment == env,
-                            blobs.c.tenant_id == tenant_id,
-                            blobs.c.id == blob_id,
-                        )
-                    )
-                ).first()
-        if row is None:
+            blob = await read_blob(self.runtime.db.reads, env, tenant_id, blob_id)
+        if blob is None:
             return Response(
                 error_body(404, "This download link is unknown or has expired."),
                 status_code=404,
                 media_type="application/json",
             )
         return Response(
-            bytes(row.data), media_type=row.content_type, headers=download_headers(row.file_name)
+            blob.data, media_type=blob.content_type, headers=download_headers(blob.file_name)
         )
 
     async def _lifespan(self, receive: Any, send: Any) -> None:

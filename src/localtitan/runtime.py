@@ -5,8 +5,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from localtitan.auth.keys import KeyRing
 from localtitan.auth.tokens import TokenService
 from localtitan.latency import Latency
@@ -17,7 +15,7 @@ from localtitan.requestlog.recorder import RequestLog
 from localtitan.settings import Settings
 from localtitan.spec import Manifest, Router, load_manifest
 from localtitan.store import Database, migrate, open_database
-from localtitan.store.tables import apps, connections
+from localtitan.store.client_reads import client_row
 
 __all__ = ["ClientInfo", "Runtime"]
 
@@ -75,22 +73,7 @@ class Runtime:
         hit = self._clients.get(client_id)
         if hit is not None and hit[0] > now:
             return hit[1]
-        async with self.db.read() as conn:
-            row = (
-                await conn.execute(
-                    select(
-                        connections.c.app_id,
-                        connections.c.tenant_id,
-                        connections.c.environment,
-                        connections.c.active,
-                        apps.c.app_key,
-                        apps.c.active.label("app_active"),
-                        apps.c.deleted_on,
-                    )
-                    .join(apps, apps.c.id == connections.c.app_id)
-                    .where(connections.c.client_id == client_id)
-                )
-            ).first()
+        row = await client_row(self.db.reads, client_id)
         info = (
             ClientInfo(
                 client_id,
@@ -98,8 +81,8 @@ class Runtime:
                 row.app_key,
                 row.tenant_id,
                 row.environment,
-                bool(row.active and row.app_active),
-                row.deleted_on is not None,
+                row.active and row.app_active,
+                row.app_deleted,
             )
             if row
             else None

@@ -16,20 +16,16 @@ import io
 import time
 import wave
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from email import policy
 from email.parser import BytesParser
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import select
-
 from localtitan.handling import Tx, bad_request, json_result, not_found, respond, transaction
 from localtitan.handling.call import Call, Result
 from localtitan.handling.table import Handlers
 from localtitan.platform.server_key import ServerKey
-from localtitan.store.records import allocate
-from localtitan.store.tables import blobs
+from localtitan.store.blobs import blob_exists, put_blob, unit_blob
 
 __all__ = [
     "FILE_URL_SECONDS",
@@ -113,19 +109,11 @@ def _clean(name: str) -> str:
 
 
 async def _store(tx: Tx, name: str, content_type: str, data: bytes) -> int:
-    alloc = await allocate(tx.conn, tx.env, tx.tenant, ids=1, versions=0)
-    await tx.conn.execute(
-        blobs.insert().values(
-            environment=tx.env,
-            tenant_id=tx.tenant,
-            id=alloc.first_id,
-            content_type=content_type[:200],
-            file_name=name,
-            data=data,
-            created_on=datetime.now(UTC),
-        )
+    blob_id = tx.new_ids(1)
+    await put_blob(
+        tx.session, tx.env, tx.tenant, blob_id, content_type=content_type, file_name=name, data=data
     )
-    return alloc.first_id
+    return blob_id
 
 
 def _upload(folder: str) -> Any:
@@ -172,17 +160,6 @@ def read_file_token(key: ServerKey, token: str) -> tuple[str, int, int] | None:
         return None
 
 
-async def _blob_exists(tx: Tx, blob_id: int) -> bool:
-    row = (
-        await tx.conn.execute(
-            select(blobs.c.id).where(
-                blobs.c.environment == tx.env, blobs.c.tenant_id == tx.tenant, blobs.c.id == blob_id
-            )
-        )
-    ).first()
-    return row is not None
-
-
 @register(
     "pricebook.Images_Get", "equipmentsystems.InstalledEquipment_Get2", "findings.FindingAssets_Get"
 )
@@ -194,7 +171,7 @@ async def download(call: Call) -> Result:
         raise bad_request("path", "Use the path an upload returned, such as Images/123/a.jpg.")
 
     async def work(tx: Tx) -> Result:
-        if not await _blob_exists(tx, blob_id):
+        if not await blob_exists(tx.session, tx.env, tx.tenant, blob_id):
             raise not_found("File", path)
         token = file_token(call.runtime.server_key, tx.env, tx.tenant, blob_id)
         return Result(status=302, body=b"", headers={"Location": f"/files/{token}"})
@@ -250,21 +227,17 @@ async def job_attachment(call: Call) -> Result:
     blob_id = call.path.get("id")
 
     async def work(tx: Tx) -> Result:
-        row = (
-            await tx.conn.execute(
-                select(blobs.c.content_type, blobs.c.file_name, blobs.c.data).where(
-                    blobs.c.environment == tx.env,
-                    blobs.c.tenant_id == tx.tenant,
-                    blobs.c.id == blob_id,
-                )
-            )
-        ).first()
-        if row is None:
+        found = (
+            await unit_blob(tx.session, tx.env, tx.tenant, blob_id)
+            if isinstance(blob_id, int) and not isinstance(blob_id, bool)
+            else None
+        )
+        if found is None:
             raise not_found("Attachment", blob_id)
         return Result(
-            body=bytes(row.data),
-            content_type=row.content_type,
-            headers=download_headers(row.file_name),
+            body=found.data,
+            content_type=found.content_type,
+            headers=download_headers(found.file_name),
         )
 
     return await transaction(call, work)

@@ -15,6 +15,7 @@ from localtitan.handling import (
     conflict,
     empty,
     not_found,
+    reading,
     respond,
     transaction,
 )
@@ -113,8 +114,8 @@ async def own_booking(call: Call) -> Result:
     known to be this provider's. A provider cannot move a booking to another provider (no
     update body names one), so the check stays true for the write that follows."""
 
-    async with call.runtime.db.read() as conn:
-        await _own(Tx(call, conn), call)
+    async with reading(call) as tx:
+        await _own(tx, call)
     handler = call.runtime.handlers.generic(call.operation)
     assert handler is not None
     return await handler(call)

@@ -7,13 +7,10 @@ from datetime import date, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
-
 from localtitan.handling import Tx, bad_request, respond, transaction
 from localtitan.handling.call import Call, Result
 from localtitan.handling.table import Handlers
-from localtitan.store.records import decode, key_filter
-from localtitan.store.tables import records
+from localtitan.store.unit_records import last_data
 
 HANDLERS = Handlers(__name__)
 register = HANDLERS.register
@@ -49,15 +46,8 @@ def _body(call: Call) -> Mapping[str, Any]:
 
 async def stored_hours(tx: Tx) -> dict[str, Any]:
     """The latest business hours the tenant set (``POST /business-hours``), else the defaults."""
-    row = (
-        await tx.conn.execute(
-            select(records.c.data)
-            .where(key_filter(tx.env, tx.tenant, BUSINESS_HOURS), records.c.deleted.is_(False))
-            .order_by(records.c.id.desc())
-            .limit(1)
-        )
-    ).first()
-    data = decode(row.data) if row else {}
+    await tx.flush()
+    data = await last_data(tx.session, tx.env, tx.tenant, BUSINESS_HOURS) or {}
     return {
         day: [r for r in data.get(day) or [] if isinstance(r, Mapping)]
         if isinstance(data.get(day), list)

@@ -9,16 +9,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
-
 from localtitan.domain.business_hours import TENANT_TIME_ZONE, day_ranges, stored_hours
 from localtitan.handling import Tx, bad_request, respond, transaction
 from localtitan.handling.call import Call, Result
 from localtitan.handling.table import Handlers
 from localtitan.spec._scalars import parse_duration
-from localtitan.store.json_paths import json_field
-from localtitan.store.records import decode, format_time, key_filter, parse_time
-from localtitan.store.tables import records
+from localtitan.store.records import format_time, parse_time
+from localtitan.store.unit_records import live_records
 
 HANDLERS = Handlers(__name__)
 register = HANDLERS.register
@@ -57,31 +54,30 @@ def _body(call: Call) -> Mapping[str, Any]:
 # ---------------------------------------------------------------- loading
 
 
-async def _rows(tx: Tx, kind: str, *conds: ColumnElement[bool]) -> list[dict[str, Any]]:
-    stmt = select(records.c.id, records.c.active, records.c.data).where(
-        key_filter(tx.env, tx.tenant, kind), records.c.deleted.is_(False), *conds
-    )
+async def _rows(tx: Tx, kind: str, **match: Any) -> list[dict[str, Any]]:
+    """Live records of ``kind`` as their data, with their id and active flag (see
+    ``store.unit_records.live_records`` for what ``match`` takes)."""
+    await tx.flush()
     out = []
-    for row in (await tx.conn.execute(stmt.order_by(records.c.id))).all():
-        data = decode(row.data)
-        data["id"], data["active"] = data.get("id", row.id), bool(row.active)
+    for rec in await live_records(tx.session, tx.env, tx.tenant, kind, **match):
+        data = rec.data
+        data["id"], data["active"] = data.get("id", rec.id), rec.active
         out.append(data)
     return out
 
 
-async def _rows_in(tx: Tx, kind: str, column: Any, values: Iterable[int]) -> list[dict[str, Any]]:
+async def _rows_in(tx: Tx, kind: str, column: str, values: Iterable[int]) -> list[dict[str, Any]]:
     wanted = sorted(set(values))
     out: list[dict[str, Any]] = []
     for i in range(0, len(wanted), _CHUNK):
-        out.extend(await _rows(tx, kind, column.in_(wanted[i : i + _CHUNK])))
+        out.extend(await _rows(tx, kind, column_in=(column, wanted[i : i + _CHUNK])))
     return out
 
 
-def _near(tx: Tx, start: datetime, end: datetime) -> list[ColumnElement[bool]]:
+def _near(start: datetime, end: datetime) -> dict[str, Any]:
     """Records starting within a day of the range (their exact overlap is checked after)."""
-    text = json_field(tx.conn.dialect.name, "start")
     low, high = format_time(start - timedelta(days=1)), format_time(end + timedelta(days=1))
-    return [text >= low, text < high]
+    return {"json_between": ("start", low, high)}
 
 
 def _time(value: Any) -> datetime | None:
@@ -353,7 +349,8 @@ async def capacity(call: Call) -> Result:
             )
         return respond(call, {"timeStamp": format_time(tx.now), "availabilities": out})
 
-    return await transaction(call, work)
+    # A POST that only reads: a read unit, which takes no write lock.
+    return await transaction(call, work, write=False)
 
 
 def _wall(instant: datetime) -> str:
@@ -364,11 +361,8 @@ def _wall(instant: datetime) -> str:
 async def _technicians(
     tx: Tx, units: list[int]
 ) -> tuple[dict[int, _Tech], dict[int, dict[str, Any]]]:
-    conds = []
-    if units:
-        unit_field = json_field(tx.conn.dialect.name, "businessUnitId")
-        conds.append(unit_field.in_([_json_int(tx, u) for u in units]))
-    found = [t for t in await _rows(tx, TECHNICIANS, *conds) if t.get("active")]
+    match = {"json_in": ("businessUnitId", units)} if units else {}
+    found = [t for t in await _rows(tx, TECHNICIANS, **match) if t.get("active")]
     techs: dict[int, _Tech] = {}
     profiles: dict[int, dict[str, Any]] = {}
     for t in found:
@@ -383,10 +377,9 @@ async def _technicians(
         )
         profiles[t["id"]] = t
     if techs:
-        tech_field = json_field(tx.conn.dialect.name, "technicianId")
-        ids = [_json_int(tx, i) for i in techs]
+        ids = list(techs)
         for i in range(0, len(ids), _CHUNK):
-            for skill in await _rows(tx, SKILLS, tech_field.in_(ids[i : i + _CHUNK])):
+            for skill in await _rows(tx, SKILLS, json_in=("technicianId", ids[i : i + _CHUNK])):
                 tech = techs.get(_key(skill.get("technicianId")))
                 if tech is None or not skill.get("active"):
                     continue
@@ -401,14 +394,9 @@ def _key(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else -1
 
 
-def _json_int(tx: Tx, value: int) -> Any:
-    # PostgreSQL's ->> yields text; SQLite's json_extract yields the number.
-    return str(value) if tx.conn.dialect.name == "postgresql" else value
-
-
 async def _schedules(tx: Tx, techs: dict[int, _Tech], start: datetime, end: datetime) -> None:
     """Each technician's shifts and non-job appointments around the range."""
-    for shift in await _rows(tx, SHIFTS, *_near(tx, start, end)):
+    for shift in await _rows(tx, SHIFTS, **_near(start, end)):
         tech = techs.get(_key(shift.get("technicianId")))
         s, e = _time(shift.get("start")), _time(shift.get("end"))
         if tech is None or not shift.get("active") or s is None or e is None or e <= s:
@@ -418,7 +406,7 @@ async def _schedules(tx: Tx, techs: dict[int, _Tech], start: datetime, end: date
         else:
             day = s.astimezone(TENANT_TIME_ZONE).date()
             tech.working.setdefault(day, []).append((s, e))
-    for nja in await _rows(tx, NON_JOB, *_near(tx, start, end)):
+    for nja in await _rows(tx, NON_JOB, **_near(start, end)):
         tech = techs.get(_key(nja.get("technicianId")))
         s, length = _time(nja.get("start")), _span(nja.get("duration"))
         if tech is None or not nja.get("active") or s is None:
@@ -436,7 +424,7 @@ async def _booked(
     """The range's live appointments as (their job's business unit, when); each assigned
     technician is busy for it."""
     appts = []
-    for appt in await _rows(tx, APPOINTMENTS, *_near(tx, start, end)):
+    for appt in await _rows(tx, APPOINTMENTS, **_near(start, end)):
         s, e = _time(appt.get("start")), _time(appt.get("end"))
         if s is None or e is None or e <= s or appt.get("status") == "Canceled":
             continue
@@ -445,9 +433,9 @@ async def _booked(
     if not appts:
         return []
     job_ids = {_key(a.get("jobId")) for a, _ in appts}
-    jobs = {j["id"]: j for j in await _rows_in(tx, JOBS, records.c.id, job_ids)}
+    jobs = {j["id"]: j for j in await _rows_in(tx, JOBS, "id", job_ids)}
     by_appt: dict[int, list[int]] = {}
-    for a in await _rows_in(tx, ASSIGNMENTS, records.c.job_id, job_ids):
+    for a in await _rows_in(tx, ASSIGNMENTS, "job_id", job_ids):
         if a.get("active") and isinstance(a.get("appointmentId"), int):
             by_appt.setdefault(a["appointmentId"], []).append(_key(a.get("technicianId")))
     out: list[tuple[int | None, Interval]] = []

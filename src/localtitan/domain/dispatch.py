@@ -7,13 +7,11 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-
-from localtitan.handling import Tx, bad_request, respond, transaction
+from localtitan.handling import Tx, bad_request, reading, respond, transaction
 from localtitan.handling.call import Call, Result
 from localtitan.handling.table import Handlers
-from localtitan.store.records import format_time, key_filter, parse_time
-from localtitan.store.tables import records
+from localtitan.store.records import format_time, parse_time
+from localtitan.store.unit_records import first_id
 
 __all__ = ["HANDLERS"]
 
@@ -197,12 +195,9 @@ async def arrival_configuration(call: Call) -> Result:
     kind = "dispatch:arrival-windows/configuration"
 
     async def work(tx: Tx) -> Result:
-        row = (
-            await tx.conn.execute(
-                select(records.c.id).where(key_filter(tx.env, tx.tenant, kind)).limit(1)
-            )
-        ).first()
-        current = await tx.find(kind, row.id) if row else None
+        await tx.flush()
+        row_id = await first_id(tx.session, tx.env, tx.tenant, kind)
+        current = await tx.find(kind, row_id) if row_id is not None else None
         if call.operation.method == "POST":
             config = _body(call).get("configuration")
             if current is None:
@@ -238,8 +233,7 @@ async def arrival_window(call: Call) -> Result:
         raise bad_request("duration", "The window lasts more than nothing and at most a day.")
     units = body.get("businessUnitIds")
 
-    async with call.runtime.db.read() as conn:
-        tx = Tx(call, conn)
+    async with reading(call) as tx:
         for i, unit in enumerate(units if isinstance(units, list) else []):
             if await tx.find("settings:business-units", unit) is None:
                 raise bad_request(

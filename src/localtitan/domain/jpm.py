@@ -26,7 +26,7 @@ from localtitan.handling.call import Call, Result
 from localtitan.handling.catalog import catalog_for
 from localtitan.handling.references import check_references
 from localtitan.handling.table import Handlers
-from localtitan.store.records import Stored, allocate, format_time
+from localtitan.store.records import Stored, format_time
 
 __all__ = ["HANDLERS"]
 
@@ -57,9 +57,8 @@ def _window(appt: Mapping[str, Any], field: str) -> None:
 async def _history(tx: Tx, job_id: int, event: str, **extra: Any) -> None:
     """Append an entry to the job's history: one record per job, ``{jobId, history: [...]}``,
     the shape the job-history export reports (and so re-reports when an entry is added)."""
-    alloc = await allocate(tx.conn, tx.env, tx.tenant, ids=1, versions=0)
     entry = {
-        "id": alloc.first_id,
+        "id": tx.new_ids(1),
         "eventType": event,
         "date": format_time(tx.now),
         "employeeId": tx.call.app_id,

@@ -35,21 +35,18 @@ from localtitan.handling.catalog import Catalog, Collection, catalog_for, respon
 from localtitan.handling.external_data import unwrap_external_data
 from localtitan.handling.references import check_references
 from localtitan.handling.shaping import fill_record, object_properties, shape
+from localtitan.handling.unit import Tx, writing
 from localtitan.spec import Operation
 from localtitan.store.export_pages import export_page, in_envelope
 from localtitan.store.list_pages import PageRead, PlainPage, filtered_page, plain_page
 from localtitan.store.record_reads import Found, find_record
 from localtitan.store.records import (
-    Allocation,
     Stored,
-    allocate,
     decode,
     encode,
     format_time,
-    get_record,
     key_filter,
     parse_time,
-    put_record,
 )
 from localtitan.store.tables import records
 
@@ -97,25 +94,10 @@ def _label(coll: Collection) -> str:
     return last[:1].upper() + last[1:]
 
 
-async def _lookup(conn: Any, call: Call, coll: Collection, record_id: Any) -> Stored | None:
-    env = call.environment.value
+async def _lookup(tx: Tx, coll: Collection, record_id: Any) -> Stored | None:
     if coll.id_is_guid:
-        row = (
-            await conn.execute(
-                select(records.c.id).where(
-                    key_filter(env, call.tenant_id, coll.kind),
-                    records.c.guid == str(record_id).lower(),
-                    records.c.deleted.is_(False),
-                )
-            )
-        ).first()
-        if row is None:
-            return None
-        record_id = row.id
-    rid = _int(record_id)
-    if rid is None:
-        return None
-    return await get_record(conn, env, call.tenant_id, coll.kind, rid)
+        return await tx.find_by_guid(coll.kind, record_id)
+    return await tx.find(coll.kind, record_id)
 
 
 def _int(value: Any) -> int | None:
@@ -615,15 +597,14 @@ def _create_handler(op: Operation) -> Handler:
         body = call.body if isinstance(call.body, Mapping) else {}
         await check_references(call, catalog, body)
         body = unwrap_external_data(body)
-        env = call.environment.value
-        async with call.runtime.db.begin() as conn:
-            alloc = await allocate(conn, env, call.tenant_id, ids=1, versions=1)
+        async with writing(call) as tx:
             # The counter's time, not one taken before waiting for it (docs/decisions/0002).
-            now = alloc.stamp
+            now = tx.now
+            record_id = tx.new_ids(1)
             guid = str(uuid.uuid4()) if coll.id_is_guid else None
             data = {
                 **body,
-                "id": guid or alloc.first_id,
+                "id": guid or record_id,
                 "active": body.get("active", True)
                 if isinstance(body.get("active"), bool)
                 else True,
@@ -634,7 +615,7 @@ def _create_handler(op: Operation) -> Handler:
             }
             stored = Stored(
                 coll.kind,
-                alloc.first_id,
+                record_id,
                 fill_record(catalog.manifest, coll, data),
                 parent_id=_int(parent_id),
                 guid=guid,
@@ -642,9 +623,7 @@ def _create_handler(op: Operation) -> Handler:
                 created_on=now,
                 modified_on=now,
             )
-            await put_record(
-                conn, env, call.tenant_id, stored, version=alloc.first_version, new=True
-            )
+            tx.put(stored, new=True)
         return _respond(catalog, op, stored.data)
 
     return handle
@@ -656,16 +635,15 @@ def _create_handler(op: Operation) -> Handler:
 @asynccontextmanager
 async def _existing(
     call: Call, coll: Collection, record_id: Any, parent_id: Any
-) -> AsyncIterator[tuple[Any, Stored, Allocation]]:
-    """One write transaction on an existing record: the tenant's counter is taken first (it
-    orders the write), then the record is found, or 404 when missing or under another parent.
-    Yields the connection, the record and the allocation (row version and write time)."""
-    async with call.runtime.db.begin() as conn:
-        alloc = await allocate(conn, call.environment.value, call.tenant_id, versions=1)
-        found = await _lookup(conn, call, coll, record_id)
+) -> AsyncIterator[tuple[Tx, Stored]]:
+    """One write unit on an existing record: the tenant's counter is taken first (it orders
+    the write and gives its time, ``tx.now``), then the record is found, or 404 when missing
+    or under another parent."""
+    async with writing(call) as tx:
+        found = await _lookup(tx, coll, record_id)
         if found is None or (parent_id is not None and found.parent_id != _int(parent_id)):
             raise _not_found(_label(coll), record_id)
-        yield conn, found, alloc
+        yield tx, found
 
 
 def _merge(current: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
@@ -700,8 +678,8 @@ def _update_handler(op: Operation, *, replace: bool) -> Handler:
         body = call.body if isinstance(call.body, Mapping) else {}
         body = {k: v for k, v in body.items() if k not in _SYSTEM_FIELDS}
         await check_references(call, catalog, body)
-        async with _existing(call, coll, record_id, parent_id) as (conn, found, alloc):
-            now = alloc.stamp
+        async with _existing(call, coll, record_id, parent_id) as (tx, found):
+            now = tx.now
             body = unwrap_external_data(body, found.data.get("externalData"))
             if replace:
                 # A replace sets what its request can name; what it cannot (``active`` on
@@ -721,14 +699,7 @@ def _update_handler(op: Operation, *, replace: bool) -> Handler:
             found.data = fill_record(catalog.manifest, coll, data)
             found.active = bool(found.data.get("active", found.active))
             found.modified_on = now
-            await put_record(
-                conn,
-                call.environment.value,
-                call.tenant_id,
-                found,
-                version=alloc.first_version,
-                new=False,
-            )
+            tx.put(found, new=False)
         return _respond(catalog, op, found.data)
 
     return handle
@@ -742,8 +713,8 @@ def _delete_handler(op: Operation) -> Handler:
         catalog = catalog_for(call.runtime.manifest)
         coll = catalog.collection(op)
         parent_id, record_id = _ids_from_path(op, coll, call)
-        async with _existing(call, coll, record_id, parent_id) as (conn, found, alloc):
-            now = alloc.stamp
+        async with _existing(call, coll, record_id, parent_id) as (tx, found):
+            now = tx.now
             # Deleted records stay in the table: export feeds must still report them.
             found.deleted = True
             found.active = False
@@ -751,14 +722,7 @@ def _delete_handler(op: Operation) -> Handler:
                 found.data["active"] = False
             found.data["modifiedOn"] = format_time(now)
             found.modified_on = now
-            await put_record(
-                conn,
-                call.environment.value,
-                call.tenant_id,
-                found,
-                version=alloc.first_version,
-                new=False,
-            )
+            tx.put(found, new=False)
         status = _success_status(op)
         schema = response_schema(op)
         if schema is None or status == 204:

@@ -13,7 +13,7 @@ from localtitan.handling.responses import (
     respond,
 )
 from localtitan.handling.table import Handlers
-from localtitan.handling.unit import Tx, ids_of, transaction
+from localtitan.handling.unit import Tx, ids_of, reading, transaction, writing
 
 __all__ = [
     "Call",
@@ -28,6 +28,8 @@ __all__ = [
     "ids_of",
     "json_result",
     "not_found",
+    "reading",
     "respond",
     "transaction",
+    "writing",
 ]

@@ -5,11 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from localtitan.errors import ApiError
-from localtitan.store.records import key_filter
-from localtitan.store.tables import records
+from localtitan.store.live_ids import live_ids
 
 if TYPE_CHECKING:
     from localtitan.handling.call import Call
@@ -71,20 +68,13 @@ async def check_references(call: Call, catalog: Catalog, body: Mapping[str, Any]
         wanted[field] = (kind, value)
     if not wanted:
         return
-    errors: dict[str, list[str]] = {}
-    env = call.environment.value
-    async with call.runtime.db.read() as conn:
-        for field, (kind, value) in wanted.items():
-            row = (
-                await conn.execute(
-                    select(records.c.id).where(
-                        key_filter(env, call.tenant_id, kind),
-                        records.c.id == value,
-                        records.c.deleted.is_(False),
-                    )
-                )
-            ).first()
-            if row is None:
-                errors[field] = [f"{_LABELS.get(kind, kind)} with ID {value} was not found."]
+    # An id beyond int64 names no record (and cannot be bound).
+    lookups = [pair for pair in wanted.values() if -(2**63) <= pair[1] < 2**63]
+    found = await live_ids(call.runtime.db.reads, call.environment.value, call.tenant_id, lookups)
+    errors = {
+        field: [f"{_LABELS.get(kind, kind)} with ID {value} was not found."]
+        for field, (kind, value) in wanted.items()
+        if (kind, value) not in found
+    }
     if errors:
         raise ApiError(400, "One or more validation errors occurred.", errors=errors)

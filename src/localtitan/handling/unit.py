@@ -1,33 +1,48 @@
 """The unit of work: one transaction for one tenant and environment, in which a handler loads,
-changes and creates records."""
+changes and creates records; in read mode or write mode.
+
+A **read unit** (:func:`reading`; GETs by default) runs on a read session: one snapshot, and no
+write lock, so it neither waits for writers nor holds them up. A **write unit** (:func:`writing`)
+holds the process's write turn and the tenant's counter from its start to its commit: ids, row
+versions and its write time come from that counter (docs/decisions/0002), so row versions
+commit in order for the export feed. What a write unit creates and saves is kept until the
+unit next reads, or commits, and then written in one statement per kind of change (the insert
+of everything new, the update of everything changed), after the counter is written back.
+"""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from localtitan.handling.call import Call, Result
 from localtitan.handling.external_data import unwrap_external_data
 from localtitan.handling.responses import catalog, not_found
 from localtitan.handling.shaping import fill_record
-from localtitan.store.records import (
-    Allocation,
-    Stored,
-    allocate,
-    decode,
-    format_time,
+from localtitan.store.counters import Counter, settle, take
+from localtitan.store.records import Stored, format_time
+from localtitan.store.sessions import Session
+from localtitan.store.unit_records import (
+    find_guid,
     get_record,
-    key_filter,
-    put_record,
+    insert_records,
+    live_records,
+    update_records,
 )
-from localtitan.store.tables import records
 
-__all__ = ["INT64_MAX", "INT64_MIN", "Tx", "ids_of", "transaction"]
+__all__ = [
+    "INT64_MAX",
+    "INT64_MIN",
+    "ReadOnlyUnit",
+    "Tx",
+    "ids_of",
+    "reading",
+    "transaction",
+    "writing",
+]
 
 # ServiceTitan ids are .NET Int64; a larger number names no record and cannot be bound in SQL.
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -37,32 +52,36 @@ MAX_IDS = 50
 _READS = frozenset({"GET", "HEAD"})
 
 
+class ReadOnlyUnit(RuntimeError):
+    """A read unit was asked to write: the operation must run in a write unit."""
+
+
 class Tx:
-    """One write transaction for one tenant and environment.
+    """One unit of work for one tenant and environment.
 
-    ``now`` is the transaction's write time, taken from the tenant's counter when the
-    transaction starts (:func:`transaction`): every record it creates or saves carries it as
-    createdOn/modifiedOn, and it is after every earlier commit's (docs/decisions/0002). A
-    reading transaction starts without one; its first write takes it."""
+    ``now`` is a write unit's write time, taken from the tenant's counter when the unit starts:
+    every record it creates or saves carries it as createdOn/modifiedOn, and it is after every
+    earlier commit's (docs/decisions/0002). A read unit's ``now`` is the clock's."""
 
-    def __init__(self, call: Call, conn: AsyncConnection, now: datetime | None = None) -> None:
+    def __init__(self, call: Call, session: Session, counter: Counter | None = None) -> None:
         self.call = call
-        self.conn = conn
+        self.session = session
         self.env = call.environment.value
         self.tenant = call.tenant_id
-        self._stamped = now is not None
-        self.now = now if now is not None else datetime.now(UTC)
+        self.counter = counter
+        self.now = counter.stamp if counter is not None else datetime.now(UTC)
         self.catalog = catalog(call)
+        # (kind, id) -> (record, its row version), written at the next read or the commit.
+        self._new: dict[tuple[str, int], tuple[Stored, int]] = {}
+        self._changed: dict[tuple[str, int], tuple[Stored, int]] = {}
+        # Every record this unit created, by id: ids are the tenant's counter's, so no record
+        # committed before this unit sits under one of them (see children()).
+        self._created: dict[int, Stored] = {}
 
-    def _stamp(self, alloc: Allocation) -> None:
-        if not self._stamped:
-            self.now, self._stamped = alloc.stamp, True
+    # ------------------------------------------------------------ reads
 
     async def get(self, kind: str, record_id: Any, what: str | None = None) -> Stored:
-        rid = _int(record_id)
-        found = None
-        if rid is not None:
-            found = await get_record(self.conn, self.env, self.tenant, kind, rid)
+        found = await self.find(kind, record_id)
         if found is None:
             raise not_found(what or kind.split(":")[-1].rstrip("s").title(), record_id)
         return found
@@ -71,58 +90,75 @@ class Tx:
         rid = _int(record_id)
         if rid is None:
             return None
-        return await get_record(self.conn, self.env, self.tenant, kind, rid)
+        await self.flush()
+        return await get_record(self.session, self.env, self.tenant, kind, rid)
+
+    async def find_by_guid(self, kind: str, ident: Any) -> Stored | None:
+        """The live record of ``kind`` whose GUID is ``ident`` (any case)."""
+        await self.flush()
+        rid = await find_guid(self.session, self.env, self.tenant, kind, str(ident).strip().lower())
+        return await self.find(kind, rid) if rid is not None else None
 
     async def children(
         self, kind: str, parent_id: int | None = None, **fields: Any
     ) -> list[Stored]:
-        """Live records of ``kind`` (under ``parent_id``), optionally matching promoted fields."""
-        stmt = select(
-            records.c.id,
-            records.c.parent_id,
-            records.c.guid,
-            records.c.active,
-            records.c.created_on,
-            records.c.data,
-        ).where(key_filter(self.env, self.tenant, kind), records.c.deleted.is_(False))
-        if parent_id is not None:
-            stmt = stmt.where(records.c.parent_id == parent_id)
-        for column, value in fields.items():
-            stmt = stmt.where(records.c[column] == value)
-        rows = (await self.conn.execute(stmt.order_by(records.c.id))).all()
-        # created_on must travel with the record: saving it writes every column back.
-        return [
-            Stored(
-                kind,
-                r.id,
-                decode(r.data),
-                r.parent_id,
-                guid=r.guid,
-                active=r.active,
-                created_on=_aware(r.created_on),
+        """Live records of ``kind`` (under ``parent_id``), optionally matching promoted fields
+        (``job_id=...``), in id order."""
+        if parent_id is not None and not fields and parent_id in self._created:
+            # Under a parent this unit created: only what the unit itself created there.
+            return sorted(
+                (
+                    r
+                    for r in self._created.values()
+                    if r.kind == kind and r.parent_id == parent_id and not r.deleted
+                ),
+                key=lambda r: r.id,
             )
-            for r in rows
-        ]
+        if parent_id is not None:
+            fields["parent_id"] = parent_id
+        await self.flush()
+        # created_on travels with each record: saving it writes every column back.
+        return await live_records(self.session, self.env, self.tenant, kind, columns=fields)
+
+    # ------------------------------------------------------------ writes
+
+    def _counter(self) -> Counter:
+        if self.counter is None:
+            raise ReadOnlyUnit(f"{self.call.operation.id} writes: run it in a write unit")
+        return self.counter
+
+    def new_ids(self, count: int = 1) -> int:
+        """Reserve ``count`` ids from the tenant's counter (for entries that are not records:
+        a history entry, a stored file); the first of them."""
+        return self._counter().ids(count)
 
     async def save(self, rec: Stored) -> Stored:
-        alloc = await allocate(self.conn, self.env, self.tenant, versions=1)
-        self._stamp(alloc)
         if "modifiedOn" in rec.data:
             rec.data["modifiedOn"] = format_time(self.now)
         rec.modified_on = self.now
         coll = self.catalog.collections.get(rec.kind)
         if coll is not None and coll.properties:
             rec.data = fill_record(self.catalog.manifest, coll, rec.data)
-        await put_record(
-            self.conn, self.env, self.tenant, rec, version=alloc.first_version, new=False
-        )
+        return self.put(rec, new=False)
+
+    def put(self, rec: Stored, *, new: bool) -> Stored:
+        """Write ``rec`` as it is, with the next row version: inserted when ``new``, else
+        replacing the stored record (for a handler that shapes its record itself)."""
+        version = self._counter().version()
+        key = (rec.kind, rec.id)
+        if new or rec.id in self._created:
+            self._created[rec.id] = rec
+        if new or key in self._new:
+            # Created by this unit and not yet written: its insert carries the change.
+            self._new[key] = (rec, version)
+        else:
+            self._changed[key] = (rec, version)
         return rec
 
     async def create(
         self, kind: str, data: Mapping[str, Any], *, parent_id: int | None = None
     ) -> Stored:
-        alloc = await allocate(self.conn, self.env, self.tenant, ids=1, versions=1)
-        self._stamp(alloc)
+        record_id = self._counter().ids(1)
         coll = self.catalog.collections.get(kind)
         guid = str(uuid.uuid4()) if coll is not None and coll.id_is_guid else None
         stamp = format_time(self.now)
@@ -133,14 +169,14 @@ class Tx:
             "createdById": self.call.app_id,
             "modifiedById": self.call.app_id,
             **unwrap_external_data(data),  # a body's {applicationGuid, externalData: [...]}
-            "id": guid or alloc.first_id,
+            "id": guid or record_id,
         }
         # A kind no operation reads as a record (settings kept by a behaviour) keeps its data.
         if coll is not None and coll.properties:
             full = fill_record(self.catalog.manifest, coll, full)
         rec = Stored(
             kind,
-            alloc.first_id,
+            record_id,
             full,
             parent_id=parent_id,
             guid=guid,
@@ -148,24 +184,67 @@ class Tx:
             created_on=self.now,
             modified_on=self.now,
         )
-        await put_record(
-            self.conn, self.env, self.tenant, rec, version=alloc.first_version, new=True
-        )
-        return rec
+        return self.put(rec, new=True)
+
+    async def flush(self, *, last: bool = False) -> None:
+        """Write what this unit created and changed, so that its next statement sees it; the
+        ``last`` flush, before the commit, writes the counter back too."""
+        counter = self.counter if last else None
+        settled = False
+        if self._changed:
+            changed, self._changed = self._changed, {}
+            await update_records(self.session, self.env, self.tenant, changed.values())
+        if self._new:
+            new, self._new = self._new, {}
+            moved = counter is not None and counter.moved
+            settled = await insert_records(
+                self.session,
+                self.env,
+                self.tenant,
+                new.values(),
+                settle=(counter.next_id, counter.row_version) if counter and moved else None,
+            )
+        if counter is not None:
+            if settled:
+                counter.settled()
+            else:
+                await settle(self.session, counter)
+
+    async def _finish(self) -> None:
+        await self.flush(last=True)
 
 
-async def transaction(call: Call, work: Callable[[Tx], Awaitable[Result]]) -> Result:
-    async with call.runtime.db.begin() as conn:
-        if call.operation.method in _READS:
-            return await work(Tx(call, conn))
-        # A write takes the counter first: it orders the write among the tenant's and gives
-        # its time, before anything reads tx.now.
-        alloc = await allocate(conn, call.environment.value, call.tenant_id, versions=0)
-        return await work(Tx(call, conn, alloc.stamp))
+@asynccontextmanager
+async def reading(call: Call) -> AsyncIterator[Tx]:
+    """A read unit: a snapshot of the call's tenant and environment, no write lock."""
+    async with call.runtime.db.reading() as session:
+        yield Tx(call, session)
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+@asynccontextmanager
+async def writing(call: Call) -> AsyncIterator[Tx]:
+    """A write unit. The counter is taken first: it orders the write among the tenant's and
+    gives its time, before anything reads ``tx.now``. Commits when the block ends without an
+    error; an error (a 400 or 404 raised by the handler) rolls everything back."""
+    async with call.runtime.db.writing() as session:
+        counter = await take(session, call.environment.value, call.tenant_id)
+        tx = Tx(call, session, counter)
+        yield tx
+        await tx._finish()
+
+
+async def transaction(
+    call: Call, work: Callable[[Tx], Awaitable[Result]], *, write: bool | None = None
+) -> Result:
+    """Run ``work`` in one unit: a read unit for GET and HEAD unless ``write`` says otherwise
+    (a behaviour that only reads passes ``write=False``)."""
+    if write is None:
+        write = call.operation.method not in _READS
+    if not write:
+        async with reading(call) as tx:
+            return await work(tx)
+    async with writing(call) as tx:
+        return await work(tx)
 
 
 def _int(value: Any) -> int | None:

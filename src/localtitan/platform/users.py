@@ -18,7 +18,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from localtitan.platform.environments import Environment
 from localtitan.platform.server_key import ServerKey
 from localtitan.store import Connection
-from localtitan.store import sessions as session_store
+from localtitan.store import portal_sessions as session_store
 from localtitan.store import users as user_store
 
 __all__ = [

@@ -29,7 +29,7 @@ from localtitan.platform.environments import Environment
 from localtitan.platform.users import ALL_ENVIRONMENTS, Grant, Role, User, get_user, grants_of
 from localtitan.portal.templating import render
 from localtitan.runtime import Runtime
-from localtitan.store import sessions as session_store
+from localtitan.store import portal_sessions as session_store
 
 __all__ = [
     "CSRF_COOKIE",

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 from localtitan.store.drivers import DriverReads, Reads, Sql
 
-__all__ = ["ClientSecretRow", "client_secret_rows", "scope_set_text"]
+__all__ = ["ClientRow", "ClientSecretRow", "client_row", "client_secret_rows", "scope_set_text"]
 
 _ROWS = Sql.of(
     "SELECT connections.id, connections.environment, connections.tenant_id,"
@@ -68,3 +68,42 @@ async def scope_set_text(driver: DriverReads, app_id: int, version: int) -> str 
 
     raw = await driver.read(read, short=True)
     return None if raw is None else _text(raw)
+
+
+_CLIENT = Sql.of(
+    "SELECT connections.app_id, connections.tenant_id, connections.environment,"
+    " connections.active, apps.app_key, apps.active, apps.deleted_on"
+    " FROM connections JOIN apps ON apps.id = connections.app_id"
+    " WHERE connections.client_id = ?"
+)
+
+
+class ClientRow(NamedTuple):
+    """A client id's connection and app, for the API door's cache of clients."""
+
+    app_id: int
+    tenant_id: int
+    environment: str
+    active: bool
+    app_key: str
+    app_active: bool
+    app_deleted: bool
+
+
+async def client_row(driver: DriverReads, client_id: str) -> ClientRow | None:
+    async def read(r: Reads) -> ClientRow | None:
+        rows = await r.rows(_CLIENT, (client_id,))
+        if not rows:
+            return None
+        row = rows[0]
+        return ClientRow(
+            int(row[0]),
+            int(row[1]),
+            _text(row[2]),
+            bool(row[3]),
+            _text(row[4]),
+            bool(row[5]),
+            row[6] is not None,
+        )
+
+    return await driver.read(read, short=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from localtitan.private_files import private_sqlite
 from localtitan.store.drivers import DriverReads, driver_reads
+from localtitan.store.sessions import Session, Sessions, driver_sessions
 
-__all__ = ["SQLITE_PAGE_SIZE", "Connection", "Database", "open_database"]
+__all__ = ["SQLITE_PAGE_SIZE", "Connection", "Database", "Session", "open_database"]
 
 # The name modules above the store give a connection they pass along, so that none of them
 # imports SQLAlchemy (tests/test_store_owns_sql.py).
@@ -29,11 +31,13 @@ _REANALYZE_FRACTION = 10
 class Database:
     """One engine per process; ``begin()`` is one transaction."""
 
-    def __init__(self, engine: AsyncEngine, reads: DriverReads) -> None:
+    def __init__(self, engine: AsyncEngine, reads: DriverReads, sessions: Sessions) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
         # The hot path's reads, on the driver itself (store/drivers.py).
         self.reads = reads
+        # The units of work's transactions, on the driver too (store/sessions.py).
+        self.sessions = sessions
         # The event loop and its lock that orders this process's SQLite writers (begin()).
         self._turn: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         # On SQLite a writing transaction takes the write lock up front: a deferred one that
@@ -56,6 +60,21 @@ class Database:
         # that busy handling.
         async with self._write_turn(), self._writer.begin() as conn:
             yield conn
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[Session]:
+        """A write transaction on the driver (store/sessions.py). On SQLite it waits for the
+        same write turn as :meth:`begin`, so the process still has one writer at a time."""
+        if not self.is_sqlite:
+            async with self.sessions.write() as session:
+                yield session
+            return
+        async with self._write_turn(), self.sessions.write() as session:
+            yield session
+
+    def reading(self) -> contextlib.AbstractAsyncContextManager[Session]:
+        """A read transaction on the driver: one snapshot, and no write lock or turn."""
+        return self.sessions.read()
 
     def _write_turn(self) -> asyncio.Lock:
         loop = asyncio.get_running_loop()
@@ -97,6 +116,7 @@ class Database:
 
     async def close(self) -> None:
         await self.reads.close()
+        await self.sessions.close()
         await self.engine.dispose()
 
 
@@ -154,4 +174,4 @@ def open_database(url: str, *, pool_size: int = 10) -> Database:
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
-    return Database(engine, driver_reads(url, engine))
+    return Database(engine, driver_reads(url, engine), driver_sessions(url, engine))

@@ -1,77 +1,337 @@
-"""The statements of portal sign-in sessions, each kept as the SHA-256 of its id."""
+"""A unit of work's connection on the database drivers, below SQLAlchemy: a read session or a
+write session, each one transaction.
+
+- A **read session** takes no write lock. SQLite: one of the process's ``sqlite3`` connections
+  (``query_only``, WAL), its snapshot taken by the first statement; PostgreSQL: a pooled asyncpg
+  connection in a read-only REPEATABLE READ transaction, so every statement sees one snapshot.
+- A **write session** is the process's one writer on SQLite: the caller holds the process's
+  write turn (:meth:`localtitan.store.Database.writing`), and SQLite's write lock is taken up
+  front (``BEGIN IMMEDIATE``), so a transaction that reads before it writes cannot fail with
+  "database is locked" halfway. On PostgreSQL it is a pooled connection in a READ COMMITTED
+  transaction, ordered among writers by the tenant's counter row (store/counters.py).
+
+On SQLite every statement runs on the event loop's thread: a unit's statements are index
+lookups and inserts of a few rows, each a few microseconds, where a hop to a worker thread
+costs tens. What could wait is kept off the loop: another process's write lock is waited for
+by retrying with ``asyncio.sleep`` (not in SQLite's busy handler, which would stop the loop),
+and the WAL is checkpointed by a worker thread (the loop's writer never checkpoints). Commits
+use ``synchronous=NORMAL``: in WAL mode a commit is in the operating system's hands when it
+returns, so it survives the process being killed (``kill -9``); only the machine losing power
+can lose the last commits.
+
+Statements are :class:`~localtitan.store.drivers.Sql` (both placeholder styles), built once by
+the store modules that run them.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import NamedTuple
+import asyncio
+import contextlib
+import sqlite3
+import threading
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
 
-from sqlalchemy import delete, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from localtitan.store.database import Connection
-from localtitan.store.tables import portal_sessions
+from localtitan.store.drivers import Sql
 
-__all__ = [
-    "SessionRow",
-    "delete_expired_sessions",
-    "delete_session",
-    "delete_user_sessions",
-    "insert_session",
-    "session_row",
-]
+__all__ = ["Session", "Sessions", "WriteLockTimeout", "driver_sessions"]
 
-
-class SessionRow(NamedTuple):
-    user_id: int
-    environment: str
-    expires_on: datetime
+# How long a writer waits for another process's SQLite write lock, as SQLAlchemy's connections
+# do (busy_timeout=30000), before giving up.
+WRITE_LOCK_WAIT = 30.0
+# Commits between checkpoints of the WAL by a worker thread. SQLite's own default checkpoints
+# every 1,000 pages; a job with its appointment is about four.
+_CHECKPOINT_EVERY = 200
+_POOL_SIZE = 8
 
 
-async def session_row(conn: Connection, id_hash: str) -> SessionRow | None:
-    row = (
-        await conn.execute(
-            select(
-                portal_sessions.c.user_id,
-                portal_sessions.c.environment,
-                portal_sessions.c.expires_on,
-            ).where(portal_sessions.c.id_hash == id_hash)
+class WriteLockTimeout(sqlite3.OperationalError):
+    """Another process held SQLite's write lock for longer than :data:`WRITE_LOCK_WAIT`."""
+
+
+class Session(Protocol):
+    """One transaction's statements on the driver."""
+
+    dialect: str
+
+    async def rows(self, sql: Sql, args: Sequence[Any]) -> list[Sequence[Any]]: ...
+
+    async def value(self, sql: Sql, args: Sequence[Any]) -> Any: ...
+
+    async def execute(self, sql: Sql, args: Sequence[Any]) -> None: ...
+
+    async def executemany(self, sql: Sql, rows: Sequence[Sequence[Any]]) -> None: ...
+
+
+class _SqliteSession:
+    __slots__ = ("_conn",)
+    dialect = "sqlite"
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    async def rows(self, sql: Sql, args: Sequence[Any]) -> list[Sequence[Any]]:
+        return self._conn.execute(sql.qmark, args).fetchall()
+
+    async def value(self, sql: Sql, args: Sequence[Any]) -> Any:
+        row = self._conn.execute(sql.qmark, args).fetchone()
+        return None if row is None else row[0]
+
+    async def execute(self, sql: Sql, args: Sequence[Any]) -> None:
+        self._conn.execute(sql.qmark, args)
+
+    async def executemany(self, sql: Sql, rows: Sequence[Sequence[Any]]) -> None:
+        self._conn.executemany(sql.qmark, rows)
+
+
+class _PgSession:
+    __slots__ = ("_conn",)
+    dialect = "postgresql"
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    async def rows(self, sql: Sql, args: Sequence[Any]) -> list[Sequence[Any]]:
+        return list(await self._conn.fetch(sql.numbered, *args))
+
+    async def value(self, sql: Sql, args: Sequence[Any]) -> Any:
+        return await self._conn.fetchval(sql.numbered, *args)
+
+    async def execute(self, sql: Sql, args: Sequence[Any]) -> None:
+        await self._conn.execute(sql.numbered, *args)
+
+    async def executemany(self, sql: Sql, rows: Sequence[Sequence[Any]]) -> None:
+        await self._conn.executemany(sql.numbered, rows)
+
+
+class _EngineSession:
+    """The same statements through SQLAlchemy's connection, for a database no other connection
+    can see (in-memory SQLite): correct, not fast."""
+
+    __slots__ = ("_conn", "dialect")
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+        self.dialect = conn.dialect.name
+
+    def _text(self, sql: Sql) -> str:
+        return sql.numbered if self.dialect == "postgresql" else sql.qmark
+
+    async def rows(self, sql: Sql, args: Sequence[Any]) -> list[Sequence[Any]]:
+        return list((await self._conn.exec_driver_sql(self._text(sql), tuple(args))).all())
+
+    async def value(self, sql: Sql, args: Sequence[Any]) -> Any:
+        rows = await self.rows(sql, args)
+        return rows[0][0] if rows else None
+
+    async def execute(self, sql: Sql, args: Sequence[Any]) -> None:
+        await self._conn.exec_driver_sql(self._text(sql), tuple(args))
+
+    async def executemany(self, sql: Sql, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            await self._conn.exec_driver_sql(self._text(sql), [tuple(r) for r in rows])
+
+
+class Sessions:
+    """Read and write sessions on one database; one per :class:`~localtitan.store.Database`,
+    which holds the write turn around :meth:`write`."""
+
+    dialect: str
+
+    def read(self) -> contextlib.AbstractAsyncContextManager[Session]:
+        raise NotImplementedError
+
+    def write(self) -> contextlib.AbstractAsyncContextManager[Session]:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+
+class _Sqlite(Sessions):
+    dialect = "sqlite"
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._readers: list[sqlite3.Connection] = []
+        self._writer: sqlite3.Connection | None = None
+        self._opened: list[sqlite3.Connection] = []
+        self._commits = 0
+        self._checkpointing: threading.Thread | None = None
+
+    def _open(self, *, query_only: bool) -> sqlite3.Connection:
+        # uri=True with mode=rw: never create a database that is not there.
+        conn = sqlite3.connect(
+            f"file:{self._path}?mode=rw",
+            uri=True,
+            isolation_level=None,
+            check_same_thread=False,
         )
-    ).first()
-    return None if row is None else SessionRow(int(row[0]), str(row[1]), row[2])
+        if query_only:
+            conn.execute("PRAGMA query_only=1")
+            conn.execute("PRAGMA busy_timeout=30000")
+        else:
+            # The lock is waited for by write(), never by SQLite's busy handler on the loop.
+            conn.execute("PRAGMA busy_timeout=0")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            # The worker thread of _checkpoint() does it instead, off the loop.
+            conn.execute("PRAGMA wal_autocheckpoint=0")
+        self._opened.append(conn)
+        return conn
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Session]:
+        conn = self._readers.pop() if self._readers else self._open(query_only=True)
+        try:
+            conn.execute("BEGIN")
+            try:
+                yield _SqliteSession(conn)
+            finally:
+                conn.execute("COMMIT")
+        finally:
+            self._readers.append(conn)
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[Session]:
+        conn = self._writer
+        if conn is None:
+            conn = self._writer = self._open(query_only=False)
+        await _begin_immediate(conn)
+        try:
+            yield _SqliteSession(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        self._commits += 1
+        if self._commits % _CHECKPOINT_EVERY == 0:
+            self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        if self._checkpointing is not None and self._checkpointing.is_alive():
+            return
+        # PASSIVE: copies what no reader still needs, never waits for readers or writers.
+        thread = threading.Thread(target=self._checkpoint_now, daemon=True)
+        self._checkpointing = thread
+        thread.start()
+
+    def _checkpoint_now(self) -> None:
+        try:
+            conn = sqlite3.connect(self._path, isolation_level=None)
+        except sqlite3.Error:
+            return
+        try:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error:
+            pass  # a checkpoint that cannot run now runs at the next one
+        finally:
+            conn.close()
+
+    async def close(self) -> None:
+        thread = self._checkpointing
+        if thread is not None:
+            await asyncio.to_thread(thread.join)
+        for conn in self._opened:
+            conn.close()
+        self._opened, self._readers, self._writer = [], [], None
 
 
-async def insert_session(
-    conn: Connection,
-    *,
-    id_hash: str,
-    user_id: int,
-    environment: str,
-    created_on: datetime,
-    expires_on: datetime,
-    address: str | None,
-) -> None:
-    await conn.execute(
-        portal_sessions.insert().values(
-            id_hash=id_hash,
-            user_id=user_id,
-            environment=environment,
-            created_on=created_on,
-            expires_on=expires_on,
-            address=address,
-        )
-    )
+async def _begin_immediate(conn: sqlite3.Connection) -> None:
+    """Take SQLite's write lock, waiting (without blocking the loop) while another process
+    holds it: this process's writers already queue on its write turn."""
+    deadline = time.monotonic() + WRITE_LOCK_WAIT
+    pause = 0.001
+    while True:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if conn.in_transaction or ("locked" not in str(exc) and "busy" not in str(exc)):
+                raise
+            if time.monotonic() >= deadline:
+                raise WriteLockTimeout("database is locked") from exc
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.05)
 
 
-async def delete_session(conn: Connection, id_hash: str) -> None:
-    await conn.execute(delete(portal_sessions).where(portal_sessions.c.id_hash == id_hash))
+class _Postgres(Sessions):
+    dialect = "postgresql"
+
+    def __init__(self, dsn: str) -> None:
+        self._dsn = dsn
+        self._pool: Any = None
+        self._starting: asyncio.Lock | None = None
+
+    async def _get_pool(self) -> Any:
+        if self._pool is not None:
+            return self._pool
+        if self._starting is None:
+            self._starting = asyncio.Lock()
+        async with self._starting:
+            if self._pool is None:
+                import asyncpg
+
+                # Its own pool, not the hot reads' (store/drivers.py): a unit holds its
+                # connection while its handler runs, and a read it makes meanwhile must not
+                # wait for a connection a unit holds.
+                self._pool = await asyncpg.create_pool(
+                    self._dsn, min_size=1, max_size=_POOL_SIZE, statement_cache_size=512
+                )
+        return self._pool
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Session]:
+        pool = await self._get_pool()
+        async with (
+            pool.acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            yield _PgSession(conn)
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[Session]:
+        pool = await self._get_pool()
+        async with pool.acquire() as conn, conn.transaction():
+            yield _PgSession(conn)
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
 
 
-async def delete_expired_sessions(conn: Connection, user_id: int, now: datetime) -> None:
-    await conn.execute(
-        delete(portal_sessions).where(
-            portal_sessions.c.user_id == user_id, portal_sessions.c.expires_on < now
-        )
-    )
+class _ThroughEngine(Sessions):
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self.dialect = engine.dialect.name
+        self._writer = engine.execution_options(sqlite_begin="IMMEDIATE")
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Session]:
+        async with self._engine.connect() as conn:
+            yield _EngineSession(conn)
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[Session]:
+        async with self._writer.begin() as conn:
+            yield _EngineSession(conn)
+
+    async def close(self) -> None:
+        return None
 
 
-async def delete_user_sessions(conn: Connection, user_id: int) -> None:
-    await conn.execute(delete(portal_sessions).where(portal_sessions.c.user_id == user_id))
+def driver_sessions(url: str, engine: AsyncEngine) -> Sessions:
+    """The unit sessions for a SQLAlchemy URL and its engine."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite" and parsed.database and parsed.database != ":memory:":
+        return _Sqlite(parsed.database)
+    if backend == "postgresql" and parsed.get_driver_name() == "asyncpg":
+        return _Postgres(parsed.set(drivername="postgresql").render_as_string(hide_password=False))
+    return _ThroughEngine(engine)

@@ -1,0 +1,102 @@
+"""The tenant's counter row (``record_counters``) on a unit's write session: ids, row versions
+and the write time, allocated once per transaction.
+
+A write unit takes the counter first (:func:`take`): the UPDATE locks the row until commit
+(PostgreSQL; on SQLite ``BEGIN IMMEDIATE`` already holds the database's write lock) and hands
+out the transaction's time, after the last one handed out (docs/decisions/0002). While the
+lock is held no other writer can move the counter, so the unit gives out ids and row versions
+from memory and writes the counter back once, before it commits (:func:`settle`): the row
+versions still become visible in commit order, which the export feed relies on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from localtitan.store.drivers import Sql
+from localtitan.store.records import FIRST_ID, from_micros, micros
+from localtitan.store.sessions import Session
+
+__all__ = ["Counter", "settle", "take"]
+
+_TAKE_SQLITE = Sql.of(
+    "UPDATE record_counters SET clock_us = max(?, clock_us + 1)"
+    " WHERE environment = ? AND tenant_id = ? RETURNING next_id, row_version, clock_us"
+)
+# Evaluated by the UPDATE once it holds the row (again after waiting for it).
+_TAKE_PG = Sql.of(
+    "UPDATE record_counters SET clock_us = greatest("
+    "floor(extract(epoch from clock_timestamp()) * 1000000)::bigint, clock_us + 1)"
+    " WHERE environment = ? AND tenant_id = ? RETURNING next_id, row_version, clock_us"
+)
+_START_SQLITE = Sql.of(
+    "INSERT OR IGNORE INTO record_counters (environment, tenant_id, next_id, row_version,"
+    " clock_us) VALUES (?, ?, ?, 0, 0)"
+)
+_START_PG = Sql.of(
+    "INSERT INTO record_counters (environment, tenant_id, next_id, row_version, clock_us)"
+    " VALUES (?, ?, ?, 0, 0) ON CONFLICT DO NOTHING"
+)
+_SETTLE = Sql.of(
+    "UPDATE record_counters SET next_id = ?, row_version = ?"
+    " WHERE environment = ? AND tenant_id = ?"
+)
+
+
+@dataclass
+class Counter:
+    """What a write unit holds of its tenant's counter: the next free id and the last row
+    version handed out, as they will be written back; and the unit's write time."""
+
+    env: str
+    tenant_id: int
+    next_id: int
+    row_version: int
+    stamp: datetime
+    _taken: tuple[int, int] = (0, 0)
+
+    def ids(self, count: int) -> int:
+        """Reserve ``count`` ids; the first of them."""
+        first = self.next_id
+        self.next_id += count
+        return first
+
+    def version(self) -> int:
+        self.row_version += 1
+        return self.row_version
+
+    def settled(self) -> None:
+        """The counter was written back as it is now (by the statement that inserted the
+        unit's records)."""
+        self._taken = (self.next_id, self.row_version)
+
+    @property
+    def moved(self) -> bool:
+        return (self.next_id, self.row_version) != self._taken
+
+
+async def take(session: Session, env: str, tenant_id: int) -> Counter:
+    """Lock the tenant's counter for this transaction and take its write time."""
+    pg = session.dialect == "postgresql"
+    args: tuple[object, ...]
+    if pg:
+        sql, args = _TAKE_PG, (env, tenant_id)
+    else:
+        # SQLite's write lock is already held (BEGIN IMMEDIATE): the clock is read under it.
+        sql, args = _TAKE_SQLITE, (micros(datetime.now(UTC)), env, tenant_id)
+    rows = await session.rows(sql, args)
+    if not rows:
+        await session.execute(_START_PG if pg else _START_SQLITE, (env, tenant_id, FIRST_ID))
+        rows = await session.rows(sql, args)
+    next_id, version, clock = (int(v) for v in rows[0])
+    return Counter(env, tenant_id, next_id, version, from_micros(clock), (next_id, version))
+
+
+async def settle(session: Session, counter: Counter) -> None:
+    """Write back what the unit handed out, before it commits."""
+    if counter.moved:
+        await session.execute(
+            _SETTLE, (counter.next_id, counter.row_version, counter.env, counter.tenant_id)
+        )
+        counter.settled()

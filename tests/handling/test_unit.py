@@ -1,0 +1,203 @@
+"""The unit of work (handling/unit.py) in its two modes: a read unit takes no write lock, so a
+long read and a write never wait for each other; a write unit hands out ids and row versions
+from the tenant's counter in order and commits all or nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from conftest import Creds
+from localtitan.app import LocalTitan
+from localtitan.handling import Call, reading, writing
+from localtitan.handling.unit import ReadOnlyUnit
+from localtitan.store.sessions import WriteLockTimeout
+from localtitan.store.tables import record_counters
+
+CUSTOMERS = "crm:customers"
+# Long enough that a unit which waited for the other would fail the test.
+PATIENCE = 5.0
+
+
+def _call(app: LocalTitan, creds: Creds, op_id: str) -> Call:
+    runtime = app.runtime
+    return Call(
+        runtime=runtime,
+        operation=runtime.manifest.by_id[op_id],
+        environment=creds.environment,
+        tenant_id=creds.tenant_id,
+        app_id=creds.app_id,
+        client_id=creds.client_id,
+        path={},
+        query={},
+        body={},
+        raw_body=b"",
+        content_type=None,
+        trace_id="test",
+    )
+
+
+def _sqlite_path(app: LocalTitan) -> str:
+    url = make_url(app.runtime.settings.resolved_database_url)
+    assert url.get_backend_name() == "sqlite" and url.database
+    return url.database
+
+
+def _writer(app: LocalTitan, creds: Creds) -> Call:
+    return _call(app, creds, "crm.Customers_Create")
+
+
+def _reader(app: LocalTitan, creds: Creds) -> Call:
+    return _call(app, creds, "crm.Customers_Get")
+
+
+async def _create(app: LocalTitan, creds: Creds, name: str) -> int:
+    async with writing(_writer(app, creds)) as tx:
+        rec = await tx.create(CUSTOMERS, {"name": name})
+    return rec.id
+
+
+async def _names(app: LocalTitan, creds: Creds) -> list[str]:
+    async with reading(_reader(app, creds)) as tx:
+        return [r.data["name"] for r in await tx.children(CUSTOMERS)]
+
+
+async def test_a_long_read_does_not_hold_up_a_write(app: LocalTitan, creds: Creds) -> None:
+    """A write commits while a read unit is open, and the read keeps the snapshot it started
+    with: it neither waits for the write nor sees half of it."""
+    first = await _create(app, creds, "Before")
+    release = asyncio.Event()
+    read_started = asyncio.Event()
+
+    async def long_read() -> tuple[str, list[str]]:
+        async with reading(_reader(app, creds)) as tx:
+            found = await tx.get(CUSTOMERS, first)
+            read_started.set()
+            await release.wait()
+            return found.data["name"], [r.data["name"] for r in await tx.children(CUSTOMERS)]
+
+    reader = asyncio.create_task(long_read())
+    await asyncio.wait_for(read_started.wait(), PATIENCE)
+    await asyncio.wait_for(_create(app, creds, "During"), PATIENCE)
+    assert sorted(await _names(app, creds)) == ["Before", "During"]
+    release.set()
+    name, seen = await asyncio.wait_for(reader, PATIENCE)
+    assert (name, seen) == ("Before", ["Before"])
+
+
+async def test_a_long_write_does_not_hold_up_a_read(app: LocalTitan, creds: Creds) -> None:
+    """A read unit completes while a write unit is open, and sees only what was committed; the
+    write's records appear once it commits."""
+    await _create(app, creds, "Before")
+    release = asyncio.Event()
+    wrote = asyncio.Event()
+
+    async def long_write() -> None:
+        async with writing(_writer(app, creds)) as tx:
+            await tx.create(CUSTOMERS, {"name": "Pending"})
+            await tx.flush()  # written in the transaction, not committed
+            wrote.set()
+            await release.wait()
+
+    writer = asyncio.create_task(long_write())
+    await asyncio.wait_for(wrote.wait(), PATIENCE)
+    assert await asyncio.wait_for(_names(app, creds), PATIENCE) == ["Before"]
+    release.set()
+    await asyncio.wait_for(writer, PATIENCE)
+    assert await _names(app, creds) == ["Before", "Pending"]
+
+
+async def test_a_read_unit_refuses_to_write(app: LocalTitan, creds: Creds) -> None:
+    async with reading(_reader(app, creds)) as tx:
+        with pytest.raises(ReadOnlyUnit):
+            await tx.create(CUSTOMERS, {"name": "Nope"})
+
+
+async def test_a_write_unit_numbers_its_records_in_order_and_commits_them_together(
+    app: LocalTitan, creds: Creds
+) -> None:
+    """Ids and row versions follow the order of the writes, the next unit carries on after
+    them, and a unit that fails leaves nothing behind: not its records, not its ids."""
+    async with writing(_writer(app, creds)) as tx:
+        made = [await tx.create(CUSTOMERS, {"name": f"C{i}"}) for i in range(3)]
+        made[0].data["name"] = "C0 renamed"
+        await tx.save(made[0])
+    ids = [r.id for r in made]
+    assert ids == list(range(ids[0], ids[0] + 3))
+
+    with pytest.raises(RuntimeError, match="boom"):
+        async with writing(_writer(app, creds)) as tx:
+            await tx.create(CUSTOMERS, {"name": "Lost"})
+            await tx.flush()
+            raise RuntimeError("boom")
+
+    after = await _create(app, creds, "After")
+    assert after == ids[-1] + 1
+    assert await _names(app, creds) == ["C0 renamed", "C1", "C2", "After"]
+
+    async with app.runtime.db.read() as conn:
+        counter = (
+            await conn.execute(
+                select(record_counters.c.next_id, record_counters.c.row_version).where(
+                    record_counters.c.environment == creds.environment.value,
+                    record_counters.c.tenant_id == creds.tenant_id,
+                )
+            )
+        ).one()
+    assert counter.next_id == after + 1
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_a_writer_waits_for_another_process_lock_without_stopping_the_loop(
+    app: LocalTitan, creds: Creds, backend: str
+) -> None:
+    """SQLite: while another connection (another process's, in effect) holds the write lock,
+    a write unit waits for it with the event loop still serving other work, then commits."""
+    path = _sqlite_path(app)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    ticking = asyncio.create_task(ticker())
+    try:
+        write = asyncio.create_task(_create(app, creds, "Waited"))
+        await asyncio.sleep(0.3)
+        assert not write.done()
+        assert ticks >= 10, "the event loop stopped while the writer waited"
+        other.execute("COMMIT")
+        await asyncio.wait_for(write, PATIENCE)
+    finally:
+        ticking.cancel()
+        other.close()
+    assert await _names(app, creds) == ["Waited"]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_a_writer_gives_up_on_a_lock_held_too_long(
+    app: LocalTitan, creds: Creds, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from localtitan.store import sessions
+
+    monkeypatch.setattr(sessions, "WRITE_LOCK_WAIT", 0.2)
+    other = sqlite3.connect(_sqlite_path(app), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    started = time.monotonic()
+    try:
+        with pytest.raises(WriteLockTimeout):
+            await _create(app, creds, "Never")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert time.monotonic() - started < PATIENCE
+    assert await _names(app, creds) == []
