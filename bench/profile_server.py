@@ -168,7 +168,8 @@ async def _main(args: argparse.Namespace, cfg: Config) -> int:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     try:
         with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
-            async with dataset_server(cfg, Path(tmp)) as ds:
+            extra = ("--no-request-log", "--quiet") if args.log_off else ()
+            async with dataset_server(cfg, Path(tmp), extra_args=extra) as ds:
                 drive = await _load(args.scenario, ds, cfg, args.seconds + 2)
                 await drive()  # warm-up, not sampled
                 spy = await asyncio.create_subprocess_exec(
@@ -215,6 +216,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="the 10x smaller dataset")
     p.add_argument("--database-url", help="PostgreSQL server to load a throwaway copy into")
     p.add_argument("--seconds", type=float, default=20.0, help="how long to sample (max 300)")
+    p.add_argument(
+        "--log-off",
+        action="store_true",
+        help="serve with the request log and access log off, as list_page and get_by_id do",
+    )
     p.add_argument("--concurrency", type=int, default=16, help="connections for list_page")
     p.add_argument("--top", type=int, default=25, help="functions to list")
     p.add_argument("--py-spy", help="path of the py-spy executable")
