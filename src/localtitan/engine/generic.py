@@ -69,6 +69,7 @@ _SYSTEM_FIELDS = ("id", "createdOn", "modifiedOn", "createdById", "modifiedById"
 
 
 @functools.lru_cache(maxsize=4096)
+@functools.cache  # one per operation path; read on every list and get
 def _path_names(path: str) -> tuple[str, ...]:
     return tuple(p for p in _PARAM.findall(path) if p != "tenant")
 

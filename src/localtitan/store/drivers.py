@@ -8,9 +8,9 @@ processed in Python. The hot reads (list pages, a record by id) run here instead
   statements are all known to be short (index lookups of at most a page) runs on the event
   loop's thread; any other read runs in one worker thread, all its statements in one hop.
   Either way a read is one transaction: one snapshot for all its statements.
-- PostgreSQL: an asyncpg pool; asyncpg prepares each statement once per connection and keeps
-  it (its statement cache), so a statement is parsed and planned once, then run with bound
-  parameters.
+- PostgreSQL: an asyncpg pool (text arrives as bytes, as from SQLite); asyncpg prepares
+  each statement once per connection and keeps it (its statement cache), so a statement is
+  parsed and planned once, then run with bound parameters.
 
 A read is an ``async`` function of a :class:`Reads` session; on SQLite it never suspends, so the
 same function runs on the loop or, driven to completion by hand, in a worker thread.
@@ -217,6 +217,7 @@ class _Postgres(DriverReads):
                     max_size=_POOL_SIZE,
                     statement_cache_size=512,
                     reset=_end_read,
+                    init=_text_as_bytes,
                 )
         return self._pool
 
@@ -274,6 +275,14 @@ class _EngineReads:
     async def value(self, sql: Sql | str, args: Sequence[Any]) -> Any:
         rows = await self.rows(sql, args)
         return rows[0][0] if rows else None
+
+
+async def _text_as_bytes(conn: Any) -> None:
+    """Text columns arrive as their UTF-8 bytes, as they do from SQLite (``text_factory``):
+    stored JSON goes into a response without a decode and an encode per record."""
+    await conn.set_type_codec(
+        "text", schema="pg_catalog", encoder=str.encode, decoder=bytes, format="binary"
+    )
 
 
 async def _end_read(conn: Any) -> None:

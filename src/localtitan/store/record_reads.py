@@ -27,7 +27,7 @@ _BY_GUID = Sql.of(
 class Found:
     id: int
     parent_id: int | None
-    # The stored JSON: bytes on SQLite, text on PostgreSQL.
+    # The stored JSON as its UTF-8 bytes (both drivers return text as bytes).
     data: bytes | str
 
 
