@@ -88,7 +88,7 @@ def _statements(active: bool, parent: bool) -> _Statements:
     return found
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: built on every list request, and frozen inits cost more
 class PlainPage:
     """One page of the plain shape: which records, and the page cache's key without the page."""
 
