@@ -67,6 +67,8 @@ _IMMUTABLE = frozenset({str, int, float, bool, type(None), Decimal, datetime, da
 
 
 def _shareable(validated: ValidatedRequest) -> bool:
+    if validated.body is not None:
+        return False
     return all(type(v) in _IMMUTABLE for v in validated.query.values()) and all(
         type(v) in _IMMUTABLE for v in validated.path.values()
     )
