@@ -497,17 +497,26 @@ def _head_of(catalog: Catalog, op: Operation) -> _Head:
     return head
 
 
+def _wrapped(opening: bytes, items: list[bytes], closing: bytes) -> bytes:
+    """``opening + b",".join(items) + closing`` with the page's bytes copied once, not once per
+    concatenation (a 28 KB page was copied four times)."""
+    if not items:
+        return opening + closing
+    if len(items) == 1:
+        return b"".join((opening, items[0], closing))
+    return b",".join([opening + items[0], *items[1:-1], items[-1] + closing])
+
+
 def _envelope(
     catalog: Catalog, op: Operation, known: Mapping[str, Any], items: list[bytes]
 ) -> bytes:
     """The operation's list envelope around already-encoded items (or a bare array)."""
     head_plan = _head_of(catalog, op)
-    data = b"[" + b",".join(items) + b"]"
     if head_plan is None:
         head = encode({k: known.get(k) for k in ("page", "pageSize", "hasMore", "totalCount")})
-        return head[:-1] + b',"data":' + data + b"}"
+        return _wrapped(head[:-1] + b',"data":[', items, b"]}")
     if isinstance(head_plan, str):
-        return data  # a bare array
+        return _wrapped(b"[", items, b"]")  # a bare array
     head_schema, names, has_data = head_plan
     values = tuple(known.get(k) for k in names)
     memo = (id(catalog), op.id, values)
@@ -522,7 +531,7 @@ def _envelope(
     if not has_data:
         return head
     separator = b"," if len(head) > 2 else b""
-    return head[:-1] + separator + b'"data":' + data + b"}"
+    return _wrapped(head[:-1] + separator + b'"data":[', items, b"]}")
 
 
 # ---------------------------------------------------------------- get
