@@ -24,6 +24,7 @@ compiled once from SQLAlchemy (:func:`compiled`). Writes stay on SQLAlchemy.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import sqlite3
 import threading
@@ -40,6 +41,7 @@ __all__ = ["DriverReads", "Reads", "Sql", "compiled", "driver_reads"]
 
 T = TypeVar("T")
 _POOL_SIZE = 8
+_HELD = 4  # of the pool's connections, the most one() keeps for itself
 _SQLITE_THREADS = 4
 
 
@@ -201,6 +203,11 @@ class _Postgres(DriverReads):
         self._dsn = dsn
         self._pool: Any = None
         self._starting: asyncio.Lock | None = None
+        # Connections one() keeps out of the pool between its statements (at most _HELD, so
+        # read() always finds some): asyncpg's acquire and release (a timeout, a shielded
+        # task per release) cost more than the statement's own protocol work.
+        self._free: list[Any] = []
+        self._held = 0
 
     async def _get_pool(self) -> Any:
         if self._pool is not None:
@@ -232,11 +239,37 @@ class _Postgres(DriverReads):
                 return await work(_PgReads(conn))
 
     async def one(self, sql: Sql, args: Sequence[Any]) -> list[Sequence[Any]]:
-        pool = self._pool if self._pool is not None else await self._get_pool()
-        async with pool.acquire() as conn:
-            return list(await conn.fetch(sql.numbered, *args))
+        conn = self._free.pop() if self._free else None
+        if conn is not None and conn.is_closed():
+            await self._give_back(conn)
+            conn = None
+        if conn is None:
+            pool = self._pool if self._pool is not None else await self._get_pool()
+            if self._held >= _HELD:
+                async with pool.acquire() as spare:
+                    return list(await spare.fetch(sql.numbered, *args))
+            conn = await pool.acquire()
+            self._held += 1
+        try:
+            rows: list[Sequence[Any]] = await conn.fetch(sql.numbered, *args)
+        except BaseException:
+            # Failed or cancelled mid-statement: the pool resets the connection or closes it.
+            await self._give_back(conn)
+            raise
+        self._free.append(conn)
+        return rows
+
+    async def _give_back(self, conn: Any) -> None:
+        self._held -= 1
+        pool = self._pool
+        if pool is not None:
+            with contextlib.suppress(Exception):
+                await pool.release(conn)
 
     async def close(self) -> None:
+        free, self._free = self._free, []
+        for conn in free:
+            await self._give_back(conn)
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()
