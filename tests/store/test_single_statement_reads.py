@@ -4,7 +4,9 @@ JSON goes into a response as it is."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from typing import Any
 
 import httpx
 
@@ -75,3 +77,20 @@ async def test_the_first_page_teaches_the_page_cache_where_page_two_starts(
     assert [c["id"] for c in second["data"]] == ids[2:4]
     third = (await client.get(f"{url}?pageSize=2&page=3", headers=headers)).json()
     assert [c["id"] for c in third["data"]] == ids[4:] and not third["hasMore"]
+
+
+async def test_many_concurrent_one_statement_reads_all_finish(app: LocalTitan) -> None:
+    """More callers at once than the PostgreSQL pool has connections (some of which the driver
+    keeps between statements) all get their rows, and ordinary reads still find connections."""
+    reads = app.runtime.db.reads
+    count = Sql.of("SELECT count(*) FROM records WHERE tenant_id = ?")
+
+    async def caller(i: int) -> None:
+        for _ in range(20):
+            assert (await reads.one(count, (i,)))[0][0] == 0
+
+    async def ordinary(r: Any) -> Any:
+        return await r.value(count, (-1,))
+
+    await asyncio.wait_for(asyncio.gather(*(caller(-i - 1) for i in range(24))), 60)
+    assert await asyncio.wait_for(reads.read(ordinary, short=False), 30) == 0

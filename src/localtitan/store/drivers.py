@@ -248,8 +248,14 @@ class _Postgres(DriverReads):
             if self._held >= _HELD:
                 async with pool.acquire() as spare:
                     return list(await spare.fetch(sql.numbered, *args))
-            conn = await pool.acquire()
+            # Counted before the wait: coroutines waiting together must not all end up
+            # holding connections, or the ones left waiting on the pool wait for ever.
             self._held += 1
+            try:
+                conn = await pool.acquire()
+            except BaseException:
+                self._held -= 1
+                raise
         try:
             rows: list[Sequence[Any]] = await conn.fetch(sql.numbered, *args)
         except BaseException:
