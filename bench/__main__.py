@@ -28,6 +28,7 @@ from bench import (
     post_customer,
     seed,
     token_endpoint,
+    two_workers,
     writers,
 )
 from bench._harness import (
@@ -55,6 +56,8 @@ BENCHMARKS: dict[str, tuple[str, BenchRun]] = {
     filters.NAME: (filters.TITLE, filters.run),
     export.NAME: (export.TITLE, export.run),
     writers.NAME: (writers.TITLE, writers.run),
+    # Issue 10: the same page from two workers against one (PostgreSQL is the case asked).
+    two_workers.NAME: (two_workers.TITLE, two_workers.run),
     # Issue 4: seeding a demo company, against a raw bulk insert of the same rows.
     seed.NAME: (seed.TITLE, seed.run),
 }

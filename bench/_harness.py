@@ -283,15 +283,38 @@ class Server:
             await asyncio.wait_for(proc.wait(), 15)
 
     def cpu_seconds(self) -> float | None:
-        """User + system CPU time the server process has used so far (Linux only)."""
+        """User + system CPU time the server has used so far (Linux only): its process and
+        the live processes it started (``--workers N``: the supervisor and every worker)."""
         if self._proc is None:
             return None
-        try:
-            stat = Path(f"/proc/{self._proc.pid}/stat").read_text()
-        except OSError:
+        total: float | None = None
+        for pid in _process_tree(self._proc.pid):
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            total = (total or 0.0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+
+    def peak_rss_mb(self) -> float | None:
+        """The highest peak resident set (VmHWM) of one serving process, in MB: the process
+        itself, or with workers (child processes) the largest worker's (Linux only)."""
+        if self._proc is None:
             return None
-        fields = stat.rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        peaks = [p for p in (_vm_hwm_kb(pid) for pid in self._serving()) if p is not None]
+        return max(peaks) / 1024 if peaks else None
+
+    def processes(self) -> int:
+        """How many processes serve: 1, or the number of workers."""
+        return len(self._serving()) if self._proc is not None else 0
+
+    def _serving(self) -> list[int]:
+        """The worker processes (multiprocessing's spawned children), or the server itself."""
+        if self._proc is None:
+            return []
+        workers = [pid for pid in _process_tree(self._proc.pid)[1:] if _is_worker(pid)]
+        return workers or [self._proc.pid]
 
     async def __aenter__(self) -> Server:
         try:
@@ -303,6 +326,38 @@ class Server:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+
+def _process_tree(pid: int) -> list[int]:
+    """``pid`` and its live descendants, parents first (Linux ``/proc``; else just ``pid``)."""
+    out = [pid]
+    i = 0
+    while i < len(out) and len(out) < 256:
+        try:
+            children = Path(f"/proc/{out[i]}/task/{out[i]}/children").read_text().split()
+        except OSError:
+            children = []
+        out.extend(int(c) for c in children)
+        i += 1
+    return out
+
+
+def _is_worker(pid: int) -> bool:
+    """A uvicorn worker is started by multiprocessing's spawn (not its resource tracker)."""
+    try:
+        return b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def _vm_hwm_kb(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
 
 
 @dataclass
@@ -452,6 +507,9 @@ class Sample:
     server_cpu: float | None  # share of one CPU the server used during the phase
     client_cpu: float  # share of one CPU this (driver) process used during the phase
     error_examples: list[str] = field(default_factory=list)
+    # Peak resident set of one serving process (the largest worker's) at the phase's end, MB.
+    server_peak_rss_mb: float | None = None
+    server_processes: int | None = None
 
 
 class Workload(Protocol):
@@ -645,6 +703,8 @@ class HttpLoad:
             server_cpu=None if cpu0 is None or cpu1 is None else (cpu1 - cpu0) / elapsed,
             client_cpu=client_cpu,
             error_examples=tally.examples,
+            server_peak_rss_mb=self.server.peak_rss_mb(),
+            server_processes=self.server.processes(),
         )
 
     async def _run_httpx(self, deadline: float, tally: _Tally) -> None:
@@ -693,12 +753,37 @@ class Comparison:
     def ratio(self, metric: str) -> float | None:
         return _ratio(self.median("subject", metric), self.median("baseline", metric))
 
+    def peak_rss_mb(self, side: str) -> float | None:
+        """The highest peak resident set of one serving process over the side's rounds."""
+        samples = self.subject if side == "subject" else self.baseline
+        peaks = [s.server_peak_rss_mb for s in samples if s.server_peak_rss_mb is not None]
+        return max(peaks) if peaks else None
+
+    def cpu_per_request_us(self, side: str) -> float | None:
+        """Server CPU time per request (µs), the median over the rounds: on a busy machine a
+        steadier measure than req/s, which also counts the time the server waited for a CPU."""
+        samples = self.subject if side == "subject" else self.baseline
+        return _median(
+            [
+                s.server_cpu / s.rps * 1e6 if s.server_cpu is not None and s.rps else None
+                for s in samples
+            ]
+        )
+
     @property
     def errors(self) -> int:
         return sum(s.errors for s in self.subject + self.baseline)
 
     def to_json(self) -> dict[str, Any]:
-        metrics = ("rps", "p50_ms", "p99_ms", "server_cpu", "client_cpu", "mean_response_bytes")
+        metrics = (
+            "rps",
+            "p50_ms",
+            "p99_ms",
+            "server_cpu",
+            "client_cpu",
+            "mean_response_bytes",
+            "server_peak_rss_mb",
+        )
         return {
             "label": self.label,
             "target": self.target,
@@ -711,6 +796,17 @@ class Comparison:
                     "ratio": self.ratio(m),
                 }
                 for m in metrics
+            },
+            "peak_rss_mb": {
+                "subject": self.peak_rss_mb("subject"),
+                "baseline": self.peak_rss_mb("baseline"),
+            },
+            "cpu_per_request_us": {
+                "subject": self.cpu_per_request_us("subject"),
+                "baseline": self.cpu_per_request_us("baseline"),
+                "ratio": _ratio(
+                    self.cpu_per_request_us("baseline"), self.cpu_per_request_us("subject")
+                ),
             },
             "errors": self.errors,
             "rounds": {
@@ -766,10 +862,17 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.0f}%"
 
 
+def _rss(c: Comparison) -> str:
+    subject, baseline = c.peak_rss_mb("subject"), c.peak_rss_mb("baseline")
+    if subject is None and baseline is None:
+        return "-"
+    return f"{_fmt(subject)} / {_fmt(baseline)}"
+
+
 def print_table(results: Sequence[BenchResult], out: IO[str] | None = None) -> None:
     """One row per benchmark and metric: subject, baseline, ratio (subject / baseline)."""
     out = out or sys.stdout
-    header = ("benchmark", "metric", "subject", "baseline", "ratio", "target")
+    header = ("benchmark", "metric", "subject", "baseline", "ratio", "peak RSS MB", "target")
     rows: list[tuple[str, ...]] = []
     details: list[str] = []
     for res in results:
@@ -787,6 +890,7 @@ def print_table(results: Sequence[BenchResult], out: IO[str] | None = None) -> N
                         _fmt(c.median("subject", metric), digits),
                         _fmt(c.median("baseline", metric), digits),
                         _fmt(c.ratio(metric), 3),
+                        _rss(c) if metric == "rps" else "",
                         c.target if metric == "rps" else "",
                     )
                 )
@@ -801,6 +905,14 @@ def print_table(results: Sequence[BenchResult], out: IO[str] | None = None) -> N
                 f"{_fmt(c.median('baseline', 'mean_response_bytes'))} bytes; "
                 f"errors {c.errors}"
             )
+            cpu_s, cpu_b = c.cpu_per_request_us("subject"), c.cpu_per_request_us("baseline")
+            if cpu_s is not None and cpu_b is not None:
+                workers = max((s.server_processes or 1 for s in c.subject), default=1)
+                details.append(
+                    f"  server CPU per request {cpu_s:,.0f} µs vs {cpu_b:,.0f} µs "
+                    f"(baseline / subject {_fmt(_ratio(cpu_b, cpu_s), 3)})"
+                    + (f"; subject served by {workers} processes" if workers > 1 else "")
+                )
             driver = c.median("baseline", "client_cpu")
             if driver is not None and driver >= 0.7:
                 details.append(
@@ -812,7 +924,7 @@ def print_table(results: Sequence[BenchResult], out: IO[str] | None = None) -> N
                     details.append(f"  {s.name}: {s.errors} errors, e.g. {s.error_examples}")
         details.extend(f"{res.name}: {note}" for note in res.notes)
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    right = {2, 3, 4}
+    right = {2, 3, 4, 5}
 
     def line(cells: Sequence[str]) -> str:
         return "  ".join(
@@ -824,7 +936,10 @@ def print_table(results: Sequence[BenchResult], out: IO[str] | None = None) -> N
     out.write(line(["-" * w for w in widths]) + "\n")
     for r in rows:
         out.write(line(r) + "\n")
-    out.write("\nratio = subject / baseline, medians of the rounds, same client and run.\n")
+    out.write(
+        "\nratio = subject / baseline, medians of the rounds, same client and run; peak RSS = "
+        "the highest VmHWM of one serving process (the largest worker's), subject / baseline.\n"
+    )
     for d in details:
         out.write(d + "\n")
 

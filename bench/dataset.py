@@ -809,8 +809,11 @@ class Running:
 
 
 @contextlib.asynccontextmanager
-async def dataset_server(cfg: Config, workdir: Path) -> AsyncIterator[Running]:
-    """``localtitan serve --rate-limit 0`` on a private copy of the dataset.
+async def dataset_server(
+    cfg: Config, workdir: Path, *, extra_args: Sequence[str] = ()
+) -> AsyncIterator[Running]:
+    """``localtitan serve --rate-limit 0`` on a private copy of the dataset (``extra_args``
+    are more ``serve`` flags, such as ``--no-request-log --quiet``).
 
     The server key comes from the copied data dir (no ``LOCALTITAN_SERVER_KEY``): it is the key
     the dataset's signing keys were encrypted with.
@@ -833,6 +836,7 @@ async def dataset_server(cfg: Config, workdir: Path) -> AsyncIterator[Running]:
             str(port),
             "--rate-limit",
             "0",
+            *extra_args,
         ]
         if prepared.database_url:
             argv += ["--database-url", prepared.database_url]

@@ -140,13 +140,13 @@ async def _load(
 @contextlib.asynccontextmanager
 async def _server(args: argparse.Namespace, cfg: Config, workdir: Path) -> AsyncIterator[Any]:
     """The dataset's server, or for ``door`` a bare one with the door's 50 customers."""
-    if args.scenario != "door":
-        async with dataset_server(cfg, workdir) as ds:
-            yield ds
-        return
     from bench.door import LOG_OFF
 
     extra = LOG_OFF if args.log_off else ()
+    if args.scenario != "door":
+        async with dataset_server(cfg, workdir, extra_args=extra) as ds:
+            yield ds
+        return
     async with localtitan_server(cfg, workdir, extra_args=extra) as lt:
         yield SimpleNamespace(lt=lt, info=None)
 
@@ -263,11 +263,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="the 10x smaller dataset")
     p.add_argument("--database-url", help="PostgreSQL server to load a throwaway copy into")
     p.add_argument("--seconds", type=float, default=20.0, help="how long to sample (max 300)")
+    p.add_argument(
+        "--log-off",
+        action="store_true",
+        help="serve with the request log and access log off, as list_page and get_by_id do",
+    )
     p.add_argument("--concurrency", type=int, default=16, help="connections for list_page")
     p.add_argument("--top", type=int, default=25, help="functions to list")
     p.add_argument("--py-spy", help="path of the py-spy executable")
     p.add_argument("--native", action="store_true", help="sample C frames too (slower)")
-    p.add_argument("--log-off", action="store_true", help="door: request and access log off")
     args = p.parse_args(argv)
     if not 1 <= args.seconds <= 300:
         raise SystemExit("profile_server: --seconds must be 1..300")

@@ -8,17 +8,25 @@ from __future__ import annotations
 
 import hmac
 import logging
+import os
+import random
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
+from uuid import UUID
 
 from localtitan.auth.tokens import TokenError
-from localtitan.errors import ApiError, error_body, new_trace_id
+from localtitan.errors import ApiError, error_body
 from localtitan.handling.call import Call, Handler, Result
 from localtitan.latency import kind_of
 from localtitan.platform.environments import Environment
 from localtitan.requestlog.facts import FACTS_KEY, RequestFacts
 from localtitan.runtime import Runtime
-from localtitan.spec import Operation, validate_request
+from localtitan.spec import Operation, ValidatedRequest, validate_request
 from localtitan.spec.bounds import MAX_JSON_BODY_BYTES, MAX_UPLOAD_BYTES
 
 __all__ = ["MAX_BODY_BYTES", "body_limit", "handle_api"]
@@ -28,6 +36,42 @@ log = logging.getLogger("localtitan.api")
 MAX_BODY_BYTES = MAX_UPLOAD_BYTES
 _JSON = b"application/json"
 _NO_BODY = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
+_CONTENT_TYPES: dict[str, bytes] = {"application/json": _JSON}
+# Trace ids name a request in logs and error bodies; they need to be unique, not secret, so
+# they come from the process's seeded generator rather than a getrandom call per request.
+_trace_random = random.Random(secrets.randbits(128))
+# A forked worker must not repeat its parent's sequence.
+os.register_at_fork(after_in_child=lambda: _trace_random.seed(secrets.randbits(128)))
+
+
+def _trace_id() -> str:
+    return f"{_trace_random.getrandbits(128):032x}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Bound:
+    """What a request without a body binds to: a pure function of its method, path, query
+    string and content type, so a request seen before skips routing, query parsing and
+    validation (its auth, scope, limits and handler still run on every request)."""
+
+    operation: Operation
+    path_params: dict[str, str]
+    query: list[tuple[str, str]]
+    validated: ValidatedRequest
+
+
+_BOUND_MAX = 4096
+_BoundKey = tuple[str, str, bytes, str | None]
+# Values a handler cannot change in place: a bound request holding only these is shared.
+_IMMUTABLE = frozenset({str, int, float, bool, type(None), Decimal, datetime, date, UUID})
+
+
+def _shareable(validated: ValidatedRequest) -> bool:
+    if validated.body is not None:
+        return False
+    return all(type(v) in _IMMUTABLE for v in validated.query.values()) and all(
+        type(v) in _IMMUTABLE for v in validated.path.values()
+    )
 
 
 def _handler(runtime: Runtime, op: Operation) -> tuple[Handler, str] | None:
@@ -38,8 +82,9 @@ def _handler(runtime: Runtime, op: Operation) -> tuple[Handler, str] | None:
 async def _send(
     send: Any, status: int, body: bytes, content_type: bytes, headers: dict[str, str]
 ) -> None:
-    raw = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
-    raw.extend((k.lower().encode(), v.encode()) for k, v in headers.items())
+    raw = [(b"content-type", content_type), (b"content-length", b"%d" % len(body))]
+    if headers:
+        raw.extend((k.lower().encode(), v.encode()) for k, v in headers.items())
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})
 
@@ -48,11 +93,35 @@ async def _send_error(send: Any, err: ApiError, trace_id: str) -> None:
     await _send(send, err.status, err.body(trace_id), _JSON, err.headers)
 
 
-def _header(scope: dict[str, Any], name: bytes) -> str | None:
+@dataclass(slots=True)
+class _Headers:
+    """The headers the door reads, in one pass; the first of a repeated header counts."""
+
+    authorization: str | None = None
+    app_key: str | None = None
+    content_type: str | None = None
+    content_length: str | None = None
+    chunked: bool = False
+
+
+def _door_headers(scope: dict[str, Any]) -> _Headers:
+    out = _Headers()
     for key, value in scope["headers"]:
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
+        if key == b"authorization":
+            if out.authorization is None:
+                out.authorization = value.decode("latin-1")
+        elif key == b"st-app-key":
+            if out.app_key is None:
+                out.app_key = value.decode("latin-1")
+        elif key == b"content-type":
+            if out.content_type is None:
+                out.content_type = value.decode("latin-1")
+        elif key == b"content-length":
+            if out.content_length is None:
+                out.content_length = value.decode("latin-1")
+        elif key == b"transfer-encoding":
+            out.chunked = True
+    return out
 
 
 async def _read_body(receive: Any, limit: int) -> bytes | None:
@@ -107,7 +176,7 @@ async def handle_api(
     env: Environment,
     path: str,
 ) -> None:
-    trace_id = new_trace_id()
+    trace_id = _trace_id()
     # Filled in for the request log as the door learns things; None when the log is off.
     facts: RequestFacts | None = scope.get(FACTS_KEY)
     if facts is not None:
@@ -127,11 +196,12 @@ async def handle_api(
             {},
         )
         return
+    content_type = _CONTENT_TYPES.get(result.content_type) or result.content_type.encode()
     await _send(
         send,
         result.status,
         result.body if result.body is not None else b"",
-        result.content_type.encode(),
+        content_type,
         result.headers,
     )
 
@@ -164,21 +234,34 @@ async def _handle(
     facts: RequestFacts | None,
 ) -> Result:
     method = scope["method"]
-    match = runtime.router.match(method, path)
-    if match is None:
-        allowed = runtime.router.allowed_methods(path)
-        if allowed:
-            raise ApiError(
-                405,
-                f"The method {method} is not allowed here; use {', '.join(allowed)}.",
-                headers={"Allow": ", ".join(allowed)},
-            )
-        raise ApiError(404, "There is no API operation at this path.")
-    op = match.operation
+    heads = _door_headers(scope)
+    raw_query: bytes = scope.get("query_string", b"")
+    # Nothing follows the headers (no length, not chunked): no body to wait for.
+    bodyless = heads.content_length is None and method in _NO_BODY and not heads.chunked
+    bound_key = (method, path, raw_query, heads.content_type)
+    # Kept with the manifest, like the validators it caches the work of.
+    seen: OrderedDict[_BoundKey, _Bound] | None = runtime.manifest.cache.get("door_bound")
+    if seen is None:
+        seen = runtime.manifest.cache.setdefault("door_bound", OrderedDict())
+    bound = seen.get(bound_key) if bodyless else None
+    if bound is not None:
+        op, path_params = bound.operation, bound.path_params
+    else:
+        match = runtime.router.match(method, path)
+        if match is None:
+            allowed = runtime.router.allowed_methods(path)
+            if allowed:
+                raise ApiError(
+                    405,
+                    f"The method {method} is not allowed here; use {', '.join(allowed)}.",
+                    headers={"Allow": ", ".join(allowed)},
+                )
+            raise ApiError(404, "There is no API operation at this path.")
+        op, path_params = match.operation, match.path_params
     if facts is not None:
         facts.operation_id = op.operation_id
 
-    authorization = _header(scope, b"authorization")
+    authorization = heads.authorization
     if not authorization or not authorization.strip():
         raise ApiError(
             401,
@@ -203,9 +286,11 @@ async def _handle(
     if client is None or not client.active:
         raise _unauthorized("The client of this access token is no longer active.")
 
-    query_string = scope.get("query_string", b"").decode("latin-1")
-    query = parse_qsl(query_string, keep_blank_values=True)
-    app_key = _header(scope, b"st-app-key")
+    if bound is not None:
+        query = bound.query
+    else:
+        query = parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True)
+    app_key = heads.app_key
     if app_key is None:
         for name, value in query:
             if name.lower() == "servicetitanapplicationkey":
@@ -216,7 +301,7 @@ async def _handle(
     if not hmac.compare_digest(app_key.encode(), client.app_key.encode()):
         raise ApiError(403, "The app key does not belong to the app of this access token.")
 
-    tenant_raw = match.path_params.get("tenant", "")
+    tenant_raw = path_params.get("tenant", "")
     if tenant_raw != str(token.tenant_id):
         raise ApiError(403, f"The access token is not valid for tenant {tenant_raw[:40]}.")
     if op.scope not in token.scopes:
@@ -236,25 +321,32 @@ async def _handle(
                 headers={"Retry-After": str(wait)},
             )
 
-    content_type = _header(scope, b"content-type")
-    max_body = body_limit(content_type)
-    declared = _header(scope, b"content-length")
-    if declared is not None and declared.strip().isdigit() and int(declared) > max_body:
-        raise _too_large(max_body)  # refused before a byte of it is read
-    if declared is None and method in _NO_BODY and _header(scope, b"transfer-encoding") is None:
-        # Nothing follows the headers (no length, not chunked): no message to wait for.
-        body: bytes | None = b""
+    content_type = heads.content_type
+    body: bytes | None
+    if bodyless:
+        body = b""
     else:
+        max_body = body_limit(content_type)
+        declared = heads.content_length
+        if declared is not None and declared.strip().isdigit() and int(declared) > max_body:
+            raise _too_large(max_body)  # refused before a byte of it is read
         body = await _read_body(receive, max_body)
-    if body is None:
-        raise _too_large(max_body)
+        if body is None:
+            raise _too_large(max_body)
     if facts is not None:
         facts.request_body = body
-    _refuse_nul(match.path_params, query, body, content_type)
-    # Validation failures are ApiErrors already (400, or 415 for a body that is not JSON).
-    validated = validate_request(
-        runtime.manifest, op, match.path_params, query, body or None, content_type
-    )
+    if bound is not None:
+        validated = bound.validated
+    else:
+        _refuse_nul(path_params, query, body, content_type)
+        # Validation failures are ApiErrors already (400, or 415 for a body that is not JSON).
+        validated = validate_request(
+            runtime.manifest, op, path_params, query, body or None, content_type
+        )
+        if bodyless and _shareable(validated):
+            seen[bound_key] = _Bound(op, path_params, query, validated)
+            if len(seen) > _BOUND_MAX:
+                seen.popitem(last=False)
 
     if runtime.latency.active:
         # Before the handler: the wait holds no transaction, and the answer is as fresh as
@@ -274,8 +366,9 @@ async def _handle(
         tenant_id=token.tenant_id,
         app_id=client.app_id,
         client_id=client.client_id,
-        path=validated.path,
-        query=validated.query,
+        # Copies: a handler may change its call's dicts, and a bound request is shared.
+        path=dict(validated.path),
+        query=dict(validated.query),
         body=validated.body,
         raw_body=body,
         content_type=content_type,

@@ -66,6 +66,7 @@ _SYSTEM_FIELDS = ("id", "createdOn", "modifiedOn", "createdById", "modifiedById"
 
 
 @functools.lru_cache(maxsize=4096)
+@functools.cache  # one per operation path; read on every list and get
 def _path_names(path: str) -> tuple[str, ...]:
     return tuple(p for p in _PARAM.findall(path) if p != "tenant")
 
@@ -482,17 +483,26 @@ def _head_of(catalog: Catalog, op: Operation) -> _Head:
     return head
 
 
+def _wrapped(opening: bytes, items: list[bytes], closing: bytes) -> bytes:
+    """``opening + b",".join(items) + closing`` with the page's bytes copied once, not once per
+    concatenation (a 28 KB page was copied four times)."""
+    if not items:
+        return opening + closing
+    if len(items) == 1:
+        return b"".join((opening, items[0], closing))
+    return b",".join([opening + items[0], *items[1:-1], items[-1] + closing])
+
+
 def _envelope(
     catalog: Catalog, op: Operation, known: Mapping[str, Any], items: list[bytes]
 ) -> bytes:
     """The operation's list envelope around already-encoded items (or a bare array)."""
     head_plan = _head_of(catalog, op)
-    data = b"[" + b",".join(items) + b"]"
     if head_plan is None:
         head = encode({k: known.get(k) for k in ("page", "pageSize", "hasMore", "totalCount")})
-        return head[:-1] + b',"data":' + data + b"}"
+        return _wrapped(head[:-1] + b',"data":[', items, b"]}")
     if isinstance(head_plan, str):
-        return data  # a bare array
+        return _wrapped(b"[", items, b"]")  # a bare array
     head_schema, names, has_data = head_plan
     values = tuple(known.get(k) for k in names)
     memo = (id(catalog), op.id, values)
@@ -507,7 +517,7 @@ def _envelope(
     if not has_data:
         return head
     separator = b"," if len(head) > 2 else b""
-    return head[:-1] + separator + b'"data":' + data + b"}"
+    return _wrapped(head[:-1] + separator + b'"data":[', items, b"]}")
 
 
 # ---------------------------------------------------------------- get

@@ -8,12 +8,15 @@ processed in Python. The hot reads (list pages, a record by id) run here instead
   statements are all known to be short (index lookups of at most a page) runs on the event
   loop's thread; any other read runs in one worker thread, all its statements in one hop.
   Either way a read is one transaction: one snapshot for all its statements.
-- PostgreSQL: an asyncpg pool; asyncpg prepares each statement once per connection and keeps
-  it (its statement cache), so a statement is parsed and planned once, then run with bound
-  parameters.
+- PostgreSQL: an asyncpg pool (text arrives as bytes, as from SQLite); asyncpg prepares
+  each statement once per connection and keeps it (its statement cache), so a statement is
+  parsed and planned once, then run with bound parameters.
 
 A read is an ``async`` function of a :class:`Reads` session; on SQLite it never suspends, so the
 same function runs on the loop or, driven to completion by hand, in a worker thread.
+A read of one statement (:meth:`DriverReads.one`: a record by id, a first page) needs no
+``BEGIN``/``COMMIT``: one statement is its own transaction and sees one snapshot on both
+databases, so it runs alone, two calls (SQLite) or round trips (PostgreSQL) fewer.
 Statements are written with ``?`` placeholders (:class:`Sql` numbers them for asyncpg) or
 compiled once from SQLAlchemy (:func:`compiled`). Writes stay on SQLAlchemy.
 """
@@ -21,6 +24,7 @@ compiled once from SQLAlchemy (:func:`compiled`). Writes stay on SQLAlchemy.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import sqlite3
 import threading
@@ -37,6 +41,7 @@ __all__ = ["DriverReads", "Reads", "Sql", "compiled", "driver_reads"]
 
 T = TypeVar("T")
 _POOL_SIZE = 8
+_HELD = 4  # of the pool's connections, the most one() keeps for itself
 _SQLITE_THREADS = 4
 
 
@@ -112,6 +117,10 @@ class DriverReads:
     async def read(self, work: Callable[[Reads], Awaitable[T]], *, short: bool) -> T:
         raise NotImplementedError
 
+    async def one(self, sql: Sql, args: Sequence[Any]) -> list[Sequence[Any]]:
+        """The rows of one short statement (an index lookup of at most a page)."""
+        raise NotImplementedError
+
     async def close(self) -> None:
         raise NotImplementedError
 
@@ -161,6 +170,13 @@ class _Sqlite(DriverReads):
         async with self._threads:
             return await asyncio.to_thread(self._off_loop, work)
 
+    async def one(self, sql: Sql, args: Sequence[Any]) -> list[Sequence[Any]]:
+        conn = self._loop_conn
+        if conn is None:
+            conn = self._loop_conn = self._open()
+        # Autocommit (isolation_level=None): the statement is its own read transaction.
+        return conn.execute(sql.qmark, args).fetchall()
+
     def _off_loop(self, work: Callable[[Reads], Awaitable[T]]) -> T:
         try:
             conn = self._spare.get_nowait()
@@ -187,6 +203,11 @@ class _Postgres(DriverReads):
         self._dsn = dsn
         self._pool: Any = None
         self._starting: asyncio.Lock | None = None
+        # Connections one() keeps out of the pool between its statements (at most _HELD, so
+        # read() always finds some): asyncpg's acquire and release (a timeout, a shielded
+        # task per release) cost more than the statement's own protocol work.
+        self._free: list[Any] = []
+        self._held = 0
 
     async def _get_pool(self) -> Any:
         if self._pool is not None:
@@ -203,6 +224,7 @@ class _Postgres(DriverReads):
                     max_size=_POOL_SIZE,
                     statement_cache_size=512,
                     reset=_end_read,
+                    init=_text_as_bytes,
                 )
         return self._pool
 
@@ -216,7 +238,44 @@ class _Postgres(DriverReads):
             async with conn.transaction(isolation="repeatable_read", readonly=True):
                 return await work(_PgReads(conn))
 
+    async def one(self, sql: Sql, args: Sequence[Any]) -> list[Sequence[Any]]:
+        conn = self._free.pop() if self._free else None
+        if conn is not None and conn.is_closed():
+            await self._give_back(conn)
+            conn = None
+        if conn is None:
+            pool = self._pool if self._pool is not None else await self._get_pool()
+            if self._held >= _HELD:
+                async with pool.acquire() as spare:
+                    return list(await spare.fetch(sql.numbered, *args))
+            # Counted before the wait: coroutines waiting together must not all end up
+            # holding connections, or the ones left waiting on the pool wait for ever.
+            self._held += 1
+            try:
+                conn = await pool.acquire()
+            except BaseException:
+                self._held -= 1
+                raise
+        try:
+            rows: list[Sequence[Any]] = await conn.fetch(sql.numbered, *args)
+        except BaseException:
+            # Failed or cancelled mid-statement: the pool resets the connection or closes it.
+            await self._give_back(conn)
+            raise
+        self._free.append(conn)
+        return rows
+
+    async def _give_back(self, conn: Any) -> None:
+        self._held -= 1
+        pool = self._pool
+        if pool is not None:
+            with contextlib.suppress(Exception):
+                await pool.release(conn)
+
     async def close(self) -> None:
+        free, self._free = self._free, []
+        for conn in free:
+            await self._give_back(conn)
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()
@@ -233,6 +292,10 @@ class _ThroughEngine(DriverReads):
     async def read(self, work: Callable[[Reads], Awaitable[T]], *, short: bool) -> T:
         async with self._engine.connect() as conn:
             return await work(_EngineReads(conn))
+
+    async def one(self, sql: Sql, args: Sequence[Any]) -> list[Sequence[Any]]:
+        async with self._engine.connect() as conn:
+            return await _EngineReads(conn).rows(sql, args)
 
     async def close(self) -> None:
         return None
@@ -251,6 +314,14 @@ class _EngineReads:
     async def value(self, sql: Sql | str, args: Sequence[Any]) -> Any:
         rows = await self.rows(sql, args)
         return rows[0][0] if rows else None
+
+
+async def _text_as_bytes(conn: Any) -> None:
+    """Text columns arrive as their UTF-8 bytes, as they do from SQLite (``text_factory``):
+    stored JSON goes into a response without a decode and an encode per record."""
+    await conn.set_type_codec(
+        "text", schema="pg_catalog", encoder=str.encode, decoder=bytes, format="binary"
+    )
 
 
 async def _end_read(conn: Any) -> None:

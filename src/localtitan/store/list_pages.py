@@ -88,7 +88,7 @@ def _statements(active: bool, parent: bool) -> _Statements:
     return found
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: built on every list request, and frozen inits cost more
 class PlainPage:
     """One page of the plain shape: which records, and the page cache's key without the page."""
 
@@ -158,6 +158,16 @@ async def plain_page(driver: DriverReads, q: PlainPage, pages: PageCache) -> Pag
     where = q.args()
     key_args = (q.env, q.tenant_id, q.kind)
     page_key = (*q.cache_key, q.page)
+    if q.page == 1 and not q.with_total:
+        # The page and the collection's version are one statement: no transaction to open,
+        # no closures to build (the usual request: a client's first page).
+        rows = await driver.one(sql.first_page, (*key_args, *where, q.size + 1))
+        if rows:
+            version = int(rows[0][2] or 0)
+            pages.remember(page_key, version, rows[0][0])
+            if len(rows) > q.size:
+                pages.remember((*q.cache_key, 2), version, rows[q.size][0])
+        return PageRead([row[1] for row in rows])
 
     async def read(r: Reads, *, may_scan: bool) -> PageRead | None:
         out = PageRead([])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from localtitan.store.drivers import DriverReads, Reads, Sql
+from localtitan.store.drivers import DriverReads, Sql
 
 __all__ = ["Found", "find_record"]
 
@@ -27,7 +27,7 @@ _BY_GUID = Sql.of(
 class Found:
     id: int
     parent_id: int | None
-    # The stored JSON: bytes on SQLite, text on PostgreSQL.
+    # The stored JSON as its UTF-8 bytes (both drivers return text as bytes).
     data: bytes | str
 
 
@@ -42,12 +42,9 @@ async def find_record(
         sql, args = _BY_ID, (env, tenant_id, kind, False, id)
     else:
         return None
-
-    async def read(r: Reads) -> Found | None:
-        rows = await r.rows(sql, args)
-        if not rows:
-            return None
-        row = rows[0]
-        return Found(int(row[0]), None if row[1] is None else int(row[1]), row[2])
-
-    return await driver.read(read, short=True)
+    # One statement: its own transaction (store/drivers.py), on the loop's thread on SQLite.
+    rows = await driver.one(sql, args)
+    if not rows:
+        return None
+    row = rows[0]
+    return Found(int(row[0]), None if row[1] is None else int(row[1]), row[2])

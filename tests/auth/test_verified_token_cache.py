@@ -1,0 +1,42 @@
+"""The verified-token cache (auth/tokens.py) lets a token it has seen skip RSA, and nothing
+else: a token that only shares its ending with a verified one is checked in full."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import httpx
+
+from conftest import Creds
+
+CUSTOMERS = "/crm/v2/tenant/{tenant}/customers"
+
+
+def _with_claims(token: str, **changes: object) -> str:
+    """The same token (same signature, so the same ending) with other claims in its payload."""
+    head, payload, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims.update(changes)
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    return f"{head}.{forged}.{signature}"
+
+
+async def test_a_token_sharing_a_verified_tokens_signature_is_refused(
+    client: httpx.AsyncClient, creds: Creds
+) -> None:
+    token = await creds.token(client)
+    url = creds.api(CUSTOMERS) + "?pageSize=5"
+    headers = {"Authorization": token, "ST-App-Key": creds.app_key}
+    assert (await client.get(url, headers=headers)).status_code == 200  # now cached
+
+    forged = _with_claims(token, scope=["tn.crm.customers:r", "tn.everything:rw"])
+    for _ in range(2):
+        r = await client.get(url, headers={**headers, "Authorization": forged})
+        assert r.status_code == 401, r.text
+        assert r.json()["title"] == "The access token is invalid."
+    # The genuine token still works after the forged one was refused.
+    assert (await client.get(url, headers=headers)).status_code == 200
+    assert (
+        await client.get(url, headers={**headers, "Authorization": f"Bearer {token}"})
+    ).status_code == 200
