@@ -1,0 +1,194 @@
+"""List pages with filters or a sort order, read on the drivers (:mod:`localtitan.store.drivers`).
+
+The page's conditions arrive as plain data (:mod:`localtitan.store.conditions`); its statements
+are written and compiled once per shape (:func:`localtitan.store.list_filters.prepared`) and
+each request binds its values. Id-ordered pages use the page cache as plain pages do
+(:mod:`localtitan.store.list_pages`); a page is one read: the collection's version, where the
+page starts, the page and its total are one transaction's statements.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import BigInteger, Integer, String, bindparam, func, select
+from sqlalchemy.engine import Dialect
+
+from localtitan.store import conditions as c
+from localtitan.store.drivers import DriverReads, Reads, Sql
+from localtitan.store.list_filters import Prepared, Writer, prepared, values_of
+from localtitan.store.list_pages import PageRead, _learn, _start_still_true
+from localtitan.store.tables import records
+
+if TYPE_CHECKING:
+    from localtitan.engine.page_cache import PageCache
+
+__all__ = ["FilteredPage", "filtered_page"]
+
+_VERSION = Sql.of(
+    "SELECT max(row_version) FROM records WHERE environment = ? AND tenant_id = ? AND kind = ?"
+)
+
+
+@dataclass(frozen=True)
+class FilteredPage:
+    """One page of a filtered (or sorted) list. ``order`` None: id order, where the page
+    cache (keyed ``cache_key`` and the page) remembers where pages start."""
+
+    env: str
+    tenant_id: int
+    kind: str
+    conds: tuple[c.Cond, ...]
+    order: tuple[c.Order, ...] | None
+    parent_id: int | None
+    page: int
+    size: int
+    with_total: bool
+    cache_key: tuple[Any, ...] = ()
+
+
+def _where(w: Writer, q: FilteredPage, table: Any = records) -> list[Any]:
+    out = [
+        table.c.environment == bindparam("env", "", type_=String),
+        table.c.tenant_id == bindparam("tenant", 0, type_=BigInteger),
+        table.c.kind == bindparam("kind", "", type_=String),
+        table.c.deleted.is_(False),
+        *(w.cond(k) for k in q.conds),
+    ]
+    if q.parent_id is not None:
+        out.append(table.c.parent_id == bindparam("parent", 0, type_=BigInteger))
+    return out
+
+
+def _limit() -> Any:
+    return bindparam("limit", 1, type_=Integer)
+
+
+def _id_ordered(q: FilteredPage, mode: str) -> Any:
+    """One filtered page in id order without reading the records of earlier pages.
+
+    ``mode``: ``first`` (page 1), ``from`` (the page cache knows its first id: ``start``) or
+    ``offset`` (it does not: an index-only scan finds it). The page's ids are picked first
+    (from an index alone when the filters allow), then just those records read: a date range
+    matching thousands of records then sorts ids, not JSON.
+    """
+
+    def build(w: Writer) -> Any:
+        w.number(q.conds)
+        picked = select(records.c.id).where(*_where(w, q))
+        if mode == "from":
+            picked = picked.where(records.c.id >= bindparam("start", 0, type_=BigInteger))
+        elif mode == "offset":
+            bound = (
+                select(records.c.id)
+                .where(*_where(w, q))
+                .order_by(records.c.id)
+                .offset(bindparam("skip", 0, type_=Integer))
+                .limit(1)
+            ).scalar_subquery()
+            picked = picked.where(records.c.id >= bound)
+        picked = picked.order_by(records.c.id).limit(_limit())
+        return (
+            select(records.c.id, records.c.data)
+            .where(
+                records.c.environment == bindparam("env", "", type_=String),
+                records.c.tenant_id == bindparam("tenant", 0, type_=BigInteger),
+                records.c.kind == bindparam("kind", "", type_=String),
+                records.c.id.in_(picked.scalar_subquery()),
+            )
+            .order_by(records.c.id)
+        )
+
+    return build
+
+
+def _sorted(q: FilteredPage, skip: bool) -> Any:
+    order = q.order or ()
+
+    def build(w: Writer) -> Any:
+        w.number(q.conds, order)
+        stmt = (
+            select(records.c.data)
+            .where(*_where(w, q))
+            .order_by(*(w.order(o) for o in order))
+            .limit(_limit())
+        )
+        return stmt.offset(bindparam("skip", 0, type_=Integer)) if skip else stmt
+
+    return build
+
+
+def _count(q: FilteredPage) -> Any:
+    def build(w: Writer) -> Any:
+        w.number(q.conds)
+        return select(func.count()).select_from(records).where(*_where(w, q))
+
+    return build
+
+
+def _shape(q: FilteredPage) -> tuple[Any, ...]:
+    return (q.conds, q.order, q.parent_id is not None)
+
+
+async def filtered_page(
+    driver: DriverReads, dialect: Dialect, q: FilteredPage, pages: PageCache
+) -> PageRead:
+    """The page (its rows' JSON, and one more row to tell ``hasMore``) and its total."""
+    name = dialect.name
+    values = values_of(q.conds) if q.order is None else values_of(q.conds, q.order)
+    named: dict[str, Any] = {
+        "env": q.env,
+        "tenant": q.tenant_id,
+        "kind": q.kind,
+        "limit": q.size + 1,
+    }
+    if q.parent_id is not None:
+        named["parent"] = q.parent_id
+    key_args = (q.env, q.tenant_id, q.kind)
+    page_key = (*q.cache_key, q.page)
+    count = prepared(("count", *_shape(q)), dialect, _count(q)) if q.with_total else None
+
+    async def total(r: Reads, out: PageRead) -> None:
+        if count is not None:
+            out.total = int(
+                await r.value(count.text, count.args(values_of(q.conds), name, **named))
+            )
+
+    async def run(r: Reads, stmt: Prepared, out: PageRead, **extra: Any) -> list[Any]:
+        return await r.rows(stmt.text, stmt.args(values, name, **named, **extra))
+
+    async def read(r: Reads) -> PageRead:
+        out = PageRead([])
+        if q.order is not None:
+            skip = (q.page - 1) * q.size
+            stmt = prepared(("sorted", *_shape(q), bool(skip)), dialect, _sorted(q, bool(skip)))
+            rows = await run(r, stmt, out, skip=skip)
+            out.rows = [row[-1] for row in rows]
+            await total(r, out)
+            return out
+        version = int(await r.value(_VERSION, key_args) or 0)
+        start = None
+        if q.page > 1:
+            start = await _start_still_true(r, pages, key_args, page_key, version, out.remember)
+        if q.page == 1:
+            stmt = prepared(("first", *_shape(q)), dialect, _id_ordered(q, "first"))
+            rows = await run(r, stmt, out)
+        elif start is not None:
+            stmt = prepared(("from", *_shape(q)), dialect, _id_ordered(q, "from"))
+            rows = await run(r, stmt, out, start=start)
+        else:
+            stmt = prepared(("offset", *_shape(q)), dialect, _id_ordered(q, "offset"))
+            rows = await run(r, stmt, out, skip=(q.page - 1) * q.size)
+        if rows:
+            out.remember.append((page_key, version, rows[0][0]))
+        if len(rows) > q.size:
+            out.remember.append(((*q.cache_key, q.page + 1), version, rows[q.size][0]))
+        out.rows = [row[-1] for row in rows]
+        await total(r, out)
+        return out
+
+    done = await driver.read(read, short=False)
+    if q.order is None:
+        _learn(pages, done.remember)
+    return done
