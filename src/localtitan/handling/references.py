@@ -5,11 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from localtitan.errors import ApiError
-from localtitan.store.records import key_filter
-from localtitan.store.tables import records
+from localtitan.store.record_ids import missing_records
 
 if TYPE_CHECKING:
     from localtitan.handling.call import Call
@@ -71,20 +68,11 @@ async def check_references(call: Call, catalog: Catalog, body: Mapping[str, Any]
         wanted[field] = (kind, value)
     if not wanted:
         return
-    errors: dict[str, list[str]] = {}
-    env = call.environment.value
     async with call.runtime.db.read() as conn:
-        for field, (kind, value) in wanted.items():
-            row = (
-                await conn.execute(
-                    select(records.c.id).where(
-                        key_filter(env, call.tenant_id, kind),
-                        records.c.id == value,
-                        records.c.deleted.is_(False),
-                    )
-                )
-            ).first()
-            if row is None:
-                errors[field] = [f"{_LABELS.get(kind, kind)} with ID {value} was not found."]
+        missing = await missing_records(conn, call.environment.value, call.tenant_id, wanted)
+    errors: dict[str, list[str]] = {}
+    for field in missing:
+        kind, value = wanted[field]
+        errors[field] = [f"{_LABELS.get(kind, kind)} with ID {value} was not found."]
     if errors:
         raise ApiError(400, "One or more validation errors occurred.", errors=errors)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BigInteger, Integer, String, bindparam, func, select
+from sqlalchemy import BigInteger, Integer, String, bindparam, func, literal_column, select
 from sqlalchemy.engine import Dialect
 
 from localtitan.store import conditions as c
@@ -29,6 +29,15 @@ __all__ = ["FilteredPage", "filtered_page"]
 _VERSION = Sql.of(
     "SELECT max(row_version) FROM records WHERE environment = ? AND tenant_id = ? AND kind = ?"
 )
+# Columns whose ranges have an index of their own (ix_records_modified, ix_records_created).
+_RANGED = ("modified_on", "created_on")
+_RANGE_OPS = ("<", "<=", ">", ">=")
+# A range matching fewer records than this is read from its index and its ids sorted (bounded
+# work, on the event loop's thread on SQLite); a wider one walks ids in order until the page
+# is full, as the planner would (it cannot tell the two apart: SQLite keeps no histograms).
+_NARROW = 2000
+# Conditions whose index answers them in a few entries: a page of them is short to read.
+_KEYED = frozenset({"id", "guid", "customer_id", "location_id", "job_id", "parent_id"})
 
 
 @dataclass(frozen=True)
@@ -65,14 +74,17 @@ def _limit() -> Any:
     return bindparam("limit", 1, type_=Integer)
 
 
-def _id_ordered(q: FilteredPage, mode: str) -> Any:
+def _id_ordered(q: FilteredPage, mode: str, narrow: bool) -> Any:
     """One filtered page in id order without reading the records of earlier pages.
 
     ``mode``: ``first`` (page 1), ``from`` (the page cache knows its first id: ``start``) or
     ``offset`` (it does not: an index-only scan finds it). The page's ids are picked first
     (from an index alone when the filters allow), then just those records read: a date range
-    matching thousands of records then sorts ids, not JSON.
+    matching thousands of records then sorts ids, not JSON. ``narrow``: the ids are ordered
+    by an expression (``id + 0``) no index gives, so the planner reads the range's own index
+    instead of walking every id until the page is full.
     """
+    by_id = records.c.id + literal_column("0") if narrow else records.c.id
 
     def build(w: Writer) -> Any:
         w.number(q.conds)
@@ -83,12 +95,12 @@ def _id_ordered(q: FilteredPage, mode: str) -> Any:
             bound = (
                 select(records.c.id)
                 .where(*_where(w, q))
-                .order_by(records.c.id)
+                .order_by(by_id)
                 .offset(bindparam("skip", 0, type_=Integer))
                 .limit(1)
             ).scalar_subquery()
             picked = picked.where(records.c.id >= bound)
-        picked = picked.order_by(records.c.id).limit(_limit())
+        picked = picked.order_by(by_id).limit(_limit())
         return (
             select(records.c.id, records.c.data)
             .where(
@@ -131,6 +143,52 @@ def _shape(q: FilteredPage) -> tuple[Any, ...]:
     return (q.conds, q.order, q.parent_id is not None)
 
 
+def _ranges(conds: tuple[c.Cond, ...]) -> tuple[c.Cond, ...]:
+    """The page's conditions on one indexed time range (``modifiedOnOrAfter``...), if any."""
+    for column in _RANGED:
+        col = c.Col(column)
+        found = tuple(
+            k for k in conds if isinstance(k, c.Cmp) and k.left == col and k.op in _RANGE_OPS
+        )
+        if found:
+            return found
+    return ()
+
+
+def _probe(q: FilteredPage, ranges: tuple[c.Cond, ...]) -> Any:
+    """How many records the range matches, counted up to ``_NARROW`` from its index alone."""
+
+    def build(w: Writer) -> Any:
+        w.number(ranges)
+        within = (
+            select(literal_column("1"))
+            .where(
+                records.c.environment == bindparam("env", "", type_=String),
+                records.c.tenant_id == bindparam("tenant", 0, type_=BigInteger),
+                records.c.kind == bindparam("kind", "", type_=String),
+                records.c.deleted.is_(False),
+                *(w.cond(k) for k in ranges),
+            )
+            .limit(_NARROW)
+        )
+        return select(func.count()).select_from(within.subquery())
+
+    return build
+
+
+def _keyed(k: c.Cond) -> bool:
+    if isinstance(k, c.Cmp):
+        return (
+            k.op == "="
+            and isinstance(k.left, c.Col)
+            and k.left.table is None
+            and (k.left.name in _KEYED)
+        )
+    if isinstance(k, c.In):
+        return isinstance(k.left, c.Col) and k.left.table is None and k.left.name in _KEYED
+    return isinstance(k, c.IsTrue) and k.of == c.Col("active")
+
+
 async def filtered_page(
     driver: DriverReads, dialect: Dialect, q: FilteredPage, pages: PageCache
 ) -> PageRead:
@@ -158,7 +216,15 @@ async def filtered_page(
     async def run(r: Reads, stmt: Prepared, out: PageRead, **extra: Any) -> list[Any]:
         return await r.rows(stmt.text, stmt.args(values, name, **named, **extra))
 
-    async def read(r: Reads) -> PageRead:
+    ranges = _ranges(q.conds) if q.order is None else ()
+    probe = prepared(("probe", ranges), dialect, _probe(q, ranges)) if ranges else None
+    # A page is short to read when every condition is answered by a few index entries, or
+    # when its range turns out narrow; a total reads every match, never short.
+    keyed = (
+        q.order is None and not q.with_total and all(_keyed(k) for k in q.conds if k not in ranges)
+    )
+
+    async def read(r: Reads, *, may_scan: bool) -> PageRead | None:
         out = PageRead([])
         if q.order is not None:
             skip = (q.page - 1) * q.size
@@ -167,19 +233,26 @@ async def filtered_page(
             out.rows = [row[-1] for row in rows]
             await total(r, out)
             return out
+        narrow = False
+        if probe is not None:
+            matched = await r.value(probe.text, probe.args(values_of(ranges), name, **named))
+            narrow = int(matched or 0) < _NARROW
+        if not (narrow or ranges == ()) and not may_scan:
+            return None  # a wide range walks ids: not on the loop
         version = int(await r.value(_VERSION, key_args) or 0)
         start = None
         if q.page > 1:
             start = await _start_still_true(r, pages, key_args, page_key, version, out.remember)
+            if start is None and not (may_scan or narrow):
+                return None  # finding the start scans earlier pages: not on the loop
         if q.page == 1:
-            stmt = prepared(("first", *_shape(q)), dialect, _id_ordered(q, "first"))
-            rows = await run(r, stmt, out)
+            mode, extra = "first", {}
         elif start is not None:
-            stmt = prepared(("from", *_shape(q)), dialect, _id_ordered(q, "from"))
-            rows = await run(r, stmt, out, start=start)
+            mode, extra = "from", {"start": start}
         else:
-            stmt = prepared(("offset", *_shape(q)), dialect, _id_ordered(q, "offset"))
-            rows = await run(r, stmt, out, skip=(q.page - 1) * q.size)
+            mode, extra = "offset", {"skip": (q.page - 1) * q.size}
+        stmt = prepared((mode, narrow, *_shape(q)), dialect, _id_ordered(q, mode, narrow))
+        rows = await run(r, stmt, out, **extra)
         if rows:
             out.remember.append((page_key, version, rows[0][0]))
         if len(rows) > q.size:
@@ -188,7 +261,16 @@ async def filtered_page(
         await total(r, out)
         return out
 
-    done = await driver.read(read, short=False)
+    async def on_loop(r: Reads) -> PageRead | None:
+        return await read(r, may_scan=False)
+
+    async def anywhere(r: Reads) -> PageRead | None:
+        return await read(r, may_scan=True)
+
+    done = await driver.read(on_loop, short=True) if keyed else None
+    if done is None:
+        done = await driver.read(anywhere, short=False)
+    assert done is not None
     if q.order is None:
         _learn(pages, done.remember)
     return done

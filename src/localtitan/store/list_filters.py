@@ -42,7 +42,7 @@ from sqlalchemy import (
 from sqlalchemy import (
     Text as SqlText,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
@@ -55,7 +55,7 @@ from localtitan.store.tables import records
 
 __all__ = ["Prepared", "Writer", "bound", "clause", "describe", "prepared", "values_of"]
 
-_DIALECTS: dict[str, Dialect] = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}
+_SQLITE: Dialect = sqlite.dialect()
 
 
 def bound(dialect: str, value: c.Value) -> Any:
@@ -181,7 +181,7 @@ class Writer:
         if isinstance(e, c.AsId):
             return cast(self.expr(e.of), BigInteger)
         if isinstance(e, c.Digits):
-            digits = cast(self.expr(e.of), String)
+            digits: Any = cast(self.expr(e.of), String)
             for ch in ("-", " ", "(", ")", "+", "."):
                 digits = func.replace(digits, ch, "")
             return digits
@@ -409,7 +409,7 @@ def describe(cond: c.Cond | c.Order, *, env: str = "ENV", tenant_id: int = 0) ->
     """A condition (or order) as SQLite SQL with its values written in, for
     ``localtitan coverage``."""
     expr = clause(cond, "sqlite", env=env, tenant_id=tenant_id)
-    dialect = _DIALECTS["sqlite"]
+    dialect = _SQLITE
     try:
         text = str(expr.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
     except Exception:  # a type with no literal form: show the bound parameter instead
