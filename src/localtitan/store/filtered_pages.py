@@ -160,7 +160,7 @@ def _probe(q: FilteredPage, ranges: tuple[c.Cond, ...]) -> Any:
 
     def build(w: Writer) -> Any:
         w.number(ranges)
-        within = (
+        within: Any = (
             select(literal_column("1"))
             .where(
                 records.c.environment == bindparam("env", "", type_=String),
