@@ -187,7 +187,7 @@ def _probe(q: FilteredPage, ranges: tuple[c.Cond, ...]) -> Any:
                 records.c.deleted.is_(False),
                 *(w.cond(k) for k in ranges),
             )
-            .limit(_NARROW)
+            .limit(bindparam("narrow", _NARROW, type_=Integer))
         )
         return select(func.count()).select_from(within.subquery())
 
@@ -253,7 +253,9 @@ async def filtered_page(
             return out
         narrow = False
         if probe is not None:
-            matched = await r.value(probe.text, probe.args(values_of(ranges), name, **named))
+            matched = await r.value(
+                probe.text, probe.args(values_of(ranges), name, **named, narrow=_NARROW)
+            )
             narrow = int(matched or 0) < _NARROW
         if not (narrow or ranges == ()) and not may_scan:
             return None  # a wide range walks ids: not on the loop

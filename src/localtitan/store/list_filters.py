@@ -240,6 +240,8 @@ class Writer:
             right = self._operand(k.right, left)
             return typing.cast("ColumnElement[bool]", _COMPARISONS[k.op](left, right))
         if isinstance(k, c.In):
+            if not k.values:
+                return false()  # an empty list names no record (and needs no expanding IN)
             left = self.expr(k.left)
             return typing.cast(
                 "ColumnElement[bool]", left.in_([self.value(v, left) for v in k.values])
