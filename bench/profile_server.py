@@ -4,8 +4,10 @@ dataset and sample the server with py-spy, then print the hottest functions.
     python -m bench.profile_server SCENARIO [--quick] [--database-url URL] [--seconds 20]
 
 Scenarios: ``list_page``, ``deep_cold``, ``filter_customer``, ``filter_modified``, ``export``,
-``writers``. py-spy is not a project dependency: install it next to the project
-(``.venv/bin/pip install py-spy``) or pass ``--py-spy PATH``. It attaches to the running
+``writers``, ``token_endpoint``, and ``door`` (the door benchmark's 50-record page on a server of
+its own, no dataset; request log on as ``serve`` starts, or off with ``--log-off``). py-spy is
+not a project dependency: install it next to the project (``.venv/bin/pip install py-spy``) or
+pass ``--py-spy PATH``. It attaches to the running
 server (``py-spy record --pid``; root or ptrace permission needed) for ``--seconds`` while
 the load runs, at 250 samples a second, all threads, idle ones left out, and writes the
 collapsed stacks to ``bench/results/profile-<scenario>-<backend>.txt`` (``flamegraph.pl`` or
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import re
 import secrets
@@ -25,10 +28,12 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
-from urllib.parse import quote
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import quote, urlencode
 
 from bench._harness import (
     RESULTS_DIR,
@@ -36,6 +41,7 @@ from bench._harness import (
     HttpLoad,
     HttpRequest,
     fetch_token,
+    localtitan_server,
     pin_client,
     run_cleanups,
 )
@@ -49,6 +55,8 @@ SCENARIOS = (
     "filter_modified",
     "export",
     "writers",
+    "token_endpoint",
+    "door",
 )
 _WAITS = ("_connection_worker_thread (", "Runner.run (")
 _FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$")
@@ -59,6 +67,24 @@ async def _load(
 ) -> Callable[[], Awaitable[object]]:
     """The coroutine factory that drives ``scenario`` for ``seconds``."""
     lt, info = ds.lt, ds.info
+    if scenario == "token_endpoint":
+        # The benchmark's request (bench/token_endpoint.py): a good client's form.
+        creds = lt.env("integration")
+        form = urlencode(
+            {
+                "grant_type": "client_credentials",
+                "client_id": creds["clientId"],
+                "client_secret": creds["clientSecret"],
+            }
+        ).encode()
+        content = (("content-type", "application/x-www-form-urlencoded"),)
+        req = HttpRequest("POST", lt.path_of(creds["tokenUrl"]), content, form)
+        return lambda: HttpLoad("token", lt.server, req, cfg).measure(seconds)
+    if scenario == "door":
+        from bench.door import _prepared
+
+        request, _ = await _prepared(lt)
+        return lambda: HttpLoad("door", lt.server, request, cfg).measure(seconds)
     token = await fetch_token(lt)
     headers = auth_headers(lt, token)
     customers = api_target(lt, "crm/v2/tenant/{t}/customers")
@@ -102,6 +128,20 @@ async def _load(
         conns = [Connection(lt.server, headers, cfg.grace) for _ in range(WRITERS)]
         return lambda: _Phase("writers", shared, conns, None, lt).measure(seconds)
     raise SystemExit(f"unknown scenario {scenario!r}; choose from {', '.join(SCENARIOS)}")
+
+
+@contextlib.asynccontextmanager
+async def _server(args: argparse.Namespace, cfg: Config, workdir: Path) -> AsyncIterator[Any]:
+    """The dataset's server, or for ``door`` a bare one with the door's 50 customers."""
+    if args.scenario != "door":
+        async with dataset_server(cfg, workdir) as ds:
+            yield ds
+        return
+    from bench.door import LOG_OFF
+
+    extra = LOG_OFF if args.log_off else ()
+    async with localtitan_server(cfg, workdir, extra_args=extra) as lt:
+        yield SimpleNamespace(lt=lt, info=None)
 
 
 def _summary(path: Path, top: int) -> str:
@@ -164,11 +204,12 @@ async def _main(args: argparse.Namespace, cfg: Config) -> int:
         print("profile_server: py-spy not found: .venv/bin/pip install py-spy", file=sys.stderr)
         return 2
     backend = "postgresql" if cfg.database_url else "sqlite"
-    out = RESULTS_DIR / f"profile-{args.scenario}-{backend}{'-quick' if cfg.quick else ''}.txt"
+    scenario = args.scenario + ("-log-off" if args.log_off else "")
+    out = RESULTS_DIR / f"profile-{scenario}-{backend}{'-quick' if cfg.quick else ''}.txt"
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     try:
         with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
-            async with dataset_server(cfg, Path(tmp)) as ds:
+            async with _server(args, cfg, Path(tmp)) as ds:
                 drive = await _load(args.scenario, ds, cfg, args.seconds + 2)
                 await drive()  # warm-up, not sampled
                 spy = await asyncio.create_subprocess_exec(
@@ -219,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--top", type=int, default=25, help="functions to list")
     p.add_argument("--py-spy", help="path of the py-spy executable")
     p.add_argument("--native", action="store_true", help="sample C frames too (slower)")
+    p.add_argument("--log-off", action="store_true", help="door: request and access log off")
     args = p.parse_args(argv)
     if not 1 <= args.seconds <= 300:
         raise SystemExit("profile_server: --seconds must be 1..300")

@@ -100,6 +100,8 @@ class Settings:
     access_log: str = "text"
     request_log: bool = True
     request_log_body_bytes: int = 2048
+    # Of a successful response (status below 400) the log keeps less (decision 0190).
+    request_log_success_body_bytes: int = 256
     request_log_days: int = 90
     request_log_rows: int = 100_000
     request_log_queue: int = 10_000
@@ -134,6 +136,9 @@ class Settings:
             request_log=(env.get("LOCALTITAN_REQUEST_LOG") or "on").strip().lower()
             not in ("off", "0", "false", "no"),
             request_log_body_bytes=_env_int("LOCALTITAN_REQUEST_LOG_BODY_BYTES", 2048),
+            request_log_success_body_bytes=_env_int(
+                "LOCALTITAN_REQUEST_LOG_SUCCESS_BODY_BYTES", 256
+            ),
             request_log_days=_env_int("LOCALTITAN_REQUEST_LOG_DAYS", 90),
             request_log_rows=_env_int("LOCALTITAN_REQUEST_LOG_ROWS", 100_000),
             request_log_queue=_env_int("LOCALTITAN_REQUEST_LOG_QUEUE", 10_000),
@@ -181,6 +186,10 @@ class Settings:
             )
         if not 0 <= self.request_log_body_bytes <= 1_048_576:
             raise ValueError("The request log keeps 0 to 1,048,576 bytes of each body.")
+        if not 0 <= self.request_log_success_body_bytes <= 1_048_576:
+            raise ValueError(
+                "The request log keeps 0 to 1,048,576 bytes of a successful response's body."
+            )
         if self.request_log_days < 1 or self.request_log_rows < 1 or self.request_log_queue < 1:
             raise ValueError("The request log's days, rows and queue size must each be at least 1.")
         from localtitan.latency import parse_latency

@@ -90,6 +90,21 @@ async def test_each_token_has_its_own_jti(client: httpx.AsyncClient, creds: Cred
     assert len(jtis) == 3
 
 
+async def test_token_is_the_jws_pyjwt_makes_of_its_claims(
+    client: httpx.AsyncClient, creds: Creds, app: LocalTitan
+) -> None:
+    # The server writes its JWS itself; a client that reads the header or the claims by their
+    # bytes sees what a standard library makes: header alg, kid, typ; compact JSON claims.
+    token = (await _token_response(client, creds))["access_token"]
+    key = await app.runtime.keys.signing_key(Environment.INTEGRATION)
+    claims = pyjwt.decode(token, options={"verify_signature": False})
+    again = pyjwt.encode(
+        claims, key.private_key, algorithm="RS256", headers={"kid": key.kid, "typ": "at+jwt"}
+    )
+    assert token == again
+    assert list(pyjwt.get_unverified_header(token)) == ["alg", "kid", "typ"]
+
+
 async def test_discovery_names_token_endpoint_and_jwks(
     client: httpx.AsyncClient, creds: Creds
 ) -> None:

@@ -147,6 +147,7 @@ BY_KIND: dict[tuple[str, str], frozenset[str]] = {
     ("marketingads:attributed-leads", "booking"): frozenset({"crm:bookings"}),
     ("marketingads:attributed-leads", "stCampaignId"): frozenset({"marketing:campaigns"}),
     ("marketingreputation:reviews", "internalId"): frozenset({"jpm:jobs"}),
+    ("marketingreputation:reviews", "verifiedByUserId"): PEOPLE,
     ("findings:location-findings", "sourceJobId"): frozenset({"jpm:jobs"}),
     ("findings:location-findings", "linkedEstimateIds"): frozenset({"sales:estimates"}),
     ("findings:location-findings", "linkedJobIds"): frozenset({"jpm:jobs"}),

@@ -39,3 +39,28 @@ async def test_estimates_by_status_match_the_demo_estimates(
     url = f"/sales/v2/tenant/{{tenant}}/estimates?pageSize=5000&active=Any&status={value}"
     found = await _all(client, h, creds.api(url))
     assert found and {e["status"]["value"] for e in found} == {value}
+
+
+async def test_every_review_and_transfer_filter_value_finds_demo_records(
+    app: LocalTitan, client: httpx.AsyncClient, backend: str
+) -> None:
+    """The demo reviews vary in what reportType, responseTypes and reviewStatuses compare,
+    and the transfers in their type, so each value of those filters finds some, and the
+    values of one filter split the list between them (docs/decisions/0180)."""
+    creds = await small_tenant(app, backend)
+    h = await creds.headers(client)
+    reviews = "/marketingreputation/v2/tenant/{tenant}/reviews?pageSize=5000"
+    every = len(await _all(client, h, creds.api(reviews)))
+    for name, parts in (
+        ("reportType", ("1", "2")),
+        ("responseTypes", ("1", "2")),
+        ("reviewStatuses", ("0", "3", "6")),
+    ):
+        counts = [len(await _all(client, h, creds.api(f"{reviews}&{name}={v}"))) for v in parts]
+        assert all(counts) and sum(counts) == every, (name, counts, every)
+    transfers = "/inventory/v2/tenant/{tenant}/transfers?pageSize=5000"
+    total = len(await _all(client, h, creds.api(transfers)))
+    counts = [
+        len(await _all(client, h, creds.api(f"{transfers}&transferTypeIds={i}"))) for i in (1, 2)
+    ]
+    assert all(counts) and sum(counts) <= total, counts

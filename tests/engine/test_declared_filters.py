@@ -8,9 +8,12 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
+import httpx
 import pytest
+from engine_kit import connect, insert
 from sqlalchemy import select
 
+from conftest import Creds
 from localtitan.app import LocalTitan
 from localtitan.engine.collection_filters import KIND_RULES, answers
 from localtitan.engine.list_filters import COMPANIONS, RESPONSE_OPTIONS, SORTING, concrete
@@ -26,15 +29,6 @@ MANIFEST = load_manifest()
 CATALOG = catalog_for(MANIFEST)
 # Paging and the tenant are not filters; ``from`` is the export feeds' cursor.
 _NOT_FILTERS = {"page", "pagesize", "includetotal", "tenant", "active", "from"}
-# Declared filters with no rule, each for a reason (docs/decisions/0131): the review enums
-# are numbers whose meaning no document names; transfers hold their type as text and the API
-# lists no transfer types to map ids.
-KNOWN_GAPS = {
-    ("marketingreputation.reviews", "reportType"),
-    ("marketingreputation.reviews", "responseTypes"),
-    ("marketingreputation.reviews", "reviewStatuses"),
-    ("inventory.Transfers_GetList", "transferTypeIds"),
-}
 
 
 def _lists() -> list[Operation]:
@@ -114,7 +108,7 @@ def test_every_declared_list_filter_has_a_rule() -> None:
     declared = _declared()
     assert len(declared) > 1000  # the walk sees the whole manifest
     unhandled = {(op.id, p.name) for op, p in declared if not _handled(op, p)}
-    assert unhandled - KNOWN_GAPS == set(), sorted(unhandled - KNOWN_GAPS)
+    assert unhandled == set(), sorted(unhandled)
 
 
 @pytest.mark.parametrize(
@@ -125,6 +119,10 @@ def test_every_declared_list_filter_has_a_rule() -> None:
         ("crm.Customers_GetList", "externalDataKey"),
         ("inventory.Vendors_GetList", "customField.Fields"),
         ("pricebook.Services_GetList", "searchText"),
+        ("marketingreputation.reviews", "reportType"),
+        ("marketingreputation.reviews", "responseTypes"),
+        ("marketingreputation.reviews", "reviewStatuses"),
+        ("inventory.Transfers_GetList", "transferTypeIds"),
     ],
 )
 def test_filters_once_ignored_now_build_conditions(op_id: str, name: str) -> None:
@@ -169,3 +167,72 @@ def test_a_collection_rule_refuses_what_is_not_its_number_with_a_400(value: str)
                 assert err.status == 400
                 refused += 1
     assert refused > 5
+
+
+async def _published(api: Any, params: dict[str, Any]) -> list[str]:
+    body = await api.ok("marketingreputation.reviews", params=params)
+    return [r["publishDate"] for r in body["data"]]
+
+
+async def test_reviews_by_report_type_response_and_match(
+    client: httpx.AsyncClient, creds: Creds, app: LocalTitan
+) -> None:
+    """The review enums (docs/decisions/0180): reportType 1/2 verified or not, responseTypes
+    1/2 replied or not, reviewStatuses 0 no job, 1-5 an unverified job, 6 verified."""
+    api = await connect(client, creds)
+    (job,) = await insert(app, creds, "jpm:jobs", [{"locationId": 501}])
+    made = await insert(
+        app,
+        creds,
+        "marketingreputation:reviews",
+        [
+            {
+                "jobId": job["id"],
+                "verificationStatus": True,
+                "reviewResponse": "Thanks!",
+                "publishDate": "2024-02-01T10:00:00Z",
+            },
+            {
+                "jobId": job["id"],
+                "verificationStatus": False,
+                "reviewResponse": None,
+                "publishDate": "2024-03-01T10:00:00Z",
+            },
+            {"verificationStatus": False, "publishDate": "2024-04-01T10:00:00Z"},
+        ],
+    )
+    verified, suggested, loose = (r["publishDate"] for r in made)
+    assert await _published(api, {"reportType": 1}) == [verified]
+    assert await _published(api, {"reportType": 2}) == [suggested, loose]
+    assert await _published(api, {"reportType": 0}) == [verified, suggested, loose]
+    assert await _published(api, {"responseTypes": "1"}) == [verified]
+    assert await _published(api, {"responseTypes": "2"}) == [suggested, loose]
+    assert await _published(api, {"responseTypes": "1,2"}) == [verified, suggested, loose]
+    assert await _published(api, {"reviewStatuses": "6"}) == [verified]
+    assert await _published(api, {"reviewStatuses": "3"}) == [suggested]
+    assert await _published(api, {"reviewStatuses": "0,6"}) == [verified, loose]
+    refused = await api.call("marketingreputation.reviews", params={"reviewStatuses": "x"})
+    assert refused.status_code == 400, refused.text
+
+
+async def test_transfers_by_their_type_id(
+    client: httpx.AsyncClient, creds: Creds, app: LocalTitan
+) -> None:
+    """``transferTypeIds`` names ServiceTitan's prebuilt transfer types by localtitan's ids
+    (1 Replenishment, 2 Standard, ...); a transfer holds its type's name."""
+    api = await connect(client, creds)
+    made = await insert(
+        app,
+        creds,
+        "inventory:transfers",
+        [{"transferType": "Replenishment"}, {"transferType": "Standard"}, {"transferType": "x"}],
+    )
+    restock, standard, _ = (t["id"] for t in made)
+
+    async def ids(value: str) -> list[int]:
+        body = await api.ok("inventory.Transfers_GetList", params={"transferTypeIds": value})
+        return sorted(t["id"] for t in body["data"])
+
+    assert await ids("1") == [restock]
+    assert await ids("1,2") == sorted([restock, standard])
+    assert await ids("99") == []

@@ -199,3 +199,29 @@ async def test_contact_feeds_follow_the_contacts_customers_are_made_with(
     assert customer_contacts == [c["id"] for c in customer["contacts"]]
     location_contacts, _ = await _follow(api, "crm.ExportContacts_LocationsContacts")
     assert location_contacts == [c["id"] for c in customer["locations"][0]["contacts"]]
+
+
+async def test_a_walk_sees_what_changed_while_it_read_a_full_page(
+    client: httpx.AsyncClient, creds: Creds, app: LocalTitan
+) -> None:
+    # After a full page the server reads the next one ahead (docs/decisions/0240); changes
+    # made while the client reads still reach it, and the page that says it has caught up
+    # holds every change made before it was asked for.
+    api = await connect(client, creds)
+    total = 2 * EXPORT_PAGE_SIZE + 1
+    made = await insert(app, creds, "pricebook:services", [{"code": f"S{i}"} for i in range(total)])
+    page = await api.ok(SERVICES)
+    assert page["hasMore"] is True
+    seen = list(page["data"])
+    changed = made[EXPORT_PAGE_SIZE + 5]["id"]  # on the second page
+    await api.ok("pricebook.Services_Update", id=changed, json={"displayName": "Changed"})
+    (late,) = await insert(app, creds, "pricebook:services", [{"code": "LATE"}])
+    while page["hasMore"]:
+        page = await api.ok(SERVICES, params={"from": page["continueFrom"]})
+        seen += page["data"]
+    assert {r["id"] for r in seen} == {r["id"] for r in made} | {late["id"]}
+    # Applied in order, the feed leaves the client with the change.
+    final = {r["id"]: r for r in seen}
+    assert final[changed]["displayName"] == "Changed"
+    caught_up = await api.ok(SERVICES, params={"from": page["continueFrom"]})
+    assert caught_up["data"] == [] and caught_up["hasMore"] is False

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 __all__ = ["client_address"]
@@ -18,7 +19,13 @@ __all__ = ["client_address"]
 
 def client_address(scope: Mapping[str, Any]) -> str:
     client = scope.get("client")
-    host = client[0] if client else ""
+    return _address_of(client[0] if client else "")
+
+
+# Parsing an address costs more than the rest of a token request's bookkeeping; a client calls
+# from the same few addresses again and again.
+@lru_cache(maxsize=4096)
+def _address_of(host: str) -> str:
     try:
         ip = ipaddress.ip_address(host)
     except ValueError:

@@ -18,12 +18,11 @@ import jwt
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sqlalchemy import select
 
 from localtitan.platform.environments import Environment
 from localtitan.platform.server_key import ServerKey
+from localtitan.store import signing_keys as key_store
 from localtitan.store.database import Database
-from localtitan.store.tables import signing_keys
 
 __all__ = ["KeyRing", "KeyRingError", "SigningKey"]
 
@@ -57,7 +56,7 @@ class KeyRing:
 
     async def load(self) -> None:
         async with self._db.read() as conn:
-            rows = (await conn.execute(select(signing_keys))).mappings().all()
+            rows = await key_store.signing_key_rows(conn)
         keys: dict[str, SigningKey] = {}
         now = datetime.now(UTC)
         for r in rows:
@@ -114,20 +113,13 @@ class KeyRing:
         )
         now = datetime.now(UTC)
         async with self._db.begin() as conn:
-            await conn.execute(
-                signing_keys.update()
-                .where(signing_keys.c.environment == env.value, signing_keys.c.retired_on.is_(None))
-                .values(retired_on=now)
-            )
-            await conn.execute(
-                signing_keys.insert().values(
-                    kid=kid,
-                    environment=env.value,
-                    private_key=self._fernet.encrypt(pem).decode(),
-                    public_jwk=json.dumps(jwk, sort_keys=True),
-                    created_on=now,
-                    retired_on=None,
-                )
+            await key_store.rotate_in(
+                conn,
+                kid=kid,
+                environment=env.value,
+                private_key=self._fernet.encrypt(pem).decode(),
+                public_jwk=json.dumps(jwk, sort_keys=True),
+                now=now,
             )
         await self.load()
         return self._keys[kid]

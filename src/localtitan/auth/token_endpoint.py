@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
@@ -18,11 +20,11 @@ from starlette.responses import Response
 from localtitan.auth.client_address import client_address
 from localtitan.auth.tokens import TOKEN_LIFETIME
 from localtitan.limits import Penalty
-from localtitan.platform.apps import scopes_of
 from localtitan.platform.credentials import authenticate_client_fast
 from localtitan.platform.environments import Environment
 from localtitan.requestlog.facts import facts_of
 from localtitan.runtime import Runtime
+from localtitan.store.client_reads import scope_set_text
 
 __all__ = ["discovery", "jwks", "token"]
 
@@ -34,8 +36,49 @@ CLIENT_FAILURES = Penalty(free=10)
 ADDRESS_FAILURES = Penalty(free=30)
 
 _json = msgspec.json.Encoder()
-_scope_sets: dict[tuple[int, int, int], frozenset[str]] = {}
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Granted:
+    """An app's scope set at one version, with the two shapes a token answer needs of it."""
+
+    scopes: frozenset[str]
+    ordered: tuple[str, ...]
+    text: str
+
+    @classmethod
+    def of(cls, scopes: frozenset[str]) -> _Granted:
+        ordered = tuple(sorted(scopes))
+        return cls(scopes, ordered, " ".join(ordered))
+
+
+# A scope set never changes once made (a change is a new version), so it is read once.
+_scope_sets: dict[tuple[int, int, int], _Granted] = {}
+
+
+async def _granted(runtime: Runtime, app_id: int, version: int) -> _Granted | None:
+    key = (id(runtime.db), app_id, version)
+    found = _scope_sets.get(key)
+    if found is None:
+        raw = await scope_set_text(runtime.db.reads, app_id, version)
+        if raw is None:
+            return None
+        found = _scope_sets[key] = _Granted.of(frozenset(json.loads(raw)))
+    return found
+
+
+def _form_pairs(text: str) -> list[tuple[str, str]]:
+    """``parse_qsl(text, keep_blank_values=True)``, without its per-field decoding when the
+    form has nothing to decode (client ids and secrets never need it)."""
+    if "%" in text or "+" in text:
+        return parse_qsl(text, keep_blank_values=True, strict_parsing=False)
+    pairs = []
+    for field in text.split("&"):
+        if field:
+            name, _, value = field.partition("=")
+            pairs.append((name, value))
+    return pairs
 
 
 def _issuer(request: Request, prefix: str) -> str:
@@ -88,7 +131,7 @@ async def token(request: Request, runtime: Runtime, env: Environment, prefix: st
     if facts is not None:
         facts.request_body = body
     try:
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+        pairs = _form_pairs(body.decode("utf-8"))
     except UnicodeDecodeError:
         return _error(400, "invalid_request", "The form is not valid UTF-8.")
     form: dict[str, str] = {}
@@ -144,18 +187,12 @@ async def token(request: Request, runtime: Runtime, env: Environment, prefix: st
     if wait:
         return _throttled(wait)
 
-    granted: frozenset[str] | None = None
+    granted: _Granted | None = None
     identity = await authenticate_client_fast(
         runtime.db.reads, runtime.server_key, env, client_id, client_secret
     )
     if identity is not None:
-        # A scope set never changes once made (a change is a new version): cache it.
-        scope_key = (id(runtime.db), identity.app_id, identity.scope_version)
-        granted = _scope_sets.get(scope_key)
-        if granted is None:
-            async with runtime.db.read() as conn:
-                granted = await scopes_of(conn, identity.app_id, identity.scope_version)
-            _scope_sets[scope_key] = granted
+        granted = await _granted(runtime, identity.app_id, identity.scope_version)
     if identity is None or granted is None:
         if facts is not None:
             # A wrong secret for a real client id belongs in that app's request log.
@@ -176,30 +213,31 @@ async def token(request: Request, runtime: Runtime, env: Environment, prefix: st
         facts.tenant_id = identity.tenant_id
         facts.app_id = identity.app_id
     requested = form.get("scope")
-    scopes = granted
+    ordered, scope_text = granted.ordered, granted.text
     if requested is not None and requested.strip():
         asked = frozenset(requested.split())
-        missing = asked - granted
+        missing = asked - granted.scopes
         if missing:
             return _error(
                 400,
                 "invalid_scope",
                 "The app was not granted: " + " ".join(sorted(missing)) + ".",
             )
-        scopes = asked
+        ordered = tuple(sorted(asked))
+        scope_text = " ".join(ordered)
 
     access_token, lifetime = await runtime.tokens.issue(
         environment=env,
         issuer=_issuer(request, prefix),
         client_id=identity.client_id,
         tenant_id=identity.tenant_id,
-        scopes=scopes,
+        scopes=ordered,
     )
     payload: dict[str, Any] = {
         "access_token": access_token,
         "expires_in": lifetime,
         "token_type": "Bearer",
-        "scope": " ".join(sorted(scopes)),
+        "scope": scope_text,
     }
     assert lifetime == TOKEN_LIFETIME
     return Response(_json.encode(payload), media_type="application/json", headers=dict(_NO_STORE))

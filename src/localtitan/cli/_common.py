@@ -12,14 +12,13 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from localtitan.platform import access, credentials, users
 from localtitan.platform import apps as app_registry
 from localtitan.platform.environments import Environment, parse_environment
 from localtitan.platform.tenants import TenantError
 from localtitan.settings import Settings
-from localtitan.store import migrate, open_database
+from localtitan.store import Connection, migrate, open_database
 
 __all__ = [
     "DataDir",
@@ -85,7 +84,7 @@ def _fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _run(settings: Settings, action: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+def _run(settings: Settings, action: Callable[[Connection], Awaitable[T]]) -> T:
     """Migrate, then run ``action`` in one transaction; admin errors become a clean message."""
 
     async def go() -> T:

@@ -249,7 +249,7 @@ def tenant_reset(
 ) -> None:
     """Restore a seeded tenant's demo state: clear it and seed it again the same way."""
     from localtitan.demo import SeedError, reset_tenant
-    from localtitan.snapshots.tenantdata import read_seed_settings
+    from localtitan.store.tenant_data import read_seed_settings
 
     settings = _settings(data_dir, database_url)
     wanted = [_env(environment).value] if environment else [e.value for e in ENVIRONMENTS]

@@ -119,7 +119,9 @@ def serve(
         bool | None,
         typer.Option(
             "--request-log/--no-request-log",
-            help="Keep every token and API call in the database's request log [default: on].",
+            help="Keep every token and API call in the database's request log [default: on]; "
+            "bodies cut to LOCALTITAN_REQUEST_LOG_BODY_BYTES (2048), a successful response's to "
+            "LOCALTITAN_REQUEST_LOG_SUCCESS_BODY_BYTES (256).",
         ),
     ] = None,
     auto_approve_access: Annotated[

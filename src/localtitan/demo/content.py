@@ -621,6 +621,8 @@ CAMPAIGNS: list[tuple[str, str, str | None, str | None, float, float]] = [
     ("Truck Wrap", "Traditional", "vehicle", "offline", 3, 0),
     ("Customer Referral", "Referral", "referral", "word_of_mouth", 10, 0),
     ("Existing Customer", "Existing Customers", None, None, 26, 0),
+    # Sent by email: what the email-channel cost (marketing/v2 email-channel-cost) adds up.
+    ("Email Newsletter", "Digital", "email", "newsletter", 3, 300),
 ]
 
 # (name, is lead)

@@ -9,6 +9,7 @@ from typing import Any
 
 from localtitan.demo.context import Ids, Out, pick, stamp
 from localtitan.demo.model import Company, Named, Truck, Work
+from localtitan.engine.collection_filters import TRANSFER_TYPES
 
 __all__ = ["build_inventory", "purchase_order", "transfers"]
 
@@ -231,6 +232,15 @@ def purchase_order(company: Company, ids: Ids, out: Out, rng: random.Random, wor
     )
 
 
+def _transfer_type(transfer_id: int) -> str:
+    """Mostly truck replenishment, some standard transfers and requisitions; chosen from the
+    id so the generator's sequence is unchanged. Names are ServiceTitan's prebuilt types, which
+    ``transferTypeIds`` names by id (docs/decisions/0180)."""
+    share = transfer_id % 10
+    type_id = 1 if share < 6 else (2 if share < 9 else 3)
+    return TRANSFER_TYPES[type_id]
+
+
 def transfers(company: Company, ids: Ids, out: Out, rng: random.Random, count: int) -> None:
     """Warehouse-to-truck restocking over the past year."""
     stock = [m for m in company.materials if m.price > 0] or company.materials
@@ -269,7 +279,7 @@ def transfers(company: Company, ids: Ids, out: Out, rng: random.Random, count: i
             {
                 "id": tid,
                 "number": f"TR{tid}",
-                "transferType": "Replenishment",
+                "transferType": _transfer_type(tid),
                 "status": "Pending" if pending else "Completed",
                 "referenceNumber": f"RPL-{tid % 100000:05d}",
                 "fromLocationId": truck.warehouse_id,

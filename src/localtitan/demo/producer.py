@@ -25,9 +25,9 @@ from localtitan.demo.customers import build_chunk
 from localtitan.demo.model import Company
 from localtitan.demo.shaper import Filler
 from localtitan.demo.sizes import Plan, chunk_id_block, plan_for
-from localtitan.demo.writer import Prepared, prepare_rows
 from localtitan.handling.catalog import catalog_for
 from localtitan.spec import Manifest, load_manifest
+from localtitan.store.bulk_writer import Prepared, prepare_rows
 from localtitan.store.records import Stored
 
 __all__ = [

@@ -1,6 +1,8 @@
 """Online reviews (Marketing Reputation): per chunk, a review for some completed jobs, its
 rating following the technician's rating where the customer gave one, and the office's reply
-to most of them."""
+to most of them. Most are verified against their job (auto-verified, or by an office user);
+some have a suggested job nobody verified, a few no job at all (the matcher found none), so
+``reportType``, ``responseTypes`` and ``reviewStatuses`` each find some (docs/decisions/0180)."""
 
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ def reviews_for_chunk(
     customers = {c.id: c.data for c in kinds.get("crm:customers", [])}
     locations = {loc.id: loc.data for loc in kinds.get("crm:locations", [])}
     techs = {t.id: t for t in company.technicians}
+    office = company.staff_with("Office Manager")
     for job in kinds.get("jpm:jobs", []):
         data = job.data
         rated = ratings.get(job.id)
@@ -52,6 +55,11 @@ def reviews_for_chunk(
         location = locations.get(data["locationId"], {})
         address = location.get("address") or {}
         replied = chance(rng, 0.8)
+        # Chosen from the job's id rather than the generator, so the rest of the chunk is as
+        # before: a tenth unverified, a seventeenth unmatched, a third of the rest by a person.
+        matched = job.id % 17 != 0
+        verified = matched and job.id % 10 != 0
+        by_user = verified and job.id % 3 == 0
         x = rng.random()
         platform = next((p for p, share in _PLATFORMS if (x := x - share) < 0), "Google")
         out.add(
@@ -59,7 +67,7 @@ def reviews_for_chunk(
             {
                 "platform": platform,
                 "externalId": f"{platform[:2].upper()}{rng.getrandbits(48):012x}",
-                "internalId": job.id,
+                "internalId": job.id if matched else None,
                 "authorName": customer.get("name"),
                 "authorEmail": None,
                 "review": pick(rng, _TEXT.get(stars, _TEXT[2])),
@@ -68,23 +76,23 @@ def reviews_for_chunk(
                 "reviewResponse": _REPLY if replied else None,
                 "reviewType": 0 if stars >= 4 else (1 if stars == 3 else 2),
                 "recommendationStatus": 1 if stars >= 4 else 0,
-                "customerId": data["customerId"],
-                "customerName": customer.get("name"),
+                "customerId": data["customerId"] if matched else None,
+                "customerName": customer.get("name") if matched else None,
                 "address": ", ".join(
                     str(address[k]) for k in ("street", "city", "state") if address.get(k)
                 ),
-                "jobId": job.id,
-                "jobStatus": 5,
-                "jobTypeName": company.job_type_by_id(data["jobTypeId"]).name,
-                "businessUnitId": data["businessUnitId"],
-                "technicianId": tech.id if tech else None,
-                "technicianFullName": tech.name if tech else None,
-                "completedDate": data["completedOn"],
-                "dispatchedDate": iso(done - timedelta(hours=2)),
-                "isAutoVerified": True,
-                "verificationStatus": True,
-                "verifiedOn": iso(published + timedelta(hours=1)),
-                "verifiedByUserId": None,
+                "jobId": job.id if matched else None,
+                "jobStatus": 5 if matched else 0,
+                "jobTypeName": company.job_type_by_id(data["jobTypeId"]).name if matched else None,
+                "businessUnitId": data["businessUnitId"] if matched else None,
+                "technicianId": tech.id if tech and matched else None,
+                "technicianFullName": tech.name if tech and matched else None,
+                "completedDate": data["completedOn"] if matched else None,
+                "dispatchedDate": iso(done - timedelta(hours=2)) if matched else None,
+                "isAutoVerified": verified and not by_user,
+                "verificationStatus": verified,
+                "verifiedOn": iso(published + timedelta(hours=1)) if verified else None,
+                "verifiedByUserId": office[job.id % len(office)].id if by_user else None,
             },
             created=published,
             modified=published + timedelta(days=1) if replied else published,

@@ -21,11 +21,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
-
 from localtitan.snapshots.refresh import RefreshError, RefreshResult, refresh_integration
 from localtitan.store.database import Database
-from localtitan.store.tables import tenant_schedules
+from localtitan.store.tenant_schedules import (
+    claim_schedule,
+    delete_schedule,
+    put_schedule,
+    record_schedule_run,
+    schedule_rows,
+)
 
 __all__ = [
     "REFRESH_INTEGRATION",
@@ -82,25 +86,6 @@ def parse_every(text: str) -> int | None:
     return seconds
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _schedule(row: Any) -> Schedule:
-    next_run = _aware(row.next_run_on)
-    assert next_run is not None
-    return Schedule(
-        int(row.tenant_id),
-        str(row.action),
-        int(row.every_seconds),
-        next_run,
-        _aware(row.last_run_on),
-        row.last_error,
-    )
-
-
 async def set_schedule(
     db: Database,
     tenant_id: int,
@@ -112,21 +97,7 @@ async def set_schedule(
     """Create or change a tenant's schedule; the first run is one interval from now."""
     next_run = first_run or datetime.now(UTC) + timedelta(seconds=every_seconds)
     async with db.begin() as conn:
-        where = (tenant_schedules.c.tenant_id == tenant_id, tenant_schedules.c.action == action)
-        done = await conn.execute(
-            update(tenant_schedules)
-            .where(*where)
-            .values(every_seconds=every_seconds, next_run_on=next_run)
-        )
-        if not done.rowcount:
-            await conn.execute(
-                insert(tenant_schedules).values(
-                    tenant_id=tenant_id,
-                    action=action,
-                    every_seconds=every_seconds,
-                    next_run_on=next_run,
-                )
-            )
+        await put_schedule(conn, tenant_id, action, every_seconds, next_run)
     return Schedule(tenant_id, action, every_seconds, next_run, None, None)
 
 
@@ -134,47 +105,25 @@ async def clear_schedule(
     db: Database, tenant_id: int, *, action: str = REFRESH_INTEGRATION
 ) -> bool:
     async with db.begin() as conn:
-        done = await conn.execute(
-            delete(tenant_schedules).where(
-                tenant_schedules.c.tenant_id == tenant_id, tenant_schedules.c.action == action
-            )
-        )
-    return bool(done.rowcount)
+        return await delete_schedule(conn, tenant_id, action)
 
 
 async def list_schedules(db: Database) -> list[Schedule]:
     async with db.read() as conn:
-        rows = (
-            await conn.execute(select(tenant_schedules).order_by(tenant_schedules.c.tenant_id))
-        ).all()
-    return [_schedule(r) for r in rows]
+        rows = await schedule_rows(conn)
+    return [Schedule(*row) for row in rows]
 
 
 async def _claim(db: Database, item: Schedule, now: datetime) -> bool:
     """Move the schedule's next run forward if it is still due; True if this process won."""
+    next_run = now + timedelta(seconds=item.every_seconds)
     async with db.begin() as conn:
-        done = await conn.execute(
-            update(tenant_schedules)
-            .where(
-                tenant_schedules.c.tenant_id == item.tenant_id,
-                tenant_schedules.c.action == item.action,
-                tenant_schedules.c.next_run_on == item.next_run_on,
-            )
-            .values(next_run_on=now + timedelta(seconds=item.every_seconds))
-        )
-    return bool(done.rowcount)
+        return await claim_schedule(conn, item.tenant_id, item.action, item.next_run_on, next_run)
 
 
 async def _record(db: Database, item: Schedule, when: datetime, error: str | None) -> None:
     async with db.begin() as conn:
-        await conn.execute(
-            update(tenant_schedules)
-            .where(
-                tenant_schedules.c.tenant_id == item.tenant_id,
-                tenant_schedules.c.action == item.action,
-            )
-            .values(last_run_on=when, last_error=error)
-        )
+        await record_schedule_run(conn, item.tenant_id, item.action, when, error)
 
 
 async def run_due(db: Database, now: datetime | None = None) -> list[RefreshResult]:

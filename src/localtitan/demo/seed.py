@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from localtitan.demo import sizes
 from localtitan.demo.producer import ChunkRows, CompanyGenerator, chunk_rows, default_workers
 from localtitan.demo.sizes import SINGLE_TRANSACTION_LIMIT, Plan, customers_for, plan_for
-from localtitan.demo.writer import BulkWriter
-from localtitan.snapshots.tenantdata import (
+from localtitan.spec import Manifest
+from localtitan.store import Connection, Database
+from localtitan.store.bulk_writer import BulkWriter
+from localtitan.store.records import FIRST_ID, Stored
+from localtitan.store.tenant_data import (
     SeedSettings,
     clear_tenant,
     count_records,
@@ -31,9 +32,6 @@ from localtitan.snapshots.tenantdata import (
     tenant_exists,
     write_seed_settings,
 )
-from localtitan.spec import Manifest
-from localtitan.store.database import Database
-from localtitan.store.records import FIRST_ID, Stored
 
 __all__ = [
     "DEFAULT_SEED",
@@ -53,7 +51,6 @@ DEFAULT_SEED = 1
 GENERATOR_VERSION = 2
 # Chunks per transaction for seeds that commit as they go (20,000 customers).
 _CHUNKS_PER_COMMIT = 40
-_SQLITE_CACHE_KIB = 256 * 1024
 
 
 class SeedError(Exception):
@@ -188,7 +185,7 @@ async def _write_company(writer: BulkWriter, gen: CompanyGenerator, run: _Run) -
 
 async def _write_chunks(
     db: Database,
-    conn: AsyncConnection | None,
+    conn: Connection | None,
     gen: CompanyGenerator,
     settings: SeedSettings,
     run: _Run,
@@ -210,8 +207,8 @@ async def _write_chunks(
         while settings.chunks_done < plan.chunks:
             stop = min(plan.chunks, settings.chunks_done + _CHUNKS_PER_COMMIT)
             async with db.begin() as step:
-                await _tune(step)
                 writer = BulkWriter(step, settings.environment, settings.tenant_id)
+                await writer.tune()
                 for _ in range(settings.chunks_done, stop):
                     await _write_chunk(writer, await anext(chunks), run)
                 settings.chunks_done = stop
@@ -314,18 +311,11 @@ async def seed_tenant(
     return result
 
 
-async def _tune(conn: AsyncConnection) -> None:
-    """A bigger page cache for the seed's connection: a large transaction otherwise spills
-    dirty pages to the WAL over and over."""
-    if conn.dialect.name == "sqlite":
-        await conn.exec_driver_sql(f"PRAGMA cache_size=-{_SQLITE_CACHE_KIB}")
-
-
-async def _prepare(conn: AsyncConnection, settings: SeedSettings, replace: bool) -> BulkWriter:
+async def _prepare(conn: Connection, settings: SeedSettings, replace: bool) -> BulkWriter:
     """Lock the tenant's counter, re-check it is empty (or clear it), and return a writer."""
     writer = BulkWriter(conn, settings.environment, settings.tenant_id)
     await writer.next_id()  # takes the counter's lock until commit
-    await _tune(conn)
+    await writer.tune()
     if replace:
         await clear_tenant(conn, settings.environment, settings.tenant_id)
     elif await count_records(conn, settings.environment, settings.tenant_id):

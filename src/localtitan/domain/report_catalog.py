@@ -1,9 +1,11 @@
 """The report catalog every tenant has: ServiceTitan's categories, and in them reports with the
-ids, parameters and fields integrations use (docs/decisions/0171-report-catalog.md).
+ids, parameters and fields integrations use (docs/decisions/0171-report-catalog.md,
+0181-dashboard-reports.md).
 
-Each report's data is one SQL query over the tenant's records (invoices, jobs, appointment
-assignments, ratings...), so it reflects whatever the API and the demo seed wrote; rows come
-back as arrays aligned with the report's fields, as ServiceTitan returns them.
+Each report names the store query that computes it (``localtitan.store.reports.QUERIES``): one
+SQL query over the tenant's records (invoices, jobs, appointment assignments, ratings...), so
+it reflects whatever the API and the demo seed wrote; rows come back as arrays aligned with
+the report's fields, as ServiceTitan returns them.
 """
 
 from __future__ import annotations
@@ -11,20 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from localtitan.domain import report_queries as q
-from localtitan.domain.report_queries import Context, Finish, Query, Rows, Statement, dynamic_set
-
-__all__ = [
-    "CATEGORIES",
-    "REPORTS",
-    "Context",
-    "Field",
-    "Parameter",
-    "Report",
-    "Rows",
-    "Statement",
-    "dynamic_set",
-]
+__all__ = ["CATEGORIES", "REPORTS", "Field", "Parameter", "Report"]
 
 # (id, name): the categories ServiceTitan's report list is divided into.
 CATEGORIES: tuple[tuple[str, str], ...] = (
@@ -86,9 +75,8 @@ class Report:
     description: str
     parameters: tuple[Parameter, ...]
     fields: tuple[Field, ...]
-    query: Query
-    # Fills in what one SQL row cannot hold portably (a job's technicians), for one page.
-    finish: Finish | None = None
+    # The store query (``store.reports.QUERIES``) that computes the rows.
+    query: str
 
 
 FROM = Parameter("From", "From", "Date", required=True)
@@ -114,6 +102,24 @@ _REVENUE_FIELDS = (
     Field("CustomerSatisfaction", "Customer Satisfaction", places=RATE),
 )
 
+HOURS = 2
+
+_PRODUCTIVITY_FIELDS = (
+    Field("Name", "Name", "String"),
+    Field("RevenuePerBillableHour", "Revenue Per Billable Hour", places=MONEY),
+    Field("BillableHours", "Billable Hours", places=HOURS),
+    Field("DrivingHours", "Driving Hours", places=HOURS),
+    Field("BillableEfficiency", "Billable Efficiency", places=RATE),
+    Field("CompletedRevenue", "Completed Revenue", places=MONEY),
+    Field("Opportunity", "Opportunity"),
+    Field("RecallJobs", "Recall Jobs"),
+)
+_PRODUCTIVITY = (
+    "Revenue per billable hour: invoices dated in the period against the working time (arrival "
+    "to done) on the timesheets of jobs completed in it, with the driving time (dispatch to "
+    "arrival) and how many of those jobs were recalls."
+)
+
 REPORTS: dict[int, Report] = {
     r.id: r
     for r in (
@@ -131,7 +137,7 @@ REPORTS: dict[int, Report] = {
                 Field("TotalRevenue", "Total Revenue", places=MONEY),
                 Field("NonJobRevenue", "Non Job Revenue", places=MONEY),
             ),
-            q.bu_revenue,
+            "business-unit-revenue",
         ),
         Report(
             179,
@@ -151,7 +157,53 @@ REPORTS: dict[int, Report] = {
                 Field("TotalRevenue", "Total Revenue", places=MONEY),
                 Field("NonJobRevenue", "Non Job Revenue", places=MONEY),
             ),
-            q.bu_sales,
+            "business-unit-sales",
+        ),
+        Report(
+            177,
+            "business-unit-dashboard",
+            "Productivity",
+            _PRODUCTIVITY + " Per business unit.",
+            (FROM, TO, BUSINESS_UNITS),
+            _PRODUCTIVITY_FIELDS,
+            "business-unit-productivity",
+        ),
+        Report(
+            176,
+            "business-unit-dashboard",
+            "Lead Generation",
+            "Per business unit: follow-up jobs technicians set (jobs created in the period from "
+            "an estimate) against the jobs completed in it, what those jobs were invoiced, and "
+            "the leads taken in the period.",
+            (FROM, TO, BUSINESS_UNITS),
+            (
+                Field("Name", "Name", "String"),
+                Field("Opportunity", "Opportunity"),
+                Field("LeadsSet", "Leads Set"),
+                Field("LeadGenerationRate", "Lead Generation Rate", places=RATE),
+                Field("TotalLeadSales", "Total Lead Sales", places=MONEY),
+                Field("Leads", "Leads"),
+                Field("OpenLeads", "Open Leads"),
+                Field("DismissedLeads", "Dismissed Leads"),
+            ),
+            "business-unit-lead-generation",
+        ),
+        Report(
+            178,
+            "business-unit-dashboard",
+            "Memberships",
+            "Per business unit: memberships begun in the period against the jobs completed in "
+            "it, the memberships active now and those canceled in the period.",
+            (FROM, TO, BUSINESS_UNITS),
+            (
+                Field("Name", "Name", "String"),
+                Field("MembershipsSold", "Memberships Sold"),
+                Field("Opportunity", "Opportunity"),
+                Field("MembershipConversionRate", "Membership Conversion Rate", places=RATE),
+                Field("ActiveMemberships", "Active Memberships"),
+                Field("CanceledMemberships", "Canceled Memberships"),
+            ),
+            "business-unit-memberships",
         ),
         Report(
             5001,
@@ -165,7 +217,7 @@ REPORTS: dict[int, Report] = {
                 Field("SoldEstimates", "Sold Estimates"),
                 Field("TotalSales", "Total Sales", places=MONEY),
             ),
-            q.sold_by_salesperson,
+            "sold-by-salesperson",
         ),
         Report(
             6001,
@@ -181,7 +233,7 @@ REPORTS: dict[int, Report] = {
                 Field("NewMemberships", "New Memberships"),
                 Field("CanceledMemberships", "Canceled Memberships"),
             ),
-            q.memberships_by_type,
+            "memberships-by-type",
         ),
         Report(
             7001,
@@ -196,7 +248,7 @@ REPORTS: dict[int, Report] = {
                 Field("GrossPay", "Gross Pay", places=MONEY),
                 Field("Items", "Items"),
             ),
-            q.gross_pay_by_employee,
+            "gross-pay-by-employee",
         ),
         Report(
             168,
@@ -212,7 +264,17 @@ REPORTS: dict[int, Report] = {
                 Field("AdjustmentRevenue", "Adjustment Revenue", places=MONEY),
                 Field("TotalRevenue", "Total Revenue", places=MONEY),
             ),
-            q.technician_revenue,
+            "technician-revenue",
+        ),
+        Report(
+            170,
+            "technician-dashboard",
+            "Technician Productivity",
+            _PRODUCTIVITY + " Per technician, from their own timesheets; revenue split evenly "
+            "between the technicians assigned to each job.",
+            (FROM, TO, BUSINESS_UNITS),
+            (*_PRODUCTIVITY_FIELDS, Field("TechnicianId", "Technician Id")),
+            "technician-productivity",
         ),
         Report(
             165,
@@ -231,8 +293,7 @@ REPORTS: dict[int, Report] = {
                 Field("CreatedOn", "Created Date", "Date"),
                 Field("JobsTotal", "Jobs Total", places=MONEY),
             ),
-            q.completed_job_detail,
-            q.assigned_technicians,
+            "completed-job-detail",
         ),
         Report(
             1001,
@@ -241,7 +302,7 @@ REPORTS: dict[int, Report] = {
             "Jobs created in the period, counted by their current status.",
             (FROM, TO),
             (Field("Status", "Job Status", "String"), Field("Jobs", "Jobs")),
-            q.jobs_by_status,
+            "jobs-by-status",
         ),
         Report(
             2001,
@@ -255,7 +316,7 @@ REPORTS: dict[int, Report] = {
                 Field("Total", "Total", places=MONEY),
                 Field("Balance", "Balance", places=MONEY),
             ),
-            q.revenue_by_business_unit,
+            "revenue-by-business-unit",
         ),
         Report(
             3001,
@@ -264,7 +325,7 @@ REPORTS: dict[int, Report] = {
             "Jobs completed in the period per assigned technician.",
             (FROM, TO),
             (Field("Technician", "Technician", "String"), Field("CompletedJobs", "Completed Jobs")),
-            q.completed_by_technician,
+            "completed-by-technician",
         ),
         Report(
             4001,
@@ -273,7 +334,7 @@ REPORTS: dict[int, Report] = {
             "Jobs created in the period per campaign.",
             (FROM, TO),
             (Field("Campaign", "Campaign", "String"), Field("Jobs", "Jobs")),
-            q.jobs_by_campaign,
+            "jobs-by-campaign",
         ),
     )
 }

@@ -13,23 +13,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
-
-from localtitan.domain.report_catalog import (
-    CATEGORIES,
-    REPORTS,
-    Context,
-    Parameter,
-    Report,
-    Rows,
-    dynamic_set,
-)
+from localtitan.domain.report_catalog import CATEGORIES, REPORTS, Parameter, Report
 from localtitan.errors import ApiError
 from localtitan.handling import bad_request, json_result, respond
 from localtitan.handling.call import Call, Result
 from localtitan.handling.table import Handlers
-from localtitan.store.records import decode, key_filter
-from localtitan.store.tables import records
+from localtitan.store.reports import (
+    ReportContext,
+    dynamic_set_rows,
+    report_page,
+    stored_categories,
+)
 
 __all__ = ["HANDLERS", "REPORTS"]
 
@@ -72,17 +66,11 @@ async def _categories(call: Call) -> list[dict[str, Any]]:
     or written by a test): ``reporting:report-categories`` records, keyed by their text id."""
     found = {key: {"id": key, "name": name} for key, name in CATEGORIES}
     async with call.runtime.db.read() as conn:
-        rows = await conn.execute(
-            select(records.c.data).where(
-                key_filter(call.environment.value, call.tenant_id, "reporting:report-categories"),
-                records.c.deleted.is_(False),
-            )
-        )
-        for (raw,) in rows:
-            data = decode(raw)
-            key = data.get("id") if isinstance(data, dict) else None
-            if isinstance(key, str) and key and key not in found:
-                found[key] = {"id": key, "name": str(data.get("name") or key)}
+        stored = await stored_categories(conn, call.environment.value, call.tenant_id)
+    for data in stored:
+        key = data.get("id") if isinstance(data, dict) else None
+        if isinstance(key, str) and key and key not in found:
+            found[key] = {"id": key, "name": str(data.get("name") or key)}
     return sorted(found.values(), key=lambda c: str(c["id"]))
 
 
@@ -276,25 +264,20 @@ async def report_data(call: Call) -> Result:
     page, size, _ = _paging(call, 1000)
     await _count_run(call, report)
     db = call.runtime.db
-    ctx = Context(db.dialect, call.environment.value, call.tenant_id, args)
-    stmt = report.query(ctx)
-    total: int | None = None
+    ctx = ReportContext(db.dialect, call.environment.value, call.tenant_id, args)
+    with_total = bool(call.query.get("includeTotal"))
     async with db.read() as conn:
-        found = (await conn.execute(stmt.limit(size + 1).offset((page - 1) * size))).all()
-        rows: Rows = [list(r) for r in found[:size]]
-        if report.finish is not None:
-            rows = await report.finish(conn, ctx, rows)
-        if call.query.get("includeTotal"):
-            counted = select(func.count()).select_from(stmt.order_by(None).subquery())
-            total = int((await conn.execute(counted)).scalar_one())
+        found = await report_page(
+            conn, ctx, report.query, page=page, size=size, with_total=with_total
+        )
     places = [f.places for f in report.fields]
-    data = [[_cell(v, places[i]) for i, v in enumerate(row)] for row in rows]
+    data = [[_cell(v, places[i]) for i, v in enumerate(row)] for row in found.rows]
     return json_result(
         {
             "page": page,
             "pageSize": size,
-            "hasMore": len(found) > size,
-            "totalCount": total,
+            "hasMore": found.has_more,
+            "totalCount": found.total,
             "data": data,
             "fields": [{"name": f.name, "label": f.label} for f in report.fields],
         }
@@ -305,17 +288,16 @@ async def report_data(call: Call) -> Result:
 async def dynamic_value_set(call: Call) -> Result:
     set_id = str(call.path.get("dynamicSetId") or "")
     db = call.runtime.db
-    ctx = Context(db.dialect, call.environment.value, call.tenant_id)
-    stmt = dynamic_set(ctx, set_id)
-    if stmt is None:
+    ctx = ReportContext(db.dialect, call.environment.value, call.tenant_id)
+    async with db.read() as conn:
+        rows = await dynamic_set_rows(conn, ctx, set_id)
+    if rows is None:
         raise ApiError(
             404,
             f"Dynamic value set '{set_id[:100]}' was not found.",
             data={"dynamicSetId": set_id[:100]},
         )
     page, size, total = _paging(call, 1000)
-    async with db.read() as conn:
-        rows = [[int(r[0]), r[1]] for r in (await conn.execute(stmt)).all()]
     body = _page_of(rows, page, size, total)
     body["fields"] = [{"name": "Value", "label": "Value"}, {"name": "Name", "label": "Name"}]
     return respond(call, body)

@@ -17,7 +17,7 @@ from localtitan.engine.list_filters import _as_list, compare_time, day_of, numbe
 from localtitan.handling.unit import INT64_MAX, INT64_MIN
 from localtitan.store import conditions as c
 
-__all__ = ["KIND_RULES", "Ctx", "answers"]
+__all__ = ["KIND_RULES", "TRANSFER_TYPES", "Ctx", "answers"]
 
 ASSIGNMENTS = "dispatch:appointment-assignments"
 _ID = c.Col("id")
@@ -438,6 +438,64 @@ def _technicians_or_none(ctx: Ctx, value: Any) -> c.Cond:
     return c.In(held, ids)
 
 
+# ServiceTitan's prebuilt transfer types, by the id localtitan gives each (docs/decisions/0180):
+# a transfer holds its type's name, and the API lists no transfer types to read ids from.
+TRANSFER_TYPES: dict[int, str] = {
+    1: "Replenishment",
+    2: "Standard",
+    3: "Requisition",
+    4: "Bin Transfer",
+    5: "Consignment Bin Transfer",
+    6: "Install Requisition",
+    7: "Reverse Job Transfer",
+    8: "Item Requisition",
+    9: "Service Requisition",
+}
+
+
+def _named_by_id(field: str, names: Mapping[int, str]) -> _Rule:
+    """``transferTypeIds=1,2``: records whose ``field`` holds one of those ids' names."""
+
+    def rule(ctx: Ctx, value: Any) -> c.Cond:
+        wanted = [names[i].lower() for i in (_int(v) for v in _as_list(value)) if i in names]
+        return c.In(_text(field), tuple(c.Value(w) for w in wanted))
+
+    return rule
+
+
+_VERIFIED = c.Cmp(c.Json("verificationStatus"), "=", _json(True))
+
+
+def _review_report(ctx: Ctx, value: Any) -> c.Cond | None:
+    """``reportType``: 0 every review, 1 those verified against a job, 2 those not."""
+    choice = _int(value)
+    if choice == 1:
+        return _VERIFIED
+    return c.Not(_VERIFIED) if choice == 2 else None
+
+
+def _review_responses(ctx: Ctx, value: Any) -> c.Cond | None:
+    """``responseTypes``: 0 every review, 1 those the office replied to, 2 those it did not."""
+    chosen = {_int(v) for v in _as_list(value)}
+    reply = c.Json("reviewResponse")
+    replied = c.All((c.IsNull(reply, negated=True), c.Cmp(c.AsText(reply), "!=", c.Value(""))))
+    parts = [k for k, on in ((replied, 1 in chosen), (c.Not(replied), 2 in chosen)) if on]
+    return None if 0 in chosen or len(parts) == 2 else c.AnyOf(tuple(parts))
+
+
+def _review_matches(ctx: Ctx, value: Any) -> c.Cond:
+    """``reviewStatuses`` (match confidence, 0-6): 0 no job matched, 6 a verified match, and
+    1-5 a job suggested but not verified (a review keeps no finer confidence)."""
+    chosen = {_int(v) for v in _as_list(value)}
+    job = c.Json("jobId")
+    levels = (
+        (c.IsNull(job), 0 in chosen),
+        (c.All((c.IsNull(job, negated=True), c.Not(_VERIFIED))), bool(chosen & {1, 2, 3, 4, 5})),
+        (_VERIFIED, 6 in chosen),
+    )
+    return c.AnyOf(tuple(k for k, on in levels if on))
+
+
 def _recurring_types_of(ctx: Ctx, value: Any) -> c.Cond:
     """Recurring service types a membership type's recurring services use."""
     membership_type = c.Related(
@@ -594,7 +652,11 @@ KIND_RULES: dict[str, dict[str, _Rule]] = {
         "campaignids": _via_job("campaignId", "includereviewswithoutcampaign"),
         "technicianids": _technicians_or_none,
         "sources": _equal_text("platform"),
+        "reporttype": _review_report,
+        "responsetypes": _review_responses,
+        "reviewstatuses": _review_matches,
     },
+    "inventory:transfers": {"transfertypeids": _named_by_id("transferType", TRANSFER_TYPES)},
     "memberships:membership-types": {
         "duration": _element_in("durationBilling", "duration"),
         "billingfrequency": _element_in("durationBilling", "billingFrequency"),

@@ -13,8 +13,18 @@ from localtitan.platform.server_key import ServerKey
 __all__ = ["decode_token", "encode_token"]
 
 
+# The derived key per server key: an export page signs one token and checks another, and
+# deriving is an HMAC of its own.
+_derived: dict[int, tuple[ServerKey, bytes]] = {}
+
+
 def _sign(key: ServerKey, payload: bytes) -> bytes:
-    return hmac.new(key.derive("export-continuation"), payload, hashlib.sha256).digest()[:12]
+    found = _derived.get(id(key))
+    if found is None or found[0] is not key:
+        if len(_derived) >= 16:
+            _derived.clear()
+        found = _derived[id(key)] = (key, key.derive("export-continuation"))
+    return hmac.digest(found[1], payload, hashlib.sha256)[:12]
 
 
 def encode_token(key: ServerKey, feed: str, version: int, since: datetime | None = None) -> str:

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -23,7 +23,6 @@ from localtitan.engine.page_cache import PageCache
 from localtitan.engine.query import (
     INT64_MAX,
     INT64_MIN,
-    build_filters,
     conditions_for,
     page_bounds,
     sort_order,
@@ -38,6 +37,7 @@ from localtitan.handling.references import check_references
 from localtitan.handling.shaping import fill_record, object_properties, shape
 from localtitan.spec import Operation
 from localtitan.store.conditions import Col, Cond, IsTrue
+from localtitan.store.export_pages import export_page, in_envelope
 from localtitan.store.filtered_pages import FilteredPage, filtered_page
 from localtitan.store.list_pages import PlainPage, plain_page
 from localtitan.store.record_reads import Found, find_record
@@ -45,7 +45,6 @@ from localtitan.store.records import (
     Allocation,
     Stored,
     allocate,
-    collection_version,
     decode,
     encode,
     format_time,
@@ -349,11 +348,15 @@ def _as_bytes(rows: Any) -> list[bytes]:
 
 
 def _project(catalog: Catalog, op: Operation, coll: Collection, rows: Any) -> list[bytes]:
+    return _projection_for(catalog, op, coll)(rows)
+
+
+def _projection_for(catalog: Catalog, op: Operation, coll: Collection) -> _Projection:
     key = (id(catalog), op.id)
     projection = _projections.get(key)
     if projection is None:
         projection = _projections[key] = _projection(catalog, op, coll)
-    return projection(rows)
+    return projection
 
 
 def _projection(catalog: Catalog, op: Operation, coll: Collection) -> _Projection:
@@ -707,76 +710,74 @@ def _feed(call: Call, coll: Collection) -> str:
     return f"{call.environment.value}:{call.tenant_id}:{coll.kind}"
 
 
+def _export_from(call: Call, coll: Collection) -> tuple[int, datetime | None]:
+    """(row version to continue after, start date) named by ``from``: a continuation token of
+    this feed, or a date."""
+    start = call.query.get("from")
+    if not start:
+        return 0, None
+    position = decode_token(call.runtime.server_key, _feed(call, coll), str(start))
+    if position is not None:
+        return position
+    try:
+        return 0, parse_time(str(start)).astimezone(UTC)
+    except OverflowError:
+        raise ApiError(
+            400,
+            "One or more validation errors occurred.",
+            errors={
+                "from": [
+                    f"The date '{str(start)[:40]}' is out of range: use a date "
+                    "from 0001-01-01 to 9999-12-31T23:59:59.999999Z (UTC)."
+                ]
+            },
+        ) from None
+    except ValueError:
+        raise ApiError(
+            400,
+            "One or more validation errors occurred.",
+            errors={
+                "from": [
+                    "Use the continueFrom token of a previous export, or a date such as 2024-01-01."
+                ]
+            },
+        ) from None
+
+
+def _export_active(op: Operation, call: Call) -> bool | None:
+    """The ``active`` choice of an export that declares it (as engine/query.py reads it for
+    lists); an export without one, or with ``Any``, includes every record."""
+    if call.query.get("active") is None or not any(p.name == "active" for p in op.parameters):
+        return None
+    return _ACTIVE_CHOICE.get(str(call.query["active"]).lower())
+
+
+_ACTIVE_CHOICE = {"true": True, "false": False}
+
+
 def _export_handler(op: Operation) -> Handler:
+    # The page itself is the store's (store/export_pages.py): one statement on the driver,
+    # the stored JSON joined into the envelope as it is.
     async def handle(call: Call) -> Result:
         catalog = catalog_for(call.runtime.manifest)
         coll = catalog.collection(op)
-        env = call.environment.value
-        start = call.query.get("from")
-        conds = [key_filter(env, call.tenant_id, coll.kind)]
-        after = 0
-        since = None
-        if start:
-            position = decode_token(call.runtime.server_key, _feed(call, coll), str(start))
-            if position is not None:
-                after, since = position
-            else:
-                try:
-                    since = parse_time(str(start)).astimezone(UTC)
-                except OverflowError:
-                    raise ApiError(
-                        400,
-                        "One or more validation errors occurred.",
-                        errors={
-                            "from": [
-                                f"The date '{str(start)[:40]}' is out of range: use a date "
-                                "from 0001-01-01 to 9999-12-31T23:59:59.999999Z (UTC)."
-                            ]
-                        },
-                    ) from None
-                except ValueError:
-                    raise ApiError(
-                        400,
-                        "One or more validation errors occurred.",
-                        errors={
-                            "from": [
-                                "Use the continueFrom token of a previous export, or a date "
-                                "such as 2024-01-01."
-                            ]
-                        },
-                    ) from None
-        if since is not None:
-            conds.append(records.c.modified_on >= since)
-        conds.append(records.c.row_version > after)
-        has_active = any(p.name == "active" for p in op.parameters)
-        if has_active and call.query.get("active") is not None:
-            conds.extend(
-                build_filters(
-                    call.runtime.db.dialect, {"active": call.query["active"]}, {}, has_active=True
-                )
-            )
-        stmt = (
-            select(records.c.row_version, records.c.data)
-            .where(*conds)
-            .order_by(records.c.row_version)
-            .limit(EXPORT_PAGE_SIZE + 1)
+        after, since = _export_from(call, coll)
+        page = await export_page(
+            call.runtime.db.reads,
+            call.environment.value,
+            call.tenant_id,
+            coll.kind,
+            after=after,
+            since=since,
+            active=_export_active(op, call),
+            size=EXPORT_PAGE_SIZE,
         )
-        async with call.runtime.db.read() as conn:
-            # Read the newest version BEFORE the page: if nothing matches, every version up to
-            # it has been looked at (row versions commit in order), so the next call may start
-            # after it. Read after the page, it could include a commit the page did not see.
-            newest = await collection_version(conn, env, call.tenant_id, coll.kind)
-            rows = (await conn.execute(stmt)).all()
-        last = rows[-1].row_version if rows else max(after, newest)
-        has_more = len(rows) > EXPORT_PAGE_SIZE
-        rows = rows[:EXPORT_PAGE_SIZE]
-        if has_more:
-            last = rows[-1].row_version
-        token = encode_token(call.runtime.server_key, _feed(call, coll), last, since)
-        items = _project(catalog, op, coll, [r.data for r in rows])
-        head = encode({"hasMore": has_more, "continueFrom": token})
-        body = head[:-1] + b',"data":[' + b",".join(items) + b"]}"
-        return Result(body=body)
+        token = encode_token(call.runtime.server_key, _feed(call, coll), page.last, since)
+        rows = page.rows
+        if _projection_for(catalog, op, coll) is not _as_bytes:
+            rows = _project(catalog, op, coll, rows)
+        head = encode({"hasMore": page.has_more, "continueFrom": token})
+        return Result(body=in_envelope(head, rows))
 
     return handle
 

@@ -15,9 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from localtitan.platform.environments import Environment
 from localtitan.platform.mail import Mail
 from localtitan.platform.tenants import create_tenant
@@ -29,7 +26,8 @@ from localtitan.platform.users import (
     find_user,
     grant_role,
 )
-from localtitan.store.tables import access_requests
+from localtitan.store import Connection
+from localtitan.store import access_requests as request_store
 
 __all__ = [
     "KINDS",
@@ -173,7 +171,7 @@ def _request(row: object) -> AccessRequest:
 
 
 async def submit_request(
-    conn: AsyncConnection,
+    conn: Connection,
     form: RequestForm,
     known_modules: frozenset[str],
     *,
@@ -184,22 +182,23 @@ async def submit_request(
         raise AccessError("; ".join(errors.values()) + ".", errors)
     now = datetime.now(UTC)
     reference = _reference()
-    result = await conn.execute(
-        access_requests.insert().values(
-            reference=reference,
-            name=form.name.strip(),
-            email=form.email.strip().lower(),
-            company=form.company.strip(),
-            website=form.website.strip(),
-            kind=form.kind,
-            integration=form.integration.strip(),
-            modules=json.dumps(sorted(set(form.modules))),
-            status=PENDING,
-            address=address,
-            created_on=now,
-        )
+    request_id = await request_store.insert_request(
+        conn,
+        {
+            "reference": reference,
+            "name": form.name.strip(),
+            "email": form.email.strip().lower(),
+            "company": form.company.strip(),
+            "website": form.website.strip(),
+            "kind": form.kind,
+            "integration": form.integration.strip(),
+            "modules": json.dumps(sorted(set(form.modules))),
+            "status": PENDING,
+            "address": address,
+            "created_on": now,
+        },
     )
-    found = await get_request(conn, int(result.inserted_primary_key[0]))  # type: ignore[index]
+    found = await get_request(conn, request_id)
     assert found is not None
     mail = Mail(
         to=found.email,
@@ -212,35 +211,24 @@ async def submit_request(
     return found, mail
 
 
-async def get_request(conn: AsyncConnection, request_id: int) -> AccessRequest | None:
-    row = (
-        (await conn.execute(select(access_requests).where(access_requests.c.id == request_id)))
-        .mappings()
-        .first()
-    )
+async def get_request(conn: Connection, request_id: int) -> AccessRequest | None:
+    row = await request_store.request_row(conn, request_id)
     return _request(row) if row else None
 
 
-async def find_request(conn: AsyncConnection, id_or_reference: str) -> AccessRequest | None:
+async def find_request(conn: Connection, id_or_reference: str) -> AccessRequest | None:
     text = id_or_reference.strip().upper()
     if text.isdigit():
         return await get_request(conn, int(text))
-    row = (
-        (await conn.execute(select(access_requests).where(access_requests.c.reference == text)))
-        .mappings()
-        .first()
-    )
+    row = await request_store.request_row_by_reference(conn, text)
     return _request(row) if row else None
 
 
-async def list_requests(conn: AsyncConnection, *, status: str | None = None) -> list[AccessRequest]:
-    query = select(access_requests).order_by(access_requests.c.id.desc()).limit(500)
-    if status:
-        query = query.where(access_requests.c.status == status)
-    return [_request(r) for r in (await conn.execute(query)).mappings()]
+async def list_requests(conn: Connection, *, status: str | None = None) -> list[AccessRequest]:
+    return [_request(r) for r in await request_store.request_rows(conn, status=status, limit=500)]
 
 
-async def _pending(conn: AsyncConnection, request_id: int) -> AccessRequest:
+async def _pending(conn: Connection, request_id: int) -> AccessRequest:
     found = await get_request(conn, request_id)
     if found is None:
         raise AccessError(f"There is no access request {request_id}.")
@@ -250,7 +238,7 @@ async def _pending(conn: AsyncConnection, request_id: int) -> AccessRequest:
 
 
 async def approve_request(
-    conn: AsyncConnection,
+    conn: Connection,
     request_id: int,
     *,
     by: str,
@@ -280,12 +268,16 @@ async def approve_request(
             conn, user.id, role, tenant_id=tenant.id, environment=Environment.INTEGRATION
         )
     now = datetime.now(UTC)
-    await conn.execute(
-        access_requests.update()
-        .where(access_requests.c.id == request_id)
-        .values(
-            status=APPROVED, decided_on=now, decided_by=by, tenant_id=tenant.id, user_id=user.id
-        )
+    await request_store.update_request(
+        conn,
+        request_id,
+        {
+            "status": APPROVED,
+            "decided_on": now,
+            "decided_by": by,
+            "tenant_id": tenant.id,
+            "user_id": user.id,
+        },
     )
     done = await get_request(conn, request_id)
     assert done is not None
@@ -307,13 +299,11 @@ async def approve_request(
 
 
 async def decline_request(
-    conn: AsyncConnection, request_id: int, *, by: str, reason: str = ""
+    conn: Connection, request_id: int, *, by: str, reason: str = ""
 ) -> tuple[AccessRequest, Mail]:
     found = await _pending(conn, request_id)
-    await conn.execute(
-        access_requests.update()
-        .where(access_requests.c.id == request_id)
-        .values(status=DECLINED, decided_on=datetime.now(UTC), decided_by=by)
+    await request_store.update_request(
+        conn, request_id, {"status": DECLINED, "decided_on": datetime.now(UTC), "decided_by": by}
     )
     done = await get_request(conn, request_id)
     assert done is not None

@@ -11,10 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from localtitan.store.tables import app_scope_sets, app_tenants, apps
+from localtitan.store import Connection
+from localtitan.store import apps as app_store
 
 __all__ = [
     "BY_DEVELOPER",
@@ -213,7 +211,7 @@ def _raise_for(errors: dict[str, str]) -> None:
 
 
 async def create_app(
-    conn: AsyncConnection,
+    conn: Connection,
     *,
     name: str,
     organization: str,
@@ -235,7 +233,7 @@ async def create_app(
 
 
 async def save_new_app(
-    conn: AsyncConnection,
+    conn: Connection,
     draft: AppDraft,
     known_scopes: frozenset[str],
     *,
@@ -249,7 +247,7 @@ async def save_new_app(
 
 
 async def _insert(
-    conn: AsyncConnection,
+    conn: Connection,
     draft: AppDraft,
     tenants: dict[int, str],
     *,
@@ -257,45 +255,42 @@ async def _insert(
     by: str | None,
 ) -> App:
     now = datetime.now(UTC)
-    key = new_app_key()
-    result = await conn.execute(
-        apps.insert().values(
-            name=draft.name.strip(),
-            organization=draft.organization.strip(),
-            app_key=key,
-            scope_version=1,
-            active=True,
-            created_on=now,
-            homepage_url=draft.homepage_url.strip(),
-            notification_email=draft.notification_email.strip(),
-            description=draft.description.strip(),
-            public=draft.public,
-            credentials_mode=draft.credentials_mode,
-            owner_tenant_id=owner_tenant_id,
-        )
+    app_id = await app_store.insert_app(
+        conn,
+        {
+            **_edited(draft),
+            "app_key": new_app_key(),
+            "scope_version": 1,
+            "active": True,
+            "created_on": now,
+            "owner_tenant_id": owner_tenant_id,
+        },
     )
-    app_id = int(result.inserted_primary_key[0])  # type: ignore[index]
-    await conn.execute(
-        app_scope_sets.insert().values(
-            app_id=app_id,
-            version=1,
-            scopes=json.dumps(sorted(draft.scopes)),
-            created_on=now,
-            created_by=by,
-        )
+    await app_store.insert_scope_set(
+        conn, app_id, 1, json.dumps(sorted(draft.scopes)), created_on=now, created_by=by
     )
     if tenants:
-        await conn.execute(
-            app_tenants.insert(),
-            [{"app_id": app_id, "tenant_id": t, "note": n} for t, n in tenants.items()],
-        )
+        await app_store.insert_tenant_notes(conn, app_id, tenants)
     found = await get_app(conn, app_id)
     assert found is not None
     return found
 
 
+def _edited(draft: AppDraft) -> dict[str, object]:
+    """The app's columns the editor sets, from a checked draft."""
+    return {
+        "name": draft.name.strip(),
+        "organization": draft.organization.strip(),
+        "homepage_url": draft.homepage_url.strip(),
+        "notification_email": draft.notification_email.strip(),
+        "description": draft.description.strip(),
+        "public": draft.public,
+        "credentials_mode": draft.credentials_mode,
+    }
+
+
 async def update_app(
-    conn: AsyncConnection,
+    conn: Connection,
     app_id: int,
     draft: AppDraft,
     known_scopes: frozenset[str],
@@ -308,24 +303,8 @@ async def update_app(
         raise AppError(f"There is no app {app_id}.")
     errors, tenants = check_draft(draft, known_scopes)
     _raise_for(errors)
-    await conn.execute(
-        apps.update()
-        .where(apps.c.id == app_id)
-        .values(
-            name=draft.name.strip(),
-            organization=draft.organization.strip(),
-            homepage_url=draft.homepage_url.strip(),
-            notification_email=draft.notification_email.strip(),
-            description=draft.description.strip(),
-            public=draft.public,
-            credentials_mode=draft.credentials_mode,
-        )
-    )
-    await conn.execute(delete(app_tenants).where(app_tenants.c.app_id == app_id))
-    await conn.execute(
-        app_tenants.insert(),
-        [{"app_id": app_id, "tenant_id": t, "note": n} for t, n in tenants.items()],
-    )
+    await app_store.update_app(conn, app_id, _edited(draft))
+    await app_store.replace_tenant_notes(conn, app_id, tenants)
     version = None
     if draft.scopes != current.scopes:
         version = await set_scopes(conn, app_id, draft.scopes, by=by)
@@ -334,14 +313,9 @@ async def update_app(
     return found, version
 
 
-async def delete_app(conn: AsyncConnection, app_id: int) -> None:
+async def delete_app(conn: Connection, app_id: int) -> None:
     """Delete an app: its key stops working everywhere; its history is kept."""
-    done = await conn.execute(
-        apps.update()
-        .where(apps.c.id == app_id, apps.c.deleted_on.is_(None))
-        .values(active=False, deleted_on=datetime.now(UTC))
-    )
-    if not done.rowcount:
+    if not await app_store.mark_app_deleted(conn, app_id, datetime.now(UTC)):
         raise AppError(f"There is no app {app_id}.")
 
 
@@ -349,19 +323,12 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-async def get_app(conn: AsyncConnection, app_id: int) -> App | None:
-    row = (await conn.execute(select(apps).where(apps.c.id == app_id))).mappings().first()
+async def get_app(conn: Connection, app_id: int) -> App | None:
+    row = await app_store.app_row(conn, app_id)
     if row is None:
         return None
     scopes = await scopes_of(conn, app_id, row["scope_version"])
-    notes = {
-        int(r.tenant_id): r.note
-        for r in await conn.execute(
-            select(app_tenants.c.tenant_id, app_tenants.c.note).where(
-                app_tenants.c.app_id == app_id
-            )
-        )
-    }
+    notes = await app_store.tenant_notes(conn, app_id)
     return App(
         row["id"],
         row["name"],
@@ -383,39 +350,28 @@ async def get_app(conn: AsyncConnection, app_id: int) -> App | None:
 
 
 async def list_apps(
-    conn: AsyncConnection,
+    conn: Connection,
     *,
     owner_tenant_ids: Iterable[int] | None = None,
     visible_to: int | None = None,
     include_deleted: bool = True,
 ) -> list[App]:
     """Apps in id order; narrowed to some owners' apps, or to apps visible to one tenant."""
-    query = select(apps.c.id).order_by(apps.c.id)
-    if owner_tenant_ids is not None:
-        query = query.where(apps.c.owner_tenant_id.in_(list(owner_tenant_ids)))
-    if visible_to is not None:
-        query = query.join(app_tenants, app_tenants.c.app_id == apps.c.id).where(
-            app_tenants.c.tenant_id == visible_to
-        )
-    if not include_deleted:
-        query = query.where(apps.c.deleted_on.is_(None))
-    ids = (await conn.execute(query)).scalars().all()
+    ids = await app_store.app_ids(
+        conn,
+        owner_tenant_ids=owner_tenant_ids,
+        visible_to=visible_to,
+        include_deleted=include_deleted,
+    )
     found = [await get_app(conn, i) for i in ids]
     return [a for a in found if a is not None]
 
 
-async def scope_history(conn: AsyncConnection, app_id: int) -> list[ScopeVersion]:
+async def scope_history(conn: Connection, app_id: int) -> list[ScopeVersion]:
     """Every scope version, newest first, with what it added and removed and who made it."""
-    rows = (
-        await conn.execute(
-            select(app_scope_sets)
-            .where(app_scope_sets.c.app_id == app_id)
-            .order_by(app_scope_sets.c.version)
-        )
-    ).mappings()
     out: list[ScopeVersion] = []
     before: frozenset[str] = frozenset()
-    for r in rows:
+    for r in await app_store.scope_set_rows(conn, app_id):
         now = frozenset(json.loads(r["scopes"]))
         out.append(
             ScopeVersion(
@@ -431,50 +387,32 @@ async def scope_history(conn: AsyncConnection, app_id: int) -> list[ScopeVersion
     return out[::-1]
 
 
-async def scopes_of(conn: AsyncConnection, app_id: int, version: int) -> frozenset[str]:
-    raw = (
-        await conn.execute(
-            select(app_scope_sets.c.scopes).where(
-                app_scope_sets.c.app_id == app_id, app_scope_sets.c.version == version
-            )
-        )
-    ).scalar_one()
-    return frozenset(json.loads(raw))
+async def scopes_of(conn: Connection, app_id: int, version: int) -> frozenset[str]:
+    return frozenset(json.loads(await app_store.scope_set_text(conn, app_id, version)))
 
 
 async def set_scopes(
-    conn: AsyncConnection, app_id: int, scopes: frozenset[str], *, by: str | None = None
+    conn: Connection, app_id: int, scopes: frozenset[str], *, by: str | None = None
 ) -> int:
     """Record a new scope version; existing connections keep theirs until reconnected."""
-    current = (
-        await conn.execute(
-            select(func.max(app_scope_sets.c.version)).where(app_scope_sets.c.app_id == app_id)
-        )
-    ).scalar_one_or_none()
+    current = await app_store.latest_scope_version(conn, app_id)
     if current is None:
         raise AppError(f"There is no app {app_id}.")
-    version = int(current) + 1
-    await conn.execute(
-        app_scope_sets.insert().values(
-            app_id=app_id,
-            version=version,
-            scopes=json.dumps(sorted(scopes)),
-            created_on=datetime.now(UTC),
-            created_by=by,
-        )
+    version = current + 1
+    await app_store.insert_scope_set(
+        conn,
+        app_id,
+        version,
+        json.dumps(sorted(scopes)),
+        created_on=datetime.now(UTC),
+        created_by=by,
     )
-    await conn.execute(apps.update().where(apps.c.id == app_id).values(scope_version=version))
+    await app_store.set_app_scope_version(conn, app_id, version)
     return version
 
 
-async def make_visible(conn: AsyncConnection, app_id: int, tenant_ids: Iterable[int]) -> None:
-    have = set(
-        (
-            await conn.execute(
-                select(app_tenants.c.tenant_id).where(app_tenants.c.app_id == app_id)
-            )
-        ).scalars()
-    )
+async def make_visible(conn: Connection, app_id: int, tenant_ids: Iterable[int]) -> None:
+    have = await app_store.visible_tenant_ids(conn, app_id)
     new = [t for t in set(tenant_ids) if t not in have]
     if new:
-        await conn.execute(app_tenants.insert(), [{"app_id": app_id, "tenant_id": t} for t in new])
+        await app_store.show_to_tenants(conn, app_id, new)

@@ -11,10 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from localtitan.store.tables import audit_log
+from localtitan.store import Connection
+from localtitan.store import audit as audit_store
 
 __all__ = ["CLI", "SYSTEM", "Actor", "AuditEntry", "list_entries", "record"]
 
@@ -47,7 +45,7 @@ class AuditEntry:
 
 
 async def record(
-    conn: AsyncConnection,
+    conn: Connection,
     actor: Actor,
     action: str,
     *,
@@ -58,36 +56,29 @@ async def record(
     text = json.dumps(detail, default=str, sort_keys=True)
     if len(text) > _MAX_DETAIL:
         text = json.dumps({"truncated": text[: _MAX_DETAIL - 40]})
-    await conn.execute(
-        audit_log.insert().values(
-            at=datetime.now(UTC),
-            actor=actor.label[:254],
-            address=(actor.address or None) and actor.address[:64],
-            action=action[:60],
-            tenant_id=tenant_id,
-            app_id=app_id,
-            detail=text,
-        )
+    await audit_store.insert_entry(
+        conn,
+        at=datetime.now(UTC),
+        actor=actor.label[:254],
+        address=(actor.address or None) and actor.address[:64],
+        action=action[:60],
+        tenant_id=tenant_id,
+        app_id=app_id,
+        detail=text,
     )
 
 
 async def list_entries(
-    conn: AsyncConnection,
+    conn: Connection,
     *,
     tenant_ids: list[int] | None = None,
     app_ids: list[int] | None = None,
     limit: int = 200,
 ) -> list[AuditEntry]:
     """Newest first; with ``tenant_ids``/``app_ids``, only entries about those."""
-    query = select(audit_log).order_by(audit_log.c.id.desc()).limit(max(1, min(limit, 1000)))
-    scope = []
-    if tenant_ids is not None:
-        scope.append(audit_log.c.tenant_id.in_(tenant_ids))
-    if app_ids is not None:
-        scope.append(audit_log.c.app_id.in_(app_ids))
-    if scope:
-        query = query.where(or_(*scope))
-    rows = (await conn.execute(query)).mappings()
+    rows = await audit_store.audit_rows(
+        conn, tenant_ids=tenant_ids, app_ids=app_ids, limit=max(1, min(limit, 1000))
+    )
     out = []
     for r in rows:
         at = r["at"] if r["at"].tzinfo else r["at"].replace(tzinfo=UTC)

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from localtitan.platform.environments import Environment
 from localtitan.platform.server_key import ServerKey
+from localtitan.store import Connection as DbConnection
+from localtitan.store import apps as app_store
+from localtitan.store import credentials as credential_store
+from localtitan.store import tenants as tenant_store
 from localtitan.store.client_reads import client_secret_rows
 from localtitan.store.drivers import DriverReads
-from localtitan.store.tables import app_tenants, apps, client_secrets, connections, tenants
 
 __all__ = [
     "MAX_ACTIVE_SECRETS",
@@ -97,7 +97,7 @@ def new_client_secret(slot: int) -> str:
 
 
 async def connect_app(
-    conn: AsyncConnection,
+    conn: DbConnection,
     server_key: ServerKey,
     *,
     app_id: int,
@@ -116,7 +116,7 @@ async def connect_app(
 
 
 async def allow_app(
-    conn: AsyncConnection, *, app_id: int, tenant_id: int, environment: Environment
+    conn: DbConnection, *, app_id: int, tenant_id: int, environment: Environment
 ) -> Connection:
     """A tenant admin allows an app visible to the tenant: a connection with a client id at
     the app's current scope version, and no secret yet."""
@@ -126,45 +126,25 @@ async def allow_app(
 
 
 async def _open_connection(
-    conn: AsyncConnection,
+    conn: DbConnection,
     *,
     app_id: int,
     tenant_id: int,
     environment: Environment,
     require_visible: bool,
 ) -> Connection:
-    app = (
-        await conn.execute(
-            select(apps.c.id, apps.c.scope_version).where(
-                apps.c.id == app_id, apps.c.deleted_on.is_(None)
-            )
-        )
-    ).first()
-    if app is None:
+    scope_version = await app_store.live_app_scope_version(conn, app_id)
+    if scope_version is None:
         raise CredentialError(f"There is no app {app_id}.")
-    tenant = (
-        await conn.execute(
-            select(tenants.c.id).where(
-                tenants.c.id == tenant_id, tenants.c.environment == environment.value
-            )
-        )
-    ).first()
-    if tenant is None:
+    if not await tenant_store.tenant_exists(conn, tenant_id, environment.value):
         raise CredentialError(f"There is no tenant {tenant_id} in the {environment} environment.")
-    visible = (
-        await conn.execute(
-            select(app_tenants.c.tenant_id).where(
-                app_tenants.c.app_id == app_id, app_tenants.c.tenant_id == tenant_id
-            )
-        )
-    ).first()
-    if visible is None:
+    if not await app_store.is_visible(conn, app_id, tenant_id):
         if require_visible:
             raise CredentialError(
                 f"App {app_id} is not visible to tenant {tenant_id}: its developer must add "
                 "the tenant id to the app first."
             )
-        await conn.execute(app_tenants.insert().values(app_id=app_id, tenant_id=tenant_id))
+        await app_store.show_to_tenants(conn, app_id, [tenant_id])
     existing = await find_connection(conn, environment, tenant_id, app_id)
     if existing is not None:
         raise CredentialError(
@@ -172,88 +152,53 @@ async def _open_connection(
             f"its client id is {existing.client_id}. Make a new secret for it instead."
         )
     client_id = new_client_id()
-    result = await conn.execute(
-        connections.insert().values(
-            environment=environment.value,
-            tenant_id=tenant_id,
-            app_id=app_id,
-            client_id=client_id,
-            scope_version=app.scope_version,
-            active=True,
-            created_on=datetime.now(UTC),
-        )
+    conn_id = await credential_store.insert_connection(
+        conn,
+        environment=environment.value,
+        tenant_id=tenant_id,
+        app_id=app_id,
+        client_id=client_id,
+        scope_version=scope_version,
+        created_on=datetime.now(UTC),
     )
-    conn_id = int(result.inserted_primary_key[0])  # type: ignore[index]
-    return Connection(conn_id, environment, tenant_id, app_id, client_id, app.scope_version, True)
+    return Connection(conn_id, environment, tenant_id, app_id, client_id, scope_version, True)
 
 
-async def get_connection(conn: AsyncConnection, connection_id: int) -> Connection | None:
-    row = (
-        (await conn.execute(select(connections).where(connections.c.id == connection_id)))
-        .mappings()
-        .first()
-    )
+async def get_connection(conn: DbConnection, connection_id: int) -> Connection | None:
+    row = await credential_store.connection_row(conn, connection_id)
     return _connection(row) if row else None
 
 
 async def connections_of(
-    conn: AsyncConnection, *, app_id: int | None = None, tenant_id: int | None = None
+    conn: DbConnection, *, app_id: int | None = None, tenant_id: int | None = None
 ) -> list[Connection]:
-    query = select(connections).order_by(connections.c.id)
-    if app_id is not None:
-        query = query.where(connections.c.app_id == app_id)
-    if tenant_id is not None:
-        query = query.where(connections.c.tenant_id == tenant_id)
-    return [_connection(r) for r in (await conn.execute(query)).mappings()]
+    rows = await credential_store.connection_rows(conn, app_id=app_id, tenant_id=tenant_id)
+    return [_connection(r) for r in rows]
 
 
-async def set_connection_active(conn: AsyncConnection, connection_id: int, active: bool) -> None:
+async def set_connection_active(conn: DbConnection, connection_id: int, active: bool) -> None:
     """Disable (pause) or enable a connection; its tokens stop or start working at once."""
-    done = await conn.execute(
-        connections.update().where(connections.c.id == connection_id).values(active=active)
-    )
-    if not done.rowcount:
+    if not await credential_store.set_connection_active(conn, connection_id, active):
         raise CredentialError(f"There is no connection {connection_id}.")
 
 
-async def upgrade_connection(conn: AsyncConnection, connection_id: int) -> int:
+async def upgrade_connection(conn: DbConnection, connection_id: int) -> int:
     """Move a connection to its app's newest scope version (tokens issued after this carry the
     new scopes; client id and secrets stay). Returns the version now in force."""
-    row = (
-        await conn.execute(
-            select(connections.c.scope_version, apps.c.scope_version.label("latest"))
-            .join(apps, apps.c.id == connections.c.app_id)
-            .where(connections.c.id == connection_id, apps.c.deleted_on.is_(None))
-        )
-    ).first()
-    if row is None:
+    versions = await credential_store.scope_versions_of_connection(conn, connection_id)
+    if versions is None:
         raise CredentialError(f"There is no connection {connection_id}.")
-    if row.scope_version >= row.latest:
+    current, latest = versions
+    if current >= latest:
         raise CredentialError("This connection already uses the app's newest scope version.")
-    await conn.execute(
-        connections.update()
-        .where(connections.c.id == connection_id)
-        .values(scope_version=row.latest)
-    )
-    return int(row.latest)
+    await credential_store.set_connection_scope_version(conn, connection_id, latest)
+    return latest
 
 
 async def find_connection(
-    conn: AsyncConnection, environment: Environment, tenant_id: int, app_id: int
+    conn: DbConnection, environment: Environment, tenant_id: int, app_id: int
 ) -> Connection | None:
-    row = (
-        (
-            await conn.execute(
-                select(connections).where(
-                    connections.c.environment == environment.value,
-                    connections.c.tenant_id == tenant_id,
-                    connections.c.app_id == app_id,
-                )
-            )
-        )
-        .mappings()
-        .first()
-    )
+    row = await credential_store.connection_row_for(conn, environment.value, tenant_id, app_id)
     return _connection(row) if row else None
 
 
@@ -270,34 +215,17 @@ def _connection(row: object) -> Connection:
     )
 
 
-async def _connection_by_client_id(conn: AsyncConnection, client_id: str) -> Connection:
-    row = (
-        (await conn.execute(select(connections).where(connections.c.client_id == client_id)))
-        .mappings()
-        .first()
-    )
+async def _connection_by_client_id(conn: DbConnection, client_id: str) -> Connection:
+    row = await credential_store.connection_row_by_client_id(conn, client_id)
     if row is None:
         raise CredentialError(f"There is no connection with client id {client_id}.")
     return _connection(row)
 
 
-async def create_secret(
-    conn: AsyncConnection, server_key: ServerKey, client_id: str
-) -> IssuedSecret:
+async def create_secret(conn: DbConnection, server_key: ServerKey, client_id: str) -> IssuedSecret:
     connection = await _connection_by_client_id(conn, client_id)
     # The hint keeps a secret's first four characters, "cs1." or "cs2.": its slot.
-    active_hints = (
-        (
-            await conn.execute(
-                select(client_secrets.c.hint).where(
-                    client_secrets.c.connection_id == connection.id,
-                    client_secrets.c.active.is_(True),
-                )
-            )
-        )
-        .scalars()
-        .all()
-    )
+    active_hints = await credential_store.active_secret_hints(conn, connection.id)
     if len(active_hints) >= MAX_ACTIVE_SECRETS:
         raise CredentialError(
             f"Client {client_id} already has {MAX_ACTIVE_SECRETS} active secrets; deactivate "
@@ -305,104 +233,57 @@ async def create_secret(
         )
     slot = 2 if any(h.startswith("cs1.") for h in active_hints) else 1
     secret = new_client_secret(slot)
-    result = await conn.execute(
-        client_secrets.insert().values(
-            connection_id=connection.id,
-            secret_hash=server_key.hash_secret(secret),
-            hint=secret[:4] + "…" + secret[-4:],
-            active=True,
-            created_on=datetime.now(UTC),
-        )
+    secret_id = await credential_store.insert_secret(
+        conn,
+        connection.id,
+        secret_hash=server_key.hash_secret(secret),
+        hint=secret[:4] + "…" + secret[-4:],
+        created_on=datetime.now(UTC),
     )
-    return IssuedSecret(int(result.inserted_primary_key[0]), client_id, secret)  # type: ignore[index]
+    return IssuedSecret(secret_id, client_id, secret)
 
 
-async def list_secrets(conn: AsyncConnection, client_id: str) -> list[dict[str, object]]:
+async def list_secrets(conn: DbConnection, client_id: str) -> list[dict[str, object]]:
     connection = await _connection_by_client_id(conn, client_id)
-    rows = (
-        await conn.execute(
-            select(
-                client_secrets.c.id,
-                client_secrets.c.hint,
-                client_secrets.c.active,
-                client_secrets.c.created_on,
-                client_secrets.c.deactivated_on,
-            )
-            .where(client_secrets.c.connection_id == connection.id)
-            .order_by(client_secrets.c.id)
-        )
-    ).mappings()
-    return [dict(r) for r in rows]
+    return await credential_store.secret_rows(conn, connection.id)
 
 
 async def _set_secret_active(
-    conn: AsyncConnection, client_id: str, secret_id: int, active: bool
+    conn: DbConnection, client_id: str, secret_id: int, active: bool
 ) -> None:
     connection = await _connection_by_client_id(conn, client_id)
-    row = (
-        await conn.execute(
-            select(client_secrets.c.active).where(
-                client_secrets.c.id == secret_id, client_secrets.c.connection_id == connection.id
-            )
-        )
-    ).first()
-    if row is None:
+    is_active = await credential_store.secret_is_active(conn, connection.id, secret_id)
+    if is_active is None:
         raise CredentialError(f"Client {client_id} has no secret {secret_id}.")
-    if active and not row.active:
-        count = (
-            await conn.execute(
-                select(func.count()).where(
-                    client_secrets.c.connection_id == connection.id,
-                    client_secrets.c.active.is_(True),
-                )
-            )
-        ).scalar_one()
+    if active and not is_active:
+        count = await credential_store.active_secret_count(conn, connection.id)
         if count >= MAX_ACTIVE_SECRETS:
             raise CredentialError(
                 f"Client {client_id} already has {MAX_ACTIVE_SECRETS} active secrets; deactivate "
                 "one before restoring another."
             )
-    await conn.execute(
-        client_secrets.update()
-        .where(client_secrets.c.id == secret_id)
-        .values(active=active, deactivated_on=None if active else datetime.now(UTC))
+    await credential_store.set_secret_active(
+        conn, secret_id, active, deactivated_on=None if active else datetime.now(UTC)
     )
 
 
-async def deactivate_secret(conn: AsyncConnection, client_id: str, secret_id: int) -> None:
+async def deactivate_secret(conn: DbConnection, client_id: str, secret_id: int) -> None:
     await _set_secret_active(conn, client_id, secret_id, False)
 
 
-async def restore_secret(conn: AsyncConnection, client_id: str, secret_id: int) -> None:
+async def restore_secret(conn: DbConnection, client_id: str, secret_id: int) -> None:
     await _set_secret_active(conn, client_id, secret_id, True)
 
 
 async def authenticate_client(
-    conn: AsyncConnection,
+    conn: DbConnection,
     server_key: ServerKey,
     environment: Environment,
     client_id: str,
     client_secret: str,
 ) -> ClientIdentity | None:
     """The identity behind a client id and secret, or None; the same work either way."""
-    rows = (
-        await conn.execute(
-            select(
-                connections.c.id,
-                connections.c.environment,
-                connections.c.tenant_id,
-                connections.c.app_id,
-                connections.c.scope_version,
-                connections.c.active,
-                apps.c.app_key,
-                apps.c.active.label("app_active"),
-                client_secrets.c.secret_hash,
-            )
-            .join(apps, apps.c.id == connections.c.app_id)
-            .join(client_secrets, client_secrets.c.connection_id == connections.c.id)
-            .where(connections.c.client_id == client_id, client_secrets.c.active.is_(True))
-        )
-    ).all()
+    rows = await credential_store.client_secret_rows(conn, client_id)
     return _identity(rows, server_key, environment, client_id, client_secret)
 
 

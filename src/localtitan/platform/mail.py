@@ -20,10 +20,8 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from urllib.parse import parse_qs, unquote, urlparse
 
-from sqlalchemy import func, insert, select
-
 from localtitan.store import Database
-from localtitan.store.tables import mail_outbox
+from localtitan.store import outbox as outbox_store
 
 __all__ = [
     "DEFAULT_SENDER",
@@ -128,28 +126,24 @@ async def send(db: Database, smtp_url: str | None, mail: Mail) -> str:
         await asyncio.to_thread(_deliver, smtp_url, _message(mail, _sender(smtp_url)))
         return "smtp"
     async with db.begin() as conn:
-        await conn.execute(
-            insert(mail_outbox).values(
-                created_on=datetime.now(UTC),
-                kind=mail.kind,
-                to_address=mail.to,
-                subject=mail.subject,
-                body=mail.text,
-            )
+        await outbox_store.insert_mail(
+            conn,
+            created_on=datetime.now(UTC),
+            kind=mail.kind,
+            to_address=mail.to,
+            subject=mail.subject,
+            body=mail.text,
         )
     return "outbox"
 
 
 async def outbox(db: Database, *, to: str | None = None, limit: int = 50) -> list[OutboxMail]:
     """The newest mails of the outbox (to one address when ``to`` is given)."""
-    query = select(mail_outbox).order_by(mail_outbox.c.id.desc()).limit(max(1, min(limit, 500)))
-    if to is not None:
-        query = query.where(mail_outbox.c.to_address == to)
     async with db.read() as conn:
-        rows = (await conn.execute(query)).all()
+        rows = await outbox_store.outbox_rows(conn, to=to, limit=max(1, min(limit, 500)))
     return [OutboxMail(r.id, r.created_on, r.kind, r.to_address, r.subject, r.body) for r in rows]
 
 
 async def outbox_count(db: Database) -> int:
     async with db.read() as conn:
-        return int((await conn.execute(select(func.count()).select_from(mail_outbox))).scalar_one())
+        return await outbox_store.outbox_count(conn)

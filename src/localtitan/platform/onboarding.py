@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from localtitan.platform import access, audit, mail
 from localtitan.platform.server_key import ServerKey
 from localtitan.platform.users import User, reset_token
 from localtitan.spec import Manifest
-from localtitan.store.database import Database
+from localtitan.store import Connection, Database
 
 __all__ = ["approve", "decline", "deliver", "password_link", "submit"]
 
@@ -39,7 +37,7 @@ async def deliver(db: Database, smtp_url: str | None, message: mail.Mail) -> boo
 
 
 async def submit(
-    conn: AsyncConnection,
+    conn: Connection,
     form: access.RequestForm,
     known_modules: frozenset[str],
     actor: audit.Actor,
@@ -90,7 +88,7 @@ async def approve(
 
 
 async def decline(
-    conn: AsyncConnection, request_id: int, *, actor: audit.Actor, reason: str = ""
+    conn: Connection, request_id: int, *, actor: audit.Actor, reason: str = ""
 ) -> tuple[access.AccessRequest, mail.Mail]:
     """Decline; the caller delivers the returned mail after committing."""
     request, message = await access.decline_request(conn, request_id, by=actor.label, reason=reason)

@@ -10,8 +10,6 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from localtitan.platform.apps import create_app
 from localtitan.platform.credentials import connect_app
 from localtitan.platform.environments import ENVIRONMENTS, api_prefix, auth_prefix
@@ -19,6 +17,7 @@ from localtitan.platform.server_key import ServerKey
 from localtitan.platform.tenants import create_tenant, get_tenant
 from localtitan.platform.users import Role, create_user, find_user, grant_role, set_password
 from localtitan.private_files import private_dir
+from localtitan.store import Connection
 
 __all__ = [
     "DEMO_ADMIN_EMAIL",
@@ -53,7 +52,7 @@ def read_quickstart(data_dir: Path) -> dict[str, Any] | None:
     return data
 
 
-async def quickstart_is_current(conn: AsyncConnection, data_dir: Path) -> bool:
+async def quickstart_is_current(conn: Connection, data_dir: Path) -> bool:
     """True when the file exists and names a tenant this database still has."""
     data = read_quickstart(data_dir)
     return data is not None and await get_tenant(conn, int(data["tenantId"])) is not None
@@ -72,7 +71,7 @@ def with_base_url(data: dict[str, Any], base_url: str) -> dict[str, Any]:
 
 
 async def create_quickstart(
-    conn: AsyncConnection,
+    conn: Connection,
     server_key: ServerKey,
     data_dir: Path,
     base_url: str,
@@ -107,7 +106,7 @@ async def create_quickstart(
     return data
 
 
-async def _portal_users(conn: AsyncConnection, tenant_id: int) -> dict[str, Any]:
+async def _portal_users(conn: Connection, tenant_id: int) -> dict[str, Any]:
     """The demo developer (My Apps) and demo tenant admin (API Application Access) of the
     quickstart tenant, in both environments, with fresh random passwords."""
     out: dict[str, Any] = {"url": ""}
@@ -127,7 +126,7 @@ async def _portal_users(conn: AsyncConnection, tenant_id: int) -> dict[str, Any]
 
 
 async def ensure_portal_users(
-    conn: AsyncConnection, data_dir: Path, data: dict[str, Any], base_url: str
+    conn: Connection, data_dir: Path, data: dict[str, Any], base_url: str
 ) -> dict[str, Any]:
     """Give a quickstart made before the portal had accounts its demo users (once)."""
     if "portal" in data:

@@ -23,13 +23,15 @@ class ServerKey:
         if len(key) < 32:
             raise ValueError("The server key must be at least 32 bytes.")
         self._key = key
+        # Derived once: every token request hashes the secret it presents.
+        self._secret_key = self.derive("client-secret")
 
     def derive(self, purpose: str) -> bytes:
         """A separate 32-byte key per purpose, so one use never leaks into another."""
         return hmac.new(self._key, purpose.encode(), hashlib.sha256).digest()
 
     def hash_secret(self, secret: str) -> str:
-        return hmac.new(self.derive("client-secret"), secret.encode(), hashlib.sha256).hexdigest()
+        return hmac.new(self._secret_key, secret.encode(), hashlib.sha256).hexdigest()
 
     def fernet_key(self) -> bytes:
         return base64.urlsafe_b64encode(self.derive("signing-key-encryption"))

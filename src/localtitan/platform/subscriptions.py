@@ -14,15 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
 from localtitan.limits import Limiter
 from localtitan.platform import mail
 from localtitan.platform.server_key import ServerKey
 from localtitan.spec.history import Release
 from localtitan.store import Database
-from localtitan.store.tables import published_releases, release_deliveries, release_subscribers
+from localtitan.store import subscriptions as subscription_store
+from localtitan.store.subscriptions import DuplicateRow
 
 __all__ = [
     "ADDRESS_LIMIT_PER_HOUR",
@@ -94,30 +93,15 @@ def _footer(unsubscribe_url: str) -> str:
 async def _pending(db: Database, email: str, module: str | None) -> int | None:
     """The subscriber id, now pending; None when the address is already confirmed."""
     async with db.begin() as conn:
-        row = (
-            await conn.execute(
-                select(release_subscribers.c.id, release_subscribers.c.status).where(
-                    release_subscribers.c.email == email
-                )
-            )
-        ).first()
+        row = await subscription_store.subscriber_by_email(conn, email)
         if row is None:
-            result = await conn.execute(
-                insert(release_subscribers).values(
-                    email=email, module=module, status="pending", created_on=datetime.now(UTC)
-                )
+            return await subscription_store.insert_subscriber(
+                conn, email=email, module=module, created_on=datetime.now(UTC)
             )
-            inserted = result.inserted_primary_key
-            assert inserted is not None
-            return int(inserted[0])
         if row.status == "confirmed":
             return None
-        await conn.execute(
-            update(release_subscribers)
-            .where(release_subscribers.c.id == row.id)
-            .values(status="pending", module=module)
-        )
-        return int(row.id)
+        await subscription_store.set_pending(conn, row.id, module)
+        return row.id
 
 
 async def subscribe(
@@ -144,7 +128,7 @@ async def subscribe(
         return None
     try:
         subscriber_id = await _pending(db, email, module)
-    except IntegrityError:
+    except DuplicateRow:
         return None  # the same address, subscribing at the same moment
     if subscriber_id is None:
         # Already confirmed: nothing to do, and saying so would tell who is subscribed.
@@ -177,16 +161,9 @@ async def confirm(db: Database, key: ServerKey, token: str) -> bool:
     if found is None:
         return False
     async with db.begin() as conn:
-        result = await conn.execute(
-            update(release_subscribers)
-            .where(
-                release_subscribers.c.id == found[0],
-                release_subscribers.c.email == found[1],
-                release_subscribers.c.status.in_(("pending", "confirmed")),
-            )
-            .values(status="confirmed", confirmed_on=datetime.now(UTC))
+        return await subscription_store.confirm_subscriber(
+            conn, found[0], found[1], datetime.now(UTC)
         )
-    return bool(result.rowcount)
 
 
 async def unsubscribe(db: Database, key: ServerKey, token: str) -> bool:
@@ -195,11 +172,7 @@ async def unsubscribe(db: Database, key: ServerKey, token: str) -> bool:
     if found is None:
         return False
     async with db.begin() as conn:
-        await conn.execute(
-            update(release_subscribers)
-            .where(release_subscribers.c.id == found[0], release_subscribers.c.email == found[1])
-            .values(status="unsubscribed")
-        )
+        await subscription_store.unsubscribe_subscriber(conn, found[0], found[1])
     return True
 
 
@@ -234,38 +207,19 @@ async def publish(
     """Mail ``release`` to each confirmed subscriber that has not had it (and whose module, if
     they chose one, it touches)."""
     async with db.read() as conn:
-        rows = (
-            await conn.execute(
-                select(
-                    release_subscribers.c.id,
-                    release_subscribers.c.email,
-                    release_subscribers.c.module,
-                )
-                .where(release_subscribers.c.status == "confirmed")
-                .where(
-                    ~release_subscribers.c.id.in_(
-                        select(release_deliveries.c.subscriber_id).where(
-                            release_deliveries.c.release_id == release.id
-                        )
-                    )
-                )
-                .order_by(release_subscribers.c.id)
-            )
-        ).all()
+        rows = await subscription_store.undelivered_subscribers(conn, release.id)
     sent = failed = 0
     for row in rows:
         if row.module and not release.for_module(row.module):
             continue
         try:
             async with db.begin() as conn:
-                await conn.execute(
-                    insert(release_deliveries).values(
-                        release_id=release.id, subscriber_id=row.id, sent_on=datetime.now(UTC)
-                    )
+                await subscription_store.insert_delivery(
+                    conn, release.id, row.id, datetime.now(UTC)
                 )
-        except IntegrityError:
+        except DuplicateRow:
             continue  # another publisher took this one
-        unsubscribe_url = _unsubscribe_url(key, base_url, int(row.id), str(row.email))
+        unsubscribe_url = _unsubscribe_url(key, base_url, row.id, row.email)
         message = mail.Mail(
             to=row.email,
             subject=f"localtitan release notes: {release.label}",
@@ -278,31 +232,15 @@ async def publish(
         except mail.MailError:
             # Not sent: forget the delivery so the next publish tries again.
             async with db.begin() as conn:
-                await conn.execute(
-                    delete(release_deliveries).where(
-                        release_deliveries.c.release_id == release.id,
-                        release_deliveries.c.subscriber_id == row.id,
-                    )
-                )
+                await subscription_store.forget_delivery(conn, release.id, row.id)
             failed += 1
             continue
         sent += 1
     try:
         async with db.begin() as conn:
-            known = (
-                await conn.execute(
-                    select(published_releases.c.release_id).where(
-                        published_releases.c.release_id == release.id
-                    )
-                )
-            ).first()
-            if known is None:
-                await conn.execute(
-                    insert(published_releases).values(
-                        release_id=release.id, published_on=datetime.now(UTC)
-                    )
-                )
-    except IntegrityError:
+            if not await subscription_store.is_published(conn, release.id):
+                await subscription_store.mark_published(conn, release.id, datetime.now(UTC))
+    except DuplicateRow:
         pass  # another process marked it at the same moment
     return PublishResult(release.id, sent, failed)
 
@@ -316,7 +254,7 @@ async def publish_new(
 ) -> list[PublishResult]:
     """Publish the releases never published on this database (the server does it on start)."""
     async with db.read() as conn:
-        done = set((await conn.execute(select(published_releases.c.release_id))).scalars())
+        done = await subscription_store.published_release_ids(conn)
     return [
         await publish(db, key, smtp_url, base_url, release)
         for release in reversed(releases)

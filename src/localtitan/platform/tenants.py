@@ -6,11 +6,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from localtitan.platform.environments import ENVIRONMENTS, Environment
-from localtitan.store.tables import tenants
+from localtitan.store import Connection
+from localtitan.store import tenants as tenant_store
 
 __all__ = ["Tenant", "TenantError", "create_tenant", "get_tenant", "list_tenants"]
 
@@ -29,7 +27,7 @@ class Tenant:
 
 
 async def create_tenant(
-    conn: AsyncConnection,
+    conn: Connection,
     *,
     name: str,
     tenant_id: int | None = None,
@@ -43,51 +41,26 @@ async def create_tenant(
         tenant_id = secrets.randbelow(9_000_000_000) + 1_000_000_000
     if not 0 < tenant_id <= MAX_TENANT_ID:
         raise TenantError("A tenant id must be a positive 64-bit number.")
-    existing = await conn.execute(
-        select(tenants.c.environment).where(
-            tenants.c.id == tenant_id, tenants.c.environment.in_([e.value for e in environments])
-        )
-    )
-    taken = [row[0] for row in existing]
+    taken = await tenant_store.taken_environments(conn, tenant_id, [e.value for e in environments])
     if taken:
         raise TenantError(f"Tenant {tenant_id} already exists in {', '.join(sorted(taken))}.")
-    now = datetime.now(UTC)
-    await conn.execute(
-        tenants.insert(),
-        [
-            {
-                "environment": e.value,
-                "id": tenant_id,
-                "name": name,
-                "active": True,
-                "created_on": now,
-            }
-            for e in environments
-        ],
+    await tenant_store.insert_tenant(
+        conn, tenant_id, name, [e.value for e in environments], datetime.now(UTC)
     )
     return Tenant(tenant_id, name, tuple(environments))
 
 
-async def get_tenant(conn: AsyncConnection, tenant_id: int) -> Tenant | None:
-    rows = (
-        await conn.execute(
-            select(tenants.c.environment, tenants.c.name).where(tenants.c.id == tenant_id)
-        )
-    ).all()
-    if not rows:
+async def get_tenant(conn: Connection, tenant_id: int) -> Tenant | None:
+    found = await tenant_store.tenant_rows(conn, tenant_id)
+    if not found:
         return None
-    envs = tuple(e for e in ENVIRONMENTS if e.value in {r[0] for r in rows})
-    return Tenant(tenant_id, rows[0][1], envs)
+    envs = tuple(e for e in ENVIRONMENTS if e.value in {r[0] for r in found})
+    return Tenant(tenant_id, found[0][1], envs)
 
 
-async def list_tenants(conn: AsyncConnection) -> list[Tenant]:
-    rows = (
-        await conn.execute(
-            select(tenants.c.id, tenants.c.environment, tenants.c.name).order_by(tenants.c.id)
-        )
-    ).all()
+async def list_tenants(conn: Connection) -> list[Tenant]:
     found: dict[int, tuple[str, set[str]]] = {}
-    for tid, env, name in rows:
+    for tid, env, name in await tenant_store.tenants_in_order(conn):
         found.setdefault(tid, (name, set()))[1].add(env)
     return [
         Tenant(tid, name, tuple(e for e in ENVIRONMENTS if e.value in envs))

@@ -14,12 +14,12 @@ from enum import StrEnum
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from localtitan.platform.environments import Environment
 from localtitan.platform.server_key import ServerKey
-from localtitan.store.tables import portal_sessions, user_roles, users
+from localtitan.store import Connection
+from localtitan.store import sessions as session_store
+from localtitan.store import users as user_store
 
 __all__ = [
     "ALL_ENVIRONMENTS",
@@ -120,74 +120,47 @@ def _user(row: object) -> User:
     )
 
 
-_COLUMNS = (
-    users.c.id,
-    users.c.email,
-    users.c.name,
-    users.c.active,
-    users.c.created_on,
-    users.c.password_changed_on,
-    users.c.terms_accepted_on,
-)
-
-
-async def create_user(conn: AsyncConnection, *, email: str, name: str, password: str) -> User:
+async def create_user(conn: Connection, *, email: str, name: str, password: str) -> User:
     address = normalize_email(email)
     name = name.strip()
     if not name or len(name) > 120:
         raise UserError("A user needs a name of 1 to 120 characters.")
     _check_new_password(password)
-    taken = (await conn.execute(select(users.c.id).where(users.c.email == address))).first()
-    if taken is not None:
+    if await user_store.user_id_of_email(conn, address) is not None:
         raise UserError(f"There is already a user with the email {address}.")
     now = datetime.now(UTC)
-    result = await conn.execute(
-        users.insert().values(
-            email=address,
-            name=name,
-            password_hash=_hasher.hash(password),
-            active=True,
-            created_on=now,
-            password_changed_on=now,
-        )
+    user_id = await user_store.insert_user(
+        conn, email=address, name=name, password_hash=_hasher.hash(password), now=now
     )
-    user_id = int(result.inserted_primary_key[0])  # type: ignore[index]
     return User(user_id, address, name, True, now, now, None)
 
 
-async def get_user(conn: AsyncConnection, user_id: int) -> User | None:
-    row = (await conn.execute(select(*_COLUMNS).where(users.c.id == user_id))).mappings().first()
+async def get_user(conn: Connection, user_id: int) -> User | None:
+    row = await user_store.user_row(conn, user_id)
     return _user(row) if row else None
 
 
-async def find_user(conn: AsyncConnection, email: str) -> User | None:
+async def find_user(conn: Connection, email: str) -> User | None:
     try:
         address = normalize_email(email)
     except UserError:
         return None
-    row = (await conn.execute(select(*_COLUMNS).where(users.c.email == address))).mappings().first()
+    row = await user_store.user_row_by_email(conn, address)
     return _user(row) if row else None
 
 
-async def list_users(conn: AsyncConnection) -> list[User]:
-    rows = (await conn.execute(select(*_COLUMNS).order_by(users.c.id))).mappings()
-    return [_user(r) for r in rows]
+async def list_users(conn: Connection) -> list[User]:
+    return [_user(r) for r in await user_store.user_rows(conn)]
 
 
-async def check_password(conn: AsyncConnection, email: str, password: str) -> User | None:
+async def check_password(conn: Connection, email: str, password: str) -> User | None:
     """The active user with this email and password, or None (the same work either way)."""
     try:
         address = normalize_email(email)
     except UserError:
         address = ""
     row = (
-        (
-            await conn.execute(
-                select(*_COLUMNS, users.c.password_hash).where(users.c.email == address)
-            )
-        )
-        .mappings()
-        .first()
+        await user_store.user_row_by_email(conn, address, with_password_hash=True)
         if address
         else None
     )
@@ -200,31 +173,23 @@ async def check_password(conn: AsyncConnection, email: str, password: str) -> Us
     if not good or row is None or not row["active"]:
         return None
     if _hasher.check_needs_rehash(stored):
-        await conn.execute(
-            users.update()
-            .where(users.c.id == row["id"])
-            .values(password_hash=_hasher.hash(password))
-        )
+        await user_store.set_password_hash(conn, row["id"], _hasher.hash(password), changed_on=None)
     return _user(row)
 
 
-async def set_password(conn: AsyncConnection, user_id: int, password: str) -> None:
+async def set_password(conn: Connection, user_id: int, password: str) -> None:
     """Change a password; reset links and sessions made before now stop working."""
     _check_new_password(password)
-    done = await conn.execute(
-        users.update()
-        .where(users.c.id == user_id)
-        .values(password_hash=_hasher.hash(password), password_changed_on=datetime.now(UTC))
+    changed = await user_store.set_password_hash(
+        conn, user_id, _hasher.hash(password), changed_on=datetime.now(UTC)
     )
-    if not done.rowcount:
+    if not changed:
         raise UserError(f"There is no user {user_id}.")
-    await conn.execute(delete(portal_sessions).where(portal_sessions.c.user_id == user_id))
+    await session_store.delete_user_sessions(conn, user_id)
 
 
-async def accept_terms(conn: AsyncConnection, user_id: int) -> None:
-    await conn.execute(
-        users.update().where(users.c.id == user_id).values(terms_accepted_on=datetime.now(UTC))
-    )
+async def accept_terms(conn: Connection, user_id: int) -> None:
+    await user_store.set_terms_accepted(conn, user_id, datetime.now(UTC))
 
 
 def _env_value(environment: Environment | str | None) -> str:
@@ -234,7 +199,7 @@ def _env_value(environment: Environment | str | None) -> str:
 
 
 async def grant_role(
-    conn: AsyncConnection,
+    conn: Connection,
     user_id: int,
     role: Role,
     *,
@@ -250,44 +215,20 @@ async def grant_role(
         tenant, env = tenant_id, _env_value(environment)
     if await get_user(conn, user_id) is None:
         raise UserError(f"There is no user {user_id}.")
-    have = (
-        await conn.execute(
-            select(user_roles.c.user_id).where(
-                user_roles.c.user_id == user_id,
-                user_roles.c.role == role.value,
-                user_roles.c.tenant_id == tenant,
-                user_roles.c.environment == env,
-            )
-        )
-    ).first()
-    if have is None:
-        await conn.execute(
-            user_roles.insert().values(
-                user_id=user_id, role=role.value, tenant_id=tenant, environment=env
-            )
-        )
+    if not await user_store.has_role(conn, user_id, role.value, tenant, env):
+        await user_store.insert_role(conn, user_id, role.value, tenant, env)
     return Grant(role, tenant, env)
 
 
 async def revoke_role(
-    conn: AsyncConnection, user_id: int, role: Role, *, tenant_id: int | None = None
+    conn: Connection, user_id: int, role: Role, *, tenant_id: int | None = None
 ) -> int:
-    where = [user_roles.c.user_id == user_id, user_roles.c.role == role.value]
-    if tenant_id is not None:
-        where.append(user_roles.c.tenant_id == tenant_id)
-    done = await conn.execute(delete(user_roles).where(*where))
-    return int(done.rowcount or 0)
+    return await user_store.delete_roles(conn, user_id, role.value, tenant_id=tenant_id)
 
 
-async def grants_of(conn: AsyncConnection, user_id: int) -> list[Grant]:
-    rows = (
-        await conn.execute(
-            select(user_roles.c.role, user_roles.c.tenant_id, user_roles.c.environment)
-            .where(user_roles.c.user_id == user_id)
-            .order_by(user_roles.c.role, user_roles.c.tenant_id)
-        )
-    ).all()
-    return [Grant(Role(r.role), int(r.tenant_id), r.environment) for r in rows]
+async def grants_of(conn: Connection, user_id: int) -> list[Grant]:
+    rows = await user_store.role_rows(conn, user_id)
+    return [Grant(Role(role), tenant_id, env) for role, tenant_id, env in rows]
 
 
 def _reset_signer(server_key: ServerKey) -> URLSafeTimedSerializer:
@@ -303,7 +244,7 @@ def reset_token(server_key: ServerKey, user: User) -> str:
 
 
 async def user_for_reset_token(
-    conn: AsyncConnection,
+    conn: Connection,
     server_key: ServerKey,
     token: str,
     *,

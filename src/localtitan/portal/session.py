@@ -20,7 +20,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import delete, select
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
@@ -30,7 +29,7 @@ from localtitan.platform.environments import Environment
 from localtitan.platform.users import ALL_ENVIRONMENTS, Grant, Role, User, get_user, grants_of
 from localtitan.portal.templating import render
 from localtitan.runtime import Runtime
-from localtitan.store.tables import portal_sessions
+from localtitan.store import sessions as session_store
 
 __all__ = [
     "CSRF_COOKIE",
@@ -247,21 +246,13 @@ async def _account_of_cookie(request: Request) -> Account | None:
         return None
     runtime = _runtime(request)
     async with runtime.db.read() as conn:
-        row = (
-            await conn.execute(
-                select(
-                    portal_sessions.c.user_id,
-                    portal_sessions.c.environment,
-                    portal_sessions.c.expires_on,
-                ).where(portal_sessions.c.id_hash == _hash(session_id))
-            )
-        ).first()
+        row = await session_store.session_row(conn, _hash(session_id))
         if row is None:
             return None
         expires = row.expires_on if row.expires_on.tzinfo else row.expires_on.replace(tzinfo=UTC)
         if expires <= datetime.now(UTC):
             return None
-        user = await get_user(conn, int(row.user_id))
+        user = await get_user(conn, row.user_id)
         if user is None or not user.active:
             return None
         grants = await grants_of(conn, user.id)
@@ -282,26 +273,19 @@ async def start_session(
             try:
                 old_id = _serializer(request, "session").loads(old)
                 if isinstance(old_id, str):
-                    await conn.execute(
-                        delete(portal_sessions).where(portal_sessions.c.id_hash == _hash(old_id))
-                    )
+                    await session_store.delete_session(conn, _hash(old_id))
             except BadSignature:
                 pass
         # Expired sessions of this user are cleared as they sign in again.
-        await conn.execute(
-            delete(portal_sessions).where(
-                portal_sessions.c.user_id == user.id, portal_sessions.c.expires_on < now
-            )
-        )
-        await conn.execute(
-            portal_sessions.insert().values(
-                id_hash=_hash(session_id),
-                user_id=user.id,
-                environment=environment.value,
-                created_on=now,
-                expires_on=now + timedelta(hours=SESSION_HOURS),
-                address=client_address(request),
-            )
+        await session_store.delete_expired_sessions(conn, user.id, now)
+        await session_store.insert_session(
+            conn,
+            id_hash=_hash(session_id),
+            user_id=user.id,
+            environment=environment.value,
+            created_on=now,
+            expires_on=now + timedelta(hours=SESSION_HOURS),
+            address=client_address(request),
         )
         await audit.record(
             conn,
@@ -325,9 +309,7 @@ async def end_session(request: Request, response: Response) -> None:
             session_id = None
         if isinstance(session_id, str):
             async with _runtime(request).db.begin() as conn:
-                await conn.execute(
-                    delete(portal_sessions).where(portal_sessions.c.id_hash == _hash(session_id))
-                )
+                await session_store.delete_session(conn, _hash(session_id))
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.delete_cookie(CSRF_COOKIE, path="/")
 

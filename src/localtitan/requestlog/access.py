@@ -6,12 +6,15 @@ redacted one, and no header or body goes into the line at all.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import time
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
 
-__all__ = ["access_line"]
+from localtitan.store.request_log import COLUMNS, LogRow
+
+__all__ = ["access_line", "line_of"]
 
 _json = msgspec.json.Encoder()
 
@@ -23,44 +26,73 @@ def _safe(text: str) -> str:
     return "".join(c if " " <= c != '"' and c != "\x7f" else f"\\x{ord(c):02x}" for c in text)
 
 
+# The second the last line was written in, and its text: a batch's lines share a few seconds,
+# and formatting a date costs more than the rest of a line.
+_second: list[Any] = [None, ""]
+
+
 def _when(time_ms: int) -> str:
-    moment = datetime.fromtimestamp(time_ms / 1000, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{time_ms % 1000:03d}Z"
+    second, millis = divmod(time_ms, 1000)
+    if _second[0] != second:
+        _second[0] = second
+        _second[1] = time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(second))
+    return f"{_second[1]}{millis:03d}Z"
 
 
-def access_line(row: dict[str, Any], client: str, fmt: str) -> str:
+def line_of(row: LogRow, client: str, fmt: str) -> str:
     """``fmt`` is "text" (one readable line) or "json" (one JSON object per line)."""
-    target = row["path"] + ("?" + row["query"] if row["query"] else "")
+    (
+        time_ms,
+        environment,
+        _area,
+        tenant_id,
+        app_id,
+        client_id,
+        method,
+        path,
+        operation_id,
+        query,
+        status,
+        latency_ms,
+        trace_id,
+        _request_size,
+        response_size,
+        *_,
+    ) = row
     if fmt == "json":
         doc = {
-            "time": _when(row["time_ms"]),
+            "time": _when(time_ms),
             "client": client,
-            "environment": row["environment"],
-            "method": row["method"],
-            "path": row["path"],
-            "query": row["query"],
-            "status": row["status"],
-            "latencyMs": row["latency_ms"],
-            "responseSize": row["response_size"],
-            "operationId": row["operation_id"],
-            "tenantId": row["tenant_id"],
-            "appId": row["app_id"],
-            "clientId": row["client_id"],
-            "traceId": row["trace_id"],
+            "environment": environment,
+            "method": method,
+            "path": path,
+            "query": query,
+            "status": status,
+            "latencyMs": latency_ms,
+            "responseSize": response_size,
+            "operationId": operation_id,
+            "tenantId": tenant_id,
+            "appId": app_id,
+            "clientId": client_id,
+            "traceId": trace_id,
         }
         return _json.encode(doc).decode() + "\n"
-    extra = " ".join(
-        f"{name}={value}"
-        for name, value in (
-            ("op", row["operation_id"]),
-            ("tenant", row["tenant_id"]),
-            ("app", row["app_id"]),
-            ("trace", row["trace_id"]),
-        )
-        if value is not None
-    )
+    target = path + "?" + query if query else path
+    extra = ""
+    if operation_id is not None:
+        extra += f" op={operation_id}"
+    if tenant_id is not None:
+        extra += f" tenant={tenant_id}"
+    if app_id is not None:
+        extra += f" app={app_id}"
+    if trace_id is not None:
+        extra += f" trace={trace_id}"
     return (
-        f"{_when(row['time_ms'])} {client} {row['environment']} "
-        f'"{_safe(row["method"])} {_safe(target)}" {row["status"]} {row["response_size"]}B '
-        f"{row['latency_ms']:.1f}ms" + (f" {extra}" if extra else "") + "\n"
+        f'{_when(time_ms)} {client} {environment} "{_safe(method)} {_safe(target)}" '
+        f"{status} {response_size}B {latency_ms:.1f}ms{extra}\n"
     )
+
+
+def access_line(row: Mapping[str, Any], client: str, fmt: str) -> str:
+    """The line of a row given by column name (a row read back, or a test's)."""
+    return line_of(tuple(row.get(name) for name in COLUMNS), client, fmt)  # type: ignore[arg-type]

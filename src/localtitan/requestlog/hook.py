@@ -1,9 +1,9 @@
 """Where the request log meets a request: around the token endpoints and the API in ``app.py``.
 
 The wrapper notes the time, hands the door (or the token endpoint) a :class:`RequestFacts` to
-fill in, watches the response go out (status, headers, size, and only the first
-``request_log_body_bytes`` of the body), and queues one entry. It encodes and redacts nothing:
-the background flusher does that.
+fill in, watches the response go out (status, headers, size, and only the start of the body
+the log keeps), and queues one entry of references. It copies, decodes, encodes and redacts
+nothing: the background flusher does all of that.
 """
 
 from __future__ import annotations
@@ -32,48 +32,48 @@ async def logged(
     facts = RequestFacts()
     scope[FACTS_KEY] = facts
     started = time.perf_counter()
-    limit = request_log.body_limit
     status = 500
-    response_headers: list[tuple[bytes, bytes]] = []
+    response_headers: list[tuple[bytes, bytes]] | None = None
     kept = b""
     size = 0
+    limit = 0
 
     async def watch(message: dict[str, Any]) -> None:
-        nonlocal status, response_headers, kept, size
+        nonlocal status, response_headers, kept, size, limit
         if message["type"] == "http.response.start":
             status = message["status"]
-            response_headers = message.get("headers") or []
+            response_headers = message.get("headers")
+            # A successful response keeps less of its body than an error (decision 0190).
+            limit = request_log.success_body_limit if status < 400 else request_log.body_limit
         else:
             body = message.get("body", b"")
-            size += len(body)
-            if len(kept) < limit:
-                kept = kept + body[: limit - len(kept)] if kept else body[:limit]
+            if body:
+                size += len(body)
+                if len(kept) < limit:
+                    # Usually the one and only chunk: a slice of it, or itself when it fits.
+                    kept = kept + body[: limit - len(kept)] if kept else body[:limit]
         await send(message)
 
     try:
         await serve(watch)
     finally:
         body = facts.request_body
-        if body is not None and len(body) > limit:
-            # Only the start is kept; the size is noted so the log can say what was cut.
+        if body is not None and len(body) > request_log.body_limit:
+            # Only the start waits in the queue; the size is noted so the log can say what was
+            # cut.
             facts.request_size = len(body)
-            facts.request_body = body[:limit]
-        client = scope.get("client")
+            facts.request_body = body[: request_log.body_limit]
         request_log.add(
             (
-                int(time.time() * 1000),
-                (time.perf_counter() - started) * 1000.0,
+                time.time(),
+                time.perf_counter() - started,
                 environment,
                 area,
-                scope["method"],
-                scope["path"],
-                scope.get("query_string", b""),
+                scope,
                 status,
                 facts,
-                scope["headers"],
                 response_headers,
                 kept,
                 size,
-                client[0] if client else "-",
             )
         )

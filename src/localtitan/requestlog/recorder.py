@@ -1,11 +1,12 @@
 """The request log's writer: a bounded in-process queue flushed in batches by a background task.
 
-On the request path :meth:`RequestLog.add` appends one tuple to a list (or, when the list holds
-``request_log_queue`` entries already, counts the request as dropped: the log never makes a
-request wait). The flusher wakes every half second, or as soon as a batch is full, takes the
-list, redacts and truncates bodies, writes one multi-row INSERT per batch, prints the access-log
-lines, and now and then deletes rows past the age and count bounds. Each server process has its
-own queue and writes its own batches into the shared database. Shutdown flushes what is left.
+On the request path :meth:`RequestLog.add` appends one tuple of references to a list (or, when
+the list holds ``request_log_queue`` entries already, counts the request as dropped: the log
+never makes a request wait). The flusher wakes every second, or as soon as a batch is full,
+takes the list, builds the rows (redacting and truncating as it goes), prints the access-log
+lines, writes the batch in one transaction (``store.request_log``), and now and then deletes
+rows past the age and count bounds. Each server process has its own queue and writes its own
+batches into the shared database. Shutdown flushes what is left.
 """
 
 from __future__ import annotations
@@ -17,85 +18,52 @@ import sys
 import time
 from typing import IO, Any
 
-import msgspec
-from sqlalchemy import delete, insert, select
-
-from localtitan.requestlog.access import access_line
+from localtitan.requestlog.access import line_of
 from localtitan.requestlog.facts import RequestFacts
-from localtitan.requestlog.redaction import redact_headers, redact_query, redact_text
+from localtitan.requestlog.rows import row_of
 from localtitan.settings import Settings
 from localtitan.store.database import Database
-from localtitan.store.tables import request_log
+from localtitan.store.request_log import LogRow, LogWriter, prune
 
 __all__ = ["Entry", "RequestLog"]
 
 log = logging.getLogger("localtitan.requestlog")
 
-# (wall time ms, latency ms, environment, area, method, path, query, status, facts,
-#  request headers, response headers, response body start, response size, client address)
+# (wall time s, latency s, environment, area, ASGI scope, status, facts, response headers,
+#  response body start, response size): references only, nothing copied or decoded.
 Entry = tuple[
-    int,
+    float,
     float,
     str,
     str,
-    str,
-    str,
-    bytes,
+    dict[str, Any],
     int,
     RequestFacts,
-    list[tuple[bytes, bytes]],
-    list[tuple[bytes, bytes]],
+    list[tuple[bytes, bytes]] | None,
     bytes,
     int,
-    str,
 ]
 
-_json = msgspec.json.Encoder()
-_MAX_PATH = 2000
-_MAX_QUERY = 4000
 _DAY_MS = 86_400_000
-
-
-def _no_nul(text: str) -> str:
-    # PostgreSQL refuses a NUL in text, and one such request would lose its whole batch.
-    return text.replace("\x00", "\\u0000") if "\x00" in text else text
-
-
-def _content_type(headers: list[tuple[bytes, bytes]] | None) -> str:
-    for name, value in headers or ():
-        if name.lower() == b"content-type":
-            return value.decode("latin-1").lower()
-    return ""
-
-
-def _body_text(raw: bytes | None, size: int, limit: int, content_type: str) -> str | None:
-    """What the log keeps of a body: redacted text, at most ``limit`` characters."""
-    if not raw or limit == 0:
-        return None
-    cut = raw[:limit]
-    try:
-        text = cut.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # A cut may fall inside a multi-byte character; anything else is not text.
-        if size <= len(cut) or exc.start < len(cut) - 3:
-            return f"[{size:,} bytes of {content_type or 'binary data'}, not shown]"
-        text = cut[: exc.start].decode("utf-8")
-    return _no_nul(redact_text(text)[:limit])
 
 
 class RequestLog:
     """One process's request log; ``active`` is False when both the table and stdout are off."""
 
-    batch_size = 500
-    flush_interval = 0.5
+    batch_size = 1000
+    flush_interval = 1.0
     prune_interval = 60.0
 
     def __init__(self, db: Database, settings: Settings, out: IO[str] | None = None) -> None:
         self.db = db
+        self._writer = LogWriter(db)
         self.to_table = settings.request_log
         self.access_format = settings.access_log
         self.active = self.to_table or self.access_format != "off"
         self.body_limit = settings.request_log_body_bytes
+        self.success_body_limit = min(
+            settings.request_log_success_body_bytes, settings.request_log_body_bytes
+        )
         self.max_days = settings.request_log_days
         self.max_rows = settings.request_log_rows
         self.capacity = settings.request_log_queue
@@ -119,7 +87,7 @@ class RequestLog:
             self.dropped += 1
             return
         pending.append(entry)
-        if len(pending) >= self.batch_size:
+        if len(pending) == self.batch_size:
             self._wake.set()
 
     @property
@@ -138,10 +106,14 @@ class RequestLog:
     async def stop(self) -> None:
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
+            # Not in the middle of a flush: a write cancelled half-way leaves its connection
+            # holding SQLite's write lock until collected, and the flush below waits for it.
+            async with self._lock:
+                task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.flush()
+        self._writer.close()
 
     async def _loop(self) -> None:
         while True:
@@ -172,24 +144,17 @@ class RequestLog:
                 self._dropped_told = self.dropped
             if not taken:
                 return 0
-            rows = [self._row(entry) for entry in taken]
+            body_limit, success_limit = self.body_limit, self.success_body_limit
+            rows = [row_of(entry, body_limit, success_limit) for entry in taken]
             if self.access_format != "off":
-                out = self._out or sys.stdout
-                out.write(
-                    "".join(
-                        access_line(row, entry[13], self.access_format)
-                        for row, entry in zip(rows, taken, strict=True)
-                    )
-                )
-                out.flush()
+                self._print(rows, taken)
             if not self.to_table:
                 return len(rows)
             written = 0
             try:
                 for start in range(0, len(rows), self.batch_size):
                     chunk = rows[start : start + self.batch_size]
-                    async with self.db.begin() as conn:
-                        await conn.execute(insert(request_log), chunk)
+                    await self._writer.append(chunk)
                     written += len(chunk)
             except Exception:
                 self.lost += len(rows) - written
@@ -207,72 +172,19 @@ class RequestLog:
                 log.exception("The request log could not delete its oldest rows")
         return written
 
-    def _row(self, entry: Entry) -> dict[str, Any]:
-        (
-            time_ms,
-            latency_ms,
-            environment,
-            area,
-            method,
-            path,
-            query,
-            status,
-            facts,
-            request_headers,
-            response_headers,
-            response_start,
-            response_size,
-            _client,
-        ) = entry
-        limit = self.body_limit
-        request_raw = facts.request_body
-        request_size = facts.request_size or (len(request_raw) if request_raw else 0)
-        query_text = redact_query(query.decode("latin-1"))[:_MAX_QUERY]
-        return {
-            "time_ms": time_ms,
-            "environment": environment,
-            "area": area,
-            "tenant_id": facts.tenant_id,
-            "app_id": facts.app_id,
-            "client_id": _no_nul(redact_text(facts.client_id)[:100]) if facts.client_id else None,
-            "method": method[:16],
-            "path": _no_nul(path[:_MAX_PATH]),
-            "operation_id": facts.operation_id,
-            "query": _no_nul(query_text) or None,
-            "status": status,
-            "latency_ms": round(latency_ms, 3),
-            "trace_id": facts.trace_id,
-            "request_size": request_size,
-            "response_size": response_size,
-            "request_headers": _json.encode(redact_headers(request_headers)).decode(),
-            "request_body": _body_text(
-                request_raw, request_size, limit, _content_type(request_headers)
-            ),
-            "response_headers": _json.encode(redact_headers(response_headers)).decode(),
-            "response_body": _body_text(
-                response_start, response_size, limit, _content_type(response_headers)
-            ),
-        }
+    def _print(self, rows: list[LogRow], taken: list[Entry]) -> None:
+        fmt = self.access_format
+        out = self._out or sys.stdout
+        lines = []
+        for row, entry in zip(rows, taken, strict=True):
+            client = entry[4].get("client")
+            lines.append(line_of(row, client[0] if client else "-", fmt))
+        out.write("".join(lines))
+        out.flush()
 
     async def prune(self) -> int:
         """Delete rows older than ``max_days`` and all but the newest ``max_rows``."""
         self._since_prune = 0
         self._last_prune = time.monotonic()
         cutoff = int(time.time() * 1000) - self.max_days * _DAY_MS
-        async with self.db.begin() as conn:
-            gone = (
-                await conn.execute(delete(request_log).where(request_log.c.time_ms < cutoff))
-            ).rowcount or 0
-            edge = (
-                await conn.execute(
-                    select(request_log.c.id)
-                    .order_by(request_log.c.id.desc())
-                    .offset(self.max_rows)
-                    .limit(1)
-                )
-            ).scalar_one_or_none()
-            if edge is not None:
-                gone += (
-                    await conn.execute(delete(request_log).where(request_log.c.id <= edge))
-                ).rowcount or 0
-        return int(gone)
+        return await prune(self.db, before_ms=cutoff, keep=self.max_rows)

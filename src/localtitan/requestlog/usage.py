@@ -1,11 +1,6 @@
 """The usage report: calls, failures, rate limits and latency over a time range, by operation
-and by tenant, summed by SQL over the request log on SQLite and PostgreSQL alike.
-
-A call is *successful* below status 400, *rate-limited* at 429, and *failed* at any other
-4xx or 5xx (so the three add up to the total). The 95th percentile is the nearest-rank one: the
-latency of the call at rank ceil(0.95 n) when a group's n calls are sorted by latency. It is
-computed with window functions (``row_number`` and ``count`` over each group), which both
-backends have, so one query gives the same answer on both.
+and by tenant, summed by SQL over the request log on SQLite and PostgreSQL alike (the sums
+and what counts as a success or a failure: ``store.request_usage``), with its CSV.
 """
 
 from __future__ import annotations
@@ -14,18 +9,28 @@ import csv
 import io
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from localtitan.store.database import Connection
+from localtitan.store.request_usage import (
+    NO_OPERATION,
+    GroupSums,
+    UsageScope,
+    group_sums,
+    slot_counts,
+)
 
-from localtitan.store.tables import request_log
-
-__all__ = ["RANGES", "Figures", "UsageRange", "UsageReport", "usage_csv", "usage_report"]
+__all__ = [
+    "NO_OPERATION",
+    "RANGES",
+    "Figures",
+    "UsageRange",
+    "UsageReport",
+    "usage_csv",
+    "usage_report",
+]
 
 _HOUR = 3_600_000
 _DAY = 24 * _HOUR
-NO_OPERATION = "(token requests)"
 
 
 @dataclass(frozen=True)
@@ -88,73 +93,20 @@ class UsageReport:
     buckets: list[Bucket] = field(default_factory=list)
 
 
-def _ok() -> ColumnElement[Any]:
-    return case((request_log.c.status < 400, 1), else_=0)
-
-
-def _limited() -> ColumnElement[Any]:
-    return case((request_log.c.status == 429, 1), else_=0)
-
-
-def _failed() -> ColumnElement[Any]:
-    return case((and_(request_log.c.status >= 400, request_log.c.status != 429), 1), else_=0)
-
-
-async def _groups(
-    conn: AsyncConnection, where: ColumnElement[bool], keys: list[ColumnElement[Any]]
-) -> dict[tuple[Any, ...], Figures]:
-    c = request_log.c
-    labelled = [k.label(f"k{i}") for i, k in enumerate(keys)]
-    sums = select(
-        *labelled,
-        func.count().label("total"),
-        func.sum(_ok()).label("ok"),
-        func.sum(_failed()).label("failed"),
-        func.sum(_limited()).label("limited"),
-        func.avg(c.latency_ms).label("average"),
-        func.sum(c.response_size).label("bytes"),
-    ).where(where)
-    if keys:
-        sums = sums.group_by(*keys)
-    found: dict[tuple[Any, ...], Figures] = {}
-    for row in await conn.execute(sums):
-        key = tuple(row[: len(keys)])
-        if not row.total:
-            continue
-        found[key] = Figures(
-            total=int(row.total),
-            successful=int(row.ok or 0),
-            failed=int(row.failed or 0),
-            rate_limited=int(row.limited or 0),
-            average_ms=float(row.average) if row.average is not None else None,
-            response_bytes=int(row.bytes or 0),
-        )
-    partition = keys or [literal(1)]
-    ranked = (
-        select(
-            *labelled,
-            c.latency_ms.label("latency"),
-            func.row_number().over(partition_by=partition, order_by=c.latency_ms).label("rn"),
-            func.count().over(partition_by=partition).label("n"),
-        )
-        .where(where)
-        .subquery()
+def _figures(sums: GroupSums) -> Figures:
+    return Figures(
+        total=sums.total,
+        successful=sums.successful,
+        failed=sums.failed,
+        rate_limited=sums.rate_limited,
+        average_ms=sums.average_ms,
+        p95_ms=sums.p95_ms,
+        response_bytes=sums.response_bytes,
     )
-    rk = [ranked.c[f"k{i}"] for i in range(len(keys))]
-    p95 = select(*rk, func.min(ranked.c.latency).label("p95")).where(
-        ranked.c.rn * 100 >= ranked.c.n * 95
-    )
-    if keys:
-        p95 = p95.group_by(*rk)
-    for row in await conn.execute(p95):
-        key = tuple(row[: len(keys)])
-        if key in found:
-            found[key].p95_ms = float(row.p95)
-    return found
 
 
 async def usage_report(
-    conn: AsyncConnection,
+    conn: Connection,
     range_key: str,
     now_ms: int,
     *,
@@ -167,47 +119,28 @@ async def usage_report(
         raise ValueError("A usage report is for an app or for a tenant.")
     chosen = RANGES[range_key]
     start = chosen.start(now_ms)
-    c = request_log.c
-    conditions = [c.time_ms >= start, c.time_ms <= now_ms]
-    if app_id is not None:
-        conditions.append(c.app_id == app_id)
-    if tenant_id is not None:
-        conditions.append(c.tenant_id == tenant_id)
-    if environment is not None:
-        conditions.append(c.environment == environment)
-    where = and_(*conditions)
-    totals = (await _groups(conn, where, [])).get((), Figures())
-    operation = func.coalesce(c.operation_id, NO_OPERATION)
+    scope = UsageScope(start, now_ms, app_id=app_id, tenant_id=tenant_id, environment=environment)
+    total = (await group_sums(conn, scope, "total")).get(())
+    totals = _figures(total) if total is not None else Figures()
     by_operation = sorted(
-        ((str(k[0]), f) for k, f in (await _groups(conn, where, [operation])).items()),
+        ((str(k[0]), _figures(f)) for k, f in (await group_sums(conn, scope, "operation")).items()),
         key=lambda item: (-item[1].total, item[0]),
     )
     by_tenant = sorted(
         (
-            (k[0], str(k[1]), f)
-            for k, f in (await _groups(conn, where, [c.tenant_id, c.environment])).items()
+            (k[0], str(k[1]), _figures(f))
+            for k, f in (await group_sums(conn, scope, "tenant")).items()
         ),
         key=lambda item: (-item[2].total, item[0] or 0, item[1]),
     )
-    slot = ((c.time_ms - start) // chosen.bucket_ms).label("slot")
-    counted = (
-        select(
-            slot,
-            func.sum(_ok()).label("ok"),
-            func.sum(_failed()).label("failed"),
-            func.sum(_limited()).label("limited"),
-        )
-        .where(where)
-        .group_by(slot)
-    )
     slots = max(1, -(-(now_ms - start) // chosen.bucket_ms))
     buckets = [Bucket(start + i * chosen.bucket_ms) for i in range(slots)]
-    for row in await conn.execute(counted):
-        index = min(int(row.slot), slots - 1)  # a call at the very end goes in the last bar
+    for counts in await slot_counts(conn, scope, chosen.bucket_ms):
+        index = min(counts.slot, slots - 1)  # a call at the very end goes in the last bar
         if index >= 0:
-            buckets[index].successful += int(row.ok or 0)
-            buckets[index].failed += int(row.failed or 0)
-            buckets[index].rate_limited += int(row.limited or 0)
+            buckets[index].successful += counts.successful
+            buckets[index].failed += counts.failed
+            buckets[index].rate_limited += counts.rate_limited
     return UsageReport(chosen, start, now_ms, totals, by_operation, by_tenant, buckets)
 
 

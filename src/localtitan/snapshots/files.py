@@ -22,10 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import msgspec
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from localtitan.demo.writer import BulkWriter, sqlite_time
 from localtitan.domain.attachments import JOB_ATTACHMENTS
 from localtitan.domain.job_reasons import APPOINTMENT_HOLDS
 from localtitan.domain.task_client_data import TASK_RESOLUTIONS, TASK_SOURCES, TASK_TYPES
@@ -33,27 +30,36 @@ from localtitan.handling.catalog import Catalog, catalog_for
 from localtitan.handling.shaping import fill_record
 from localtitan.platform.environments import Environment
 from localtitan.platform.tenants import TenantError, create_tenant
-from localtitan.snapshots.tenantdata import (
+from localtitan.spec import Manifest
+from localtitan.store import Connection, Database
+from localtitan.store.bulk_writer import BulkWriter
+from localtitan.store.records import (
+    FIRST_ID,
+    Stored,
+    decode,
+    encode,
+    format_time,
+    parse_time,
+)
+from localtitan.store.rows import Row, record_row
+from localtitan.store.snapshots import (
+    insert_files,
+    raise_next_id,
+    snapshot_read,
+    stored_files,
+    stored_records,
+)
+from localtitan.store.tenant_data import (
     SeedSettings,
     clear_tenant,
     count_files,
     count_records,
+    counts_by_kind,
     read_seed_settings,
     tenant_exists,
     tenant_name,
     write_seed_settings,
 )
-from localtitan.spec import Manifest
-from localtitan.store.database import Database
-from localtitan.store.records import (
-    FIRST_ID,
-    decode,
-    encode,
-    format_time,
-    parse_time,
-    promoted_values,
-)
-from localtitan.store.tables import blobs, record_counters, records
 
 __all__ = [
     "FORMAT",
@@ -247,14 +253,6 @@ def _file_line(row: Any) -> bytes:
     )
 
 
-async def _snapshot_read(db: Database) -> Any:
-    """A read transaction that sees one snapshot for all its statements."""
-    conn = await db.engine.connect()
-    if db.dialect == "postgresql":
-        await conn.execution_options(isolation_level="REPEATABLE READ")
-    return conn
-
-
 async def export_snapshot(
     db: Database,
     *,
@@ -266,25 +264,11 @@ async def export_snapshot(
     keep reporting deletions after an import) and its stored files to ``path``, atomically."""
     path = Path(path)
     tmp = path.with_name(path.name + ".partial")
-    conn: AsyncConnection = await _snapshot_read(db)
     try:
-        async with conn.begin():
+        async with snapshot_read(db) as conn:
             if not await tenant_exists(conn, environment, tenant_id):
                 raise SnapshotError(f"Tenant {tenant_id} does not exist in {environment}.")
-            counted: dict[Any, Any] = dict(
-                (
-                    await conn.execute(
-                        select(records.c.kind, func.count())
-                        .where(
-                            records.c.environment == environment,
-                            records.c.tenant_id == tenant_id,
-                        )
-                        .group_by(records.c.kind)
-                        .order_by(records.c.kind)
-                    )
-                ).all()
-            )
-            counts = {str(k): int(v) for k, v in counted.items()}
+            counts = await counts_by_kind(conn, environment, tenant_id)
             files = await count_files(conn, environment, tenant_id)
             seed = await read_seed_settings(conn, environment, tenant_id)
             header: dict[str, Any] = {
@@ -302,38 +286,14 @@ async def export_snapshot(
             digest = hashlib.sha256()
             written = 0
             files_written = 0
-            stmt = (
-                select(
-                    records.c.kind,
-                    records.c.id,
-                    records.c.parent_id,
-                    records.c.guid,
-                    records.c.active,
-                    records.c.deleted,
-                    records.c.created_on,
-                    records.c.modified_on,
-                    records.c.data,
-                )
-                .where(records.c.environment == environment, records.c.tenant_id == tenant_id)
-                .order_by(records.c.kind, records.c.id)
-                .execution_options(yield_per=2000)
-            )
             with gzip.open(tmp, "wb", compresslevel=6) as out:
                 out.write(encode(header) + b"\n")
-                result = await conn.stream(stmt)
-                async for row in result:
+                async for row in stored_records(conn, environment, tenant_id):
                     line = _record_line(row)
                     digest.update(line)
                     out.write(line)
                     written += 1
-                # One row per fetch: a stored file may be as large as an upload may be.
-                stored = await conn.stream(
-                    select(blobs)
-                    .where(blobs.c.environment == environment, blobs.c.tenant_id == tenant_id)
-                    .order_by(blobs.c.id)
-                    .execution_options(yield_per=1)
-                )
-                async for row in stored:
+                async for row in stored_files(conn, environment, tenant_id):
                     line = _file_line(row)
                     digest.update(line)
                     out.write(line)
@@ -349,7 +309,6 @@ async def export_snapshot(
             raise SnapshotError("The tenant changed while it was exported; try again.")
         os.replace(tmp, path)
     finally:
-        await conn.close()
         if tmp.exists():
             tmp.unlink()
     return ExportResult(
@@ -627,7 +586,7 @@ def verify_snapshot(path: Path, manifest: Manifest | None = None) -> SnapshotHea
 # ---------------------------------------------------------------- import
 
 
-def _row(rec: _Line, sqlite: bool, catalog: Catalog | None = None) -> tuple[Any, ...]:
+def _row(rec: _Line, sqlite: bool, catalog: Catalog | None = None) -> Row:
     data_text = bytes(rec.data).decode()
     data = decode(data_text)
     coll = catalog.collections.get(rec.kind) if catalog is not None else None
@@ -641,27 +600,19 @@ def _row(rec: _Line, sqlite: bool, catalog: Catalog | None = None) -> tuple[Any,
         # edited file or an older schema is projected (a faithful file stays byte for byte).
         data = fill_record(catalog.manifest, coll, data)  # type: ignore[union-attr]
         data_text = encode(data).decode()
-    promoted = promoted_values(data if isinstance(data, dict) else {})
-    raw_status = data.get("status", data.get("jobStatus")) if isinstance(data, dict) else None
-    created = parse_time(rec.createdOn)
     modified = parse_time(rec.modifiedOn)
-    return (
+    stored = Stored(
         rec.kind,
         rec.id,
+        data,
         rec.parentId,
         rec.guid,
         rec.active,
         rec.deleted,
-        sqlite_time(created) if sqlite else created,
-        sqlite_time(modified) if sqlite else modified,
-        promoted["customer_id"],
-        promoted["location_id"],
-        promoted["job_id"],
-        promoted["number"],
-        promoted["name"],
-        str(raw_status)[:100] if isinstance(raw_status, str) else None,
-        data_text,
+        parse_time(rec.createdOn),
+        modified,
     )
+    return record_row(stored, data_text, modified, sqlite=sqlite)
 
 
 async def import_snapshot(
@@ -740,7 +691,7 @@ async def import_snapshot(
                 max_id = max(max_id, item.id)
                 files += 1
                 if stored_bytes >= _FILE_BATCH_BYTES:
-                    await conn.execute(insert(blobs), stored)
+                    await insert_files(conn, stored)
                     stored, stored_bytes = [], 0
                 continue
             batch.append(_row(item, sqlite, catalog))
@@ -751,10 +702,9 @@ async def import_snapshot(
                 batch = []
         if batch:
             await writer.write_rows(batch)
-        if stored:
-            await conn.execute(insert(blobs), stored)
+        await insert_files(conn, stored)
         # Records and stored files share the id counter: new ones must not reuse an imported id.
-        await _raise_next_id(conn, env, tenant_id, max_id + 1)
+        await raise_next_id(conn, env, tenant_id, max_id + 1)
         await _import_seed(conn, env, tenant_id, header)
     # As after a seed: a big import needs statistics for its volume (see refresh_statistics).
     await db.refresh_statistics(added=sum(counts.values()))
@@ -768,18 +718,7 @@ async def import_snapshot(
     )
 
 
-async def _raise_next_id(conn: AsyncConnection, env: str, tenant_id: int, at_least: int) -> None:
-    await conn.execute(
-        update(record_counters)
-        .where(record_counters.c.environment == env, record_counters.c.tenant_id == tenant_id)
-        .where(record_counters.c.next_id < at_least)
-        .values(next_id=max(at_least, FIRST_ID))
-    )
-
-
-async def _import_seed(
-    conn: AsyncConnection, env: str, tenant_id: int, header: SnapshotHeader
-) -> None:
+async def _import_seed(conn: Connection, env: str, tenant_id: int, header: SnapshotHeader) -> None:
     """Keep the demo seed settings a snapshot carries, so ``tenant reset`` works on it."""
     seed = header.seed
     if not seed:

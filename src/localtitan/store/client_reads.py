@@ -1,6 +1,7 @@
-"""A client id's active secrets with its connection and app, read on the drivers
-(:mod:`localtitan.store.drivers`) for the token endpoint: an indexed lookup of a few rows, so on
-SQLite it runs on the event loop's thread rather than through a worker-thread hop per call."""
+"""A client id's active secrets with its connection and app, and an app's scope set, read on
+the drivers (:mod:`localtitan.store.drivers`) for the token endpoint: indexed lookups of a few
+rows, so on SQLite they run on the event loop's thread rather than through a worker-thread hop
+per call."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any, NamedTuple
 
 from localtitan.store.drivers import DriverReads, Reads, Sql
 
-__all__ = ["ClientSecretRow", "client_secret_rows"]
+__all__ = ["ClientSecretRow", "client_secret_rows", "scope_set_text"]
 
 _ROWS = Sql.of(
     "SELECT connections.id, connections.environment, connections.tenant_id,"
@@ -18,6 +19,7 @@ _ROWS = Sql.of(
     " JOIN client_secrets ON client_secrets.connection_id = connections.id"
     " WHERE connections.client_id = ? AND client_secrets.active = ?"
 )
+_SCOPES = Sql.of("SELECT scopes FROM app_scope_sets WHERE app_id = ? AND version = ?")
 
 
 class ClientSecretRow(NamedTuple):
@@ -56,3 +58,13 @@ async def client_secret_rows(driver: DriverReads, client_id: str) -> list[Client
         ]
 
     return await driver.read(read, short=True)
+
+
+async def scope_set_text(driver: DriverReads, app_id: int, version: int) -> str | None:
+    """The stored JSON list of one scope version of an app, or None when there is none."""
+
+    async def read(r: Reads) -> Any:
+        return await r.value(_SCOPES, (app_id, version))
+
+    raw = await driver.read(read, short=True)
+    return None if raw is None else _text(raw)

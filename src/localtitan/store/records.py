@@ -10,7 +10,7 @@ always after the previous writer's, so modifiedOn follows commit order too and a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,6 +30,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from localtitan.store.rows import (
+    NESTED_REFERENCES,
+    PROMOTED,
+    promoted_values,
+    record_row,
+    row_mapping,
+)
 from localtitan.store.tables import record_counters, records
 
 __all__ = [
@@ -55,27 +62,6 @@ __all__ = [
 
 # Ids start high enough to look like real ServiceTitan ids.
 FIRST_ID = 10_000_001
-
-# JSON field -> promoted column, so the filters clients use most are index scans.
-PROMOTED: dict[str, str] = {
-    "customerId": "customer_id",
-    "locationId": "location_id",
-    "jobId": "job_id",
-    "number": "number",
-    "name": "name",
-}
-
-# Promoted ids that records may hold as a nested reference instead (an invoice's
-# ``customer: {id, name}``, ``job: {id, number}``): promoted from there, so ``customerId=``
-# and ``jobId=`` filters on such records use the same indexes (migration 0006).
-NESTED_REFERENCES: dict[str, str] = {
-    "customerId": "customer",
-    "locationId": "location",
-    "jobId": "job",
-}
-
-# Fields that hold a record's number under another name, filtered with ``number=``.
-_NUMBER_ALIASES = ("jobNumber", "appointmentNumber", "invoiceNumber", "referenceNumber")
 
 _encoder = msgspec.json.Encoder(decimal_format="number")
 _decoder = msgspec.json.Decoder()
@@ -239,49 +225,10 @@ async def collection_version(conn: AsyncConnection, env: str, tenant_id: int, ki
     return int(value or 0)
 
 
-def promoted_values(data: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for field, column in PROMOTED.items():
-        value = data.get(field)
-        if column in ("number", "name"):
-            limit = 400 if column == "name" else 100
-            out[column] = str(value)[:limit] if value is not None else None
-        else:
-            if value is None and field in NESTED_REFERENCES:
-                nested = data.get(NESTED_REFERENCES[field])
-                value = nested.get("id") if isinstance(nested, Mapping) else None
-            out[column] = value if isinstance(value, int) and not isinstance(value, bool) else None
-    if out["number"] is None:
-        for alias in _NUMBER_ALIASES:
-            value = data.get(alias)
-            if value is not None:
-                out["number"] = str(value)[:100]
-                break
-    return out
-
-
 def _row(env: str, tenant_id: int, rec: Stored, version: int, now: datetime) -> dict[str, Any]:
-    created = rec.created_on or now
-    modified = rec.modified_on or now
-    # The column follows the JSON, so a status change made to the data is what filters see.
-    raw_status = rec.data.get("status", rec.data.get("jobStatus"))
-    status = str(raw_status)[:100] if isinstance(raw_status, str) else rec.status
-    return {
-        "environment": env,
-        "tenant_id": tenant_id,
-        "kind": rec.kind,
-        "id": rec.id,
-        "parent_id": rec.parent_id,
-        "guid": rec.guid,
-        "active": rec.active,
-        "deleted": rec.deleted,
-        "created_on": created,
-        "modified_on": modified,
-        "row_version": version,
-        "status": status,
-        "data": encode(rec.data).decode(),
-        **promoted_values(rec.data),
-    }
+    return row_mapping(
+        env, tenant_id, version, record_row(rec, encode(rec.data).decode(), now, sqlite=False)
+    )
 
 
 async def put_records(

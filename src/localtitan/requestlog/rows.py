@@ -1,0 +1,201 @@
+"""A request-log row from a queued entry: redacted, truncated, ready for the table.
+
+Runs in the flusher, never on the request path, but it runs once per request, so the usual
+cases are short cuts that give exactly what the general redaction (``redaction.py``) would:
+
+- a body that is ASCII and holds none of the strings a secret could start from (a secret
+  field's name, ``eyJ`` of a JWT, ``cs1.`` of a client secret) is kept as it is, found by a
+  few substring searches in C instead of the patterns;
+- a header whose value is not secret is remembered as its JSON, so the same headers sent again
+  (as a client does on every call) cost a lookup; a secret-bearing one (``Authorization``, the
+  app key, cookies) is never remembered by its value;
+- an empty query string, and a query string seen before with nothing to redact, likewise.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from localtitan.requestlog.redaction import redact_headers, redact_query, redact_text
+from localtitan.store.request_log import LogRow
+
+if TYPE_CHECKING:
+    from localtitan.requestlog.recorder import Entry
+
+__all__ = ["body_text", "headers_json", "row_of"]
+
+_json = msgspec.json.Encoder()
+_MAX_PATH = 2000
+_MAX_QUERY = 4000
+# Lower-cased, each a part of every name redaction.py treats as secret.
+_SECRET_NAMES = (b"pass", b"secret", b"token", b"authoriz")
+_CLIENT_SECRET_START = re.compile(rb"cs[0-9]\.")
+# Header values whose name says they are secret: never kept as a cache key.
+_SECRET_HEADERS = frozenset(
+    {b"authorization", b"st-app-key", b"cookie", b"set-cookie", b"proxy-authorization"}
+)
+_REMEMBERED = 4096
+_headers: dict[tuple[bytes, bytes], str] = {}
+_queries: dict[bytes, str | None] = {}
+_clients: dict[str, str] = {}
+_secret_headers: dict[tuple[bytes, bytes], str] = {}
+
+
+def _no_nul(text: str) -> str:
+    # PostgreSQL refuses a NUL in text, and one such request would lose its whole batch.
+    return text.replace("\x00", "\\u0000") if "\x00" in text else text
+
+
+def _plain(raw: bytes) -> bool:
+    """True when redaction cannot change ``raw``: ASCII, no secret-looking name or value."""
+    if not raw.isascii():
+        return False  # other letters fold to ASCII ones ("ſ" is an "s"): the slow way
+    low = raw.lower()
+    for name in _SECRET_NAMES:
+        if name in low:
+            return False
+    # One pattern for both costs several times two substring searches.
+    return b"eyJ" not in raw and (b"cs" not in raw or _CLIENT_SECRET_START.search(raw) is None)
+
+
+def body_text(
+    raw: bytes | None, size: int, limit: int, headers: list[tuple[bytes, bytes]] | None
+) -> str | None:
+    """What the log keeps of a body: redacted text, at most ``limit`` characters."""
+    if not raw or limit == 0:
+        return None
+    cut = raw[:limit]
+    if _plain(cut):
+        text = cut.decode("ascii")
+        return text.replace("\x00", "\\u0000") if "\x00" in text else text
+    try:
+        text = cut.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A cut may fall inside a multi-byte character; anything else is not text.
+        if size <= len(cut) or exc.start < len(cut) - 3:
+            content_type = _content_type(headers) or "binary data"
+            return f"[{size:,} bytes of {content_type}, not shown]"
+        text = cut[: exc.start].decode("utf-8")
+    return _no_nul(redact_text(text)[:limit])
+
+
+def _fragment(pair: tuple[bytes, bytes]) -> str:
+    return _json.encode(redact_headers([pair])[0]).decode()
+
+
+def _header(pair: tuple[bytes, bytes]) -> str:
+    fragment = _fragment(pair)
+    if fragment == _json.encode([part.decode("latin-1") for part in pair]).decode():
+        if len(_headers) >= _REMEMBERED:
+            _headers.clear()
+        _headers[pair] = fragment
+    return fragment
+
+
+def _secret_header(pair: tuple[bytes, bytes]) -> str:
+    # What is kept of these depends only on a part that is not secret (the scheme, the
+    # prefix kept anyway), so that part is what is remembered, never the value.
+    name, value = pair
+    if name == b"authorization":
+        value = value.strip()
+        part = value.split(b" ", 1)[0] if b" " in value else b""
+    elif name == b"st-app-key":
+        part = value[:8]
+    else:
+        part = b""
+    key = (name, part)
+    found = _secret_headers.get(key)
+    if found is None:
+        found = _fragment(pair)
+        if len(_secret_headers) >= _REMEMBERED:
+            _secret_headers.clear()
+        _secret_headers[key] = found
+    return found
+
+
+def headers_json(headers: list[tuple[bytes, bytes]] | None) -> str:
+    """The headers as ``[[name, value], ...]`` JSON, redacted (``redact_headers``)."""
+    if not headers:
+        return "[]"
+    known = _headers
+    parts = []
+    for pair in headers:
+        if pair[0] in _SECRET_HEADERS:
+            parts.append(_secret_header(pair))
+        else:
+            parts.append(known.get(pair) or _header(pair))
+    return "[" + ",".join(parts) + "]"
+
+
+def _query(raw: bytes) -> str | None:
+    found = _queries.get(raw, False)
+    if found is not False:
+        return found  # type: ignore[return-value]
+    text = _no_nul(redact_query(raw.decode("latin-1"))[:_MAX_QUERY]) or None
+    if text == raw.decode("latin-1"):
+        if len(_queries) >= _REMEMBERED:
+            _queries.clear()
+        _queries[raw] = text
+    return text
+
+
+def _client_id(raw: str) -> str:
+    found = _clients.get(raw)
+    if found is not None:
+        return found
+    text = _no_nul(redact_text(raw)[:100])
+    if text == raw:
+        if len(_clients) >= _REMEMBERED:
+            _clients.clear()
+        _clients[raw] = text
+    return text
+
+
+def _content_type(headers: list[tuple[bytes, bytes]] | None) -> str:
+    for name, value in headers or ():
+        if name.lower() == b"content-type":
+            return value.decode("latin-1").lower()
+    return ""
+
+
+def row_of(entry: Entry, body_limit: int, success_limit: int) -> LogRow:
+    """The row of one queued request (see ``store.request_log.COLUMNS``)."""
+    wall, latency, environment, area, scope, status, facts, response_headers, kept, size = entry
+    request_headers: list[tuple[bytes, bytes]] = scope["headers"]
+    request_raw = facts.request_body
+    request_size = facts.request_size or (len(request_raw) if request_raw else 0)
+    query: bytes = scope.get("query_string", b"")
+    path: str = scope["path"]
+    method: str = scope["method"]
+    client_id = facts.client_id
+    return (
+        int(wall * 1000),
+        environment,
+        area,
+        facts.tenant_id,
+        facts.app_id,
+        _client_id(client_id) if client_id else None,
+        method[:16],
+        _no_nul(path[:_MAX_PATH]),
+        facts.operation_id,
+        _query(query) if query else None,
+        status,
+        round(latency * 1000.0, 3),
+        facts.trace_id,
+        request_size,
+        size,
+        headers_json(request_headers),
+        body_text(request_raw, request_size, body_limit, request_headers) if request_raw else None,
+        headers_json(response_headers),
+        body_text(
+            kept,
+            size,
+            success_limit if status < 400 else body_limit,
+            response_headers,
+        )
+        if kept
+        else None,
+    )
