@@ -116,7 +116,7 @@ class TokenService:
     async def verify(self, raw: str, environment: Environment) -> AccessToken:
         now = time.time()
         cached = self._verified.get(raw[-_KEY_CHARS:])
-        if cached is not None and cached.raw != raw:
+        if cached is not None and not (raw.isascii() and secrets.compare_digest(cached.raw, raw)):
             cached = None  # another token ending the same way: verify it in full
         if cached is not None:
             if cached.environment is not environment:

@@ -18,17 +18,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table
-from sqlalchemy.dialects import sqlite
-
-from localtitan.engine.query import build_filters, sort_clause
-from localtitan.engine.related import related_filters
+from localtitan.engine.query import conditions_for, sort_order
+from localtitan.engine.related import related_conditions
 from localtitan.errors import ApiError
 from localtitan.handling.catalog import Catalog, Collection, catalog_for
 from localtitan.handling.references import REFERENCES
 from localtitan.handling.shaping import object_properties
 from localtitan.operations import GENERIC, OperationTable, table_for
 from localtitan.spec import Manifest, Operation
+from localtitan.store.list_filters import describe as describe_condition
+from localtitan.store.tables import table_name
 
 __all__ = [
     "REGENERATE",
@@ -112,8 +111,9 @@ def _named_kinds(fn: Any, modules: frozenset[str]) -> list[str]:
         return match is not None and match[1] in modules
 
     def note(value: Any) -> None:
-        if isinstance(value, Table) and value.name != "records":
-            value = f"table {value.name}"  # stored outside the records of collections
+        table = table_name(value)
+        if table is not None and table != "records":
+            value = f"table {table}"  # stored outside the records of collections
         elif not is_kind(value):
             return
         if value not in found:
@@ -188,12 +188,7 @@ _LITERALS = (
 
 
 def _sql(condition: Any) -> str:
-    try:
-        text = str(
-            condition.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True})
-        )
-    except Exception:  # a type with no literal form: show the bound parameter instead
-        text = str(condition.compile(dialect=sqlite.dialect()))
+    text = describe_condition(condition)
     for pattern in _LITERALS:
         text = pattern.sub(":value", text)
     return " ".join(text.split())
@@ -223,7 +218,7 @@ def _filters(
             ignored.append(param.name)  # an export filters on its position and active alone
             continue
         if param.name == "active":
-            conds = build_filters("sqlite", {}, coll.properties, has_active=True)
+            conds = conditions_for({}, coll.properties, has_active=True)
             applied.append(
                 (param.name, f"{_sql(conds[0])} (by default; False: inactive, Any: all)")
             )
@@ -233,9 +228,9 @@ def _filters(
         for value in (_sample(manifest, param.schema), str(_SAMPLE_NUMBER)):
             query = {param.name: value}
             try:
-                conds = build_filters("sqlite", query, coll.properties, has_active=False)
+                conds = conditions_for(query, coll.properties, has_active=False)
                 if op.kind == "list":
-                    conds += related_filters("sqlite", "ENV", 0, coll.kind, query)
+                    conds += related_conditions(coll.kind, query)
                 break
             except ApiError:
                 continue
@@ -256,7 +251,7 @@ def _order(op: Operation, coll: Collection) -> str:
     fields = [f for f in ("id", "createdOn", "modifiedOn", "name") if f in coll.properties]
     try:
         sample = (
-            ", ".join(_sql(c) for c in sort_clause("sqlite", f"-{fields[-1]}", coll.properties))
+            ", ".join(_sql(c) for c in sort_order(f"-{fields[-1]}", coll.properties))
             if fields
             else ""
         )

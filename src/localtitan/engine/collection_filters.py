@@ -8,58 +8,30 @@ applies them. Every subquery keeps to the listed records' tenant and environment
 
 from __future__ import annotations
 
-import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    ColumnElement,
-    String,
-    and_,
-    cast,
-    false,
-    func,
-    literal,
-    or_,
-    select,
-)
-
-from localtitan.engine.list_filters import compare_time, day_of, element_exists
-from localtitan.engine.query import _as_list, _number, _numeric, json_field, json_value
+from localtitan.engine.list_filters import _as_list, compare_time, day_of, number
 from localtitan.handling.unit import INT64_MAX, INT64_MIN
-from localtitan.store.tables import records
+from localtitan.store import conditions as c
 
 __all__ = ["KIND_RULES", "TRANSFER_TYPES", "Ctx", "answers"]
 
 ASSIGNMENTS = "dispatch:appointment-assignments"
+_ID = c.Col("id")
 
 
 @dataclass(frozen=True)
 class Ctx:
-    dialect: str
-    env: str
-    tenant_id: int
     query: Mapping[str, Any]
-
-    def others(self, kind: str, *conds: Any, alias: str = "related") -> tuple[Any, list[Any]]:
-        other = records.alias(alias)
-        base = [
-            other.c.environment == self.env,
-            other.c.tenant_id == self.tenant_id,
-            other.c.kind == kind,
-            other.c.deleted.is_(False),
-            *conds,
-        ]
-        return other, base
 
     def lowered(self) -> dict[str, Any]:
         return {k.lower(): v for k, v in self.query.items() if v not in (None, "", [])}
 
 
-_Rule = Callable[[Ctx, Any], "ColumnElement[bool] | None"]
+_Rule = Callable[[Ctx, Any], "c.Cond | None"]
 
 
 def _int(value: Any) -> int:
@@ -71,381 +43,399 @@ def _int(value: Any) -> int:
     return number
 
 
-def _json_id(dialect: str, field: str, table: Any = records) -> ColumnElement[Any]:
-    return cast(json_field(dialect, field, table), BigInteger)
+def _json(value: Any) -> c.Value:
+    return c.Value(value, "json")
 
 
-def _text(dialect: str, field: str, table: Any = records) -> ColumnElement[Any]:
-    return func.lower(cast(json_field(dialect, field, table), String))
+def _json_id(field: str, table: str | None = None) -> c.Expr:
+    return c.AsId(c.Json(field, table))
 
 
-def _digits(expr: Any) -> Any:
-    for ch in ("-", " ", "(", ")", "+", "."):
-        expr = func.replace(expr, ch, "")
-    return expr
+def _text(field: str, table: str | None = None) -> c.Expr:
+    return c.Text(c.Json(field, table))
 
 
-def _when(ctx: Ctx, value: Any) -> Any:
-    return json_value(ctx.dialect, value)
+def _lowered(values: list[Any]) -> tuple[c.Value, ...]:
+    return tuple(c.Value(str(v).lower()) for v in values)
 
 
 def _appointment_starts(op: str, first: bool) -> _Rule:
     """``appointmentStartsOnOrAfter``: jobs with an appointment starting then;
     ``firstAppointmentStarts...``: jobs whose first appointment does."""
 
-    def rule(ctx: Ctx, value: Any) -> ColumnElement[bool]:
-        other, base = ctx.others("jpm:appointments")
-        starts = json_field(ctx.dialect, "start", other).op(op)(_when(ctx, value))
+    def rule(ctx: Ctx, value: Any) -> c.Cond:
+        starts = c.Cmp(c.Json("start", "related"), op, _json(value))
         if first:
-            picked = select(other.c.id).where(*base, starts)
-            return _json_id(ctx.dialect, "firstAppointmentId").in_(picked)
-        return records.c.id.in_(select(other.c.job_id).where(*base, starts))
+            picked = c.Related("jpm:appointments", "related", c.Col("id", "related"), (starts,))
+            return c.InRelated(_json_id("firstAppointmentId"), picked)
+        jobs = c.Related("jpm:appointments", "related", c.Col("job_id", "related"), (starts,))
+        return c.InRelated(_ID, jobs)
 
     return rule
 
 
-def _unused_appointments(ctx: Ctx, value: Any) -> ColumnElement[bool]:
-    other, base = ctx.others("jpm:appointments")
-    flagged = json_field(ctx.dialect, "unused", other) == json_value(ctx.dialect, True)
-    jobs = records.c.id.in_(select(other.c.job_id).where(*base, flagged))
-    return jobs if value else ~jobs
+def _unused_appointments(ctx: Ctx, value: Any) -> c.Cond:
+    flagged = c.Cmp(c.Json("unused", "related"), "=", _json(True))
+    jobs: c.Cond = c.InRelated(
+        _ID, c.Related("jpm:appointments", "related", c.Col("job_id", "related"), (flagged,))
+    )
+    return jobs if value else c.Not(jobs)
 
 
-def _jobs_of_project(ctx: Ctx, value: Any) -> ColumnElement[bool]:
-    other, base = ctx.others("jpm:jobs")
-    project = json_field(ctx.dialect, "projectId", other) == json_value(ctx.dialect, value)
-    return records.c.job_id.in_(select(other.c.id).where(*base, project))
+def _jobs_of_project(ctx: Ctx, value: Any) -> c.Cond:
+    project = c.Cmp(c.Json("projectId", "related"), "=", _json(value))
+    return c.InRelated(
+        c.Col("job_id"), c.Related("jpm:jobs", "related", c.Col("id", "related"), (project,))
+    )
 
 
-def _project_of(link: Callable[[Ctx, Any], Any]) -> _Rule:
+# What a project filter picks jobs by: a subquery of job ids, or the job id itself.
+_Jobs = Callable[[Ctx, Any], "c.Related | c.Value"]
+
+
+def _among(left: c.Expr, jobs: c.Related | c.Value) -> c.Cond:
+    if isinstance(jobs, c.Value):
+        return c.In(left, (jobs,))
+    return c.InRelated(left, jobs)
+
+
+def _project_of(link: _Jobs) -> _Rule:
     """Projects whose jobs ``link`` picks (a job, an invoice's job, an appointment's...)."""
 
-    def rule(ctx: Ctx, value: Any) -> ColumnElement[bool]:
-        jobs, base = ctx.others("jpm:jobs", alias="project_jobs")
-        picked = select(_json_id(ctx.dialect, "projectId", jobs)).where(
-            *base, jobs.c.id.in_(link(ctx, value))
+    def rule(ctx: Ctx, value: Any) -> c.Cond:
+        picked = c.Related(
+            "jpm:jobs",
+            "project_jobs",
+            _json_id("projectId", "project_jobs"),
+            (_among(c.Col("id", "project_jobs"), link(ctx, value)),),
         )
-        listed = element_exists(
-            ctx.dialect, "jobIds", lambda part: cast(part(None), BigInteger).in_(link(ctx, value))
-        )
-        return or_(records.c.id.in_(picked), listed)
+        listed = c.ElementExists("jobIds", _among(c.AsId(c.Part()), link(ctx, value)))
+        return c.AnyOf((c.InRelated(_ID, picked), listed))
 
     return rule
 
 
-def _the_job(ctx: Ctx, value: Any) -> Any:
-    return select(literal(_int(value)))
+def _the_job(ctx: Ctx, value: Any) -> c.Value:
+    return c.Value(_int(value))
 
 
-def _job_of_appointment(ctx: Ctx, value: Any) -> Any:
-    other, base = ctx.others("jpm:appointments", alias="appointment")
-    return select(other.c.job_id).where(*base, other.c.id == _int(value))
+def _job_of_appointment(ctx: Ctx, value: Any) -> c.Related:
+    one = c.Cmp(c.Col("id", "appointment"), "=", c.Value(_int(value)))
+    return c.Related("jpm:appointments", "appointment", c.Col("job_id", "appointment"), (one,))
 
 
-def _jobs_of_technician(ctx: Ctx, value: Any) -> Any:
-    other, base = ctx.others(ASSIGNMENTS, alias="assignment")
-    held = json_field(ctx.dialect, "technicianId", other) == json_value(ctx.dialect, value)
-    return select(other.c.job_id).where(*base, held)
+def _jobs_of_technician(ctx: Ctx, value: Any) -> c.Related:
+    held = c.Cmp(c.Json("technicianId", "assignment"), "=", _json(value))
+    return c.Related(ASSIGNMENTS, "assignment", c.Col("job_id", "assignment"), (held,))
 
 
-def _project_of_invoice(ctx: Ctx, value: Any) -> ColumnElement[bool]:
-    other, base = ctx.others("accounting:invoices", alias="invoice")
-    picked = select(_json_id(ctx.dialect, "projectId", other)).where(*base, other.c.id == value)
-    return records.c.id.in_(picked)
+def _project_of_invoice(ctx: Ctx, value: Any) -> c.Cond:
+    one = c.Cmp(c.Col("id", "invoice"), "=", c.Value(value))
+    picked = c.Related("accounting:invoices", "invoice", _json_id("projectId", "invoice"), (one,))
+    return c.InRelated(_ID, picked)
 
 
 def _customer_field(field: str) -> _Rule:
     """``customerCity=`` on leads: the city of the lead's customer."""
 
-    def rule(ctx: Ctx, value: Any) -> ColumnElement[bool]:
-        other, base = ctx.others("crm:customers", alias="customer")
-        matched = _text(ctx.dialect, field, other) == str(value).lower()
-        return records.c.customer_id.in_(select(other.c.id).where(*base, matched))
+    def rule(ctx: Ctx, value: Any) -> c.Cond:
+        matched = c.Cmp(_text(field, "customer"), "=", c.Value(str(value).lower()))
+        return c.InRelated(
+            c.Col("customer_id"),
+            c.Related("crm:customers", "customer", c.Col("id", "customer"), (matched,)),
+        )
 
     return rule
 
 
 def _customer_time(column: str, op: str) -> _Rule:
-    def rule(ctx: Ctx, value: Any) -> ColumnElement[bool]:
-        other, base = ctx.others("crm:customers", alias="customer")
-        return records.c.customer_id.in_(
-            select(other.c.id).where(*base, other.c[column].op(op)(value))
+    def rule(ctx: Ctx, value: Any) -> c.Cond:
+        when = c.Cmp(c.Col(column, "customer"), op, c.Value(value))
+        return c.InRelated(
+            c.Col("customer_id"),
+            c.Related("crm:customers", "customer", c.Col("id", "customer"), (when,)),
         )
 
     return rule
 
 
-def _without_customer(ctx: Ctx, value: Any) -> ColumnElement[bool]:
-    return records.c.customer_id.is_(None) if value else records.c.customer_id.is_not(None)
+def _without_customer(ctx: Ctx, value: Any) -> c.Cond:
+    return c.IsNull(c.Col("customer_id"), negated=not value)
 
 
-def _prospect(ctx: Ctx, value: Any) -> ColumnElement[bool]:
+def _prospect(ctx: Ctx, value: Any) -> c.Cond:
     """A prospect: a lead whose customer has no job yet (or who is no customer yet)."""
-    jobs, base = ctx.others("jpm:jobs", alias="customer_job")
-    served = records.c.customer_id.in_(select(jobs.c.customer_id).where(*base))
-    prospect = or_(records.c.customer_id.is_(None), ~served)
-    return prospect if value else and_(records.c.customer_id.is_not(None), served)
+    jobs = c.Related("jpm:jobs", "customer_job", c.Col("customer_id", "customer_job"))
+    served = c.InRelated(c.Col("customer_id"), jobs)
+    if value:
+        return c.AnyOf((c.IsNull(c.Col("customer_id")), c.Not(served)))
+    return c.All((c.IsNull(c.Col("customer_id"), negated=True), served))
 
 
-def _form_capture(ctx: Ctx, value: Any) -> ColumnElement[bool]:
-    form = _text(ctx.dialect, "captureSource").contains("form")
-    return form if value else or_(json_field(ctx.dialect, "captureSource").is_(None), ~form)
+def _form_capture(ctx: Ctx, value: Any) -> c.Cond:
+    form = c.Contains(_text("captureSource"), c.Value("form"))
+    return form if value else c.AnyOf((c.IsNull(c.Json("captureSource")), c.Not(form)))
 
 
-def _customer_phone(ctx: Ctx, value: Any) -> ColumnElement[bool]:
+def _wanted_digits(value: Any) -> c.Value:
+    return c.Value("".join(ch for ch in str(value) if ch.isdigit()) or str(value))
+
+
+def _customer_phone(ctx: Ctx, value: Any) -> c.Cond:
     """Customers with a phone contact whose number holds these digits."""
-    other, base = ctx.others("crm:customers/{}/contacts", alias="contact")
-    wanted = "".join(ch for ch in str(value) if ch.isdigit()) or str(value)
-    number = _digits(cast(json_field(ctx.dialect, "value", other), String))
-    matched = and_(_text(ctx.dialect, "type", other).contains("phone"), number.contains(wanted))
-    return records.c.id.in_(select(other.c.parent_id).where(*base, matched))
+    matched = c.All(
+        (
+            c.Contains(_text("type", "contact"), c.Value("phone")),
+            c.Contains(c.Digits(c.Json("value", "contact")), _wanted_digits(value)),
+        )
+    )
+    contacts = c.Related(
+        "crm:customers/{}/contacts", "contact", c.Col("parent_id", "contact"), (matched,)
+    )
+    return c.InRelated(_ID, contacts)
 
 
 def _contains(field: str) -> _Rule:
-    def rule(ctx: Ctx, value: Any) -> ColumnElement[bool]:
-        return _text(ctx.dialect, field).contains(str(value).lower(), autoescape=True)
+    def rule(ctx: Ctx, value: Any) -> c.Cond:
+        return c.Contains(_text(field), c.Value(str(value).lower(), "like"))
 
     return rule
 
 
 def _equal_text(field: str) -> _Rule:
-    def rule(ctx: Ctx, value: Any) -> ColumnElement[bool]:
-        values = [str(v).lower() for v in _as_list(value)]
-        return _text(ctx.dialect, field).in_(values)
+    def rule(ctx: Ctx, value: Any) -> c.Cond:
+        return c.In(_text(field), _lowered(_as_list(value)))
 
     return rule
 
 
 def _present(field: str) -> _Rule:
-    def rule(ctx: Ctx, value: Any) -> ColumnElement[bool]:
-        held = json_field(ctx.dialect, field)
-        return held.is_not(None) if value else held.is_(None)
+    def rule(ctx: Ctx, value: Any) -> c.Cond:
+        return c.IsNull(c.Json(field), negated=bool(value))
 
     return rule
 
 
 def _time(field: str, op: str) -> _Rule:
-    def rule(ctx: Ctx, value: Any) -> ColumnElement[bool]:
-        return typing.cast(
-            "ColumnElement[bool]", json_field(ctx.dialect, field).op(op)(_when(ctx, value))
-        )
+    def rule(ctx: Ctx, value: Any) -> c.Cond:
+        return c.Cmp(c.Json(field), op, _json(value))
 
     return rule
 
 
-def _include_inactive(ctx: Ctx, value: Any) -> ColumnElement[bool] | None:
-    return None if value else records.c.active.is_(True)
+def _include_inactive(ctx: Ctx, value: Any) -> c.Cond | None:
+    return None if value else c.IsTrue(c.Col("active"))
 
 
-def _published(ctx: Ctx, value: Any) -> ColumnElement[bool] | None:
+def _published(ctx: Ctx, value: Any) -> c.Cond | None:
     state = str(value).lower()
     if state == "any":
         return None
-    published: ColumnElement[bool] = json_field(ctx.dialect, "published") == json_value(
-        ctx.dialect, True
-    )
-    return published if state == "published" else ~published
+    published = c.Cmp(c.Json("published"), "=", _json(True))
+    return published if state == "published" else c.Not(published)
 
 
 def _applied(part: str, op: str = "=") -> _Rule:
     """Credit memos and payments by what they were applied to (``appliedTo: [...]``)."""
 
-    def rule(ctx: Ctx, value: Any) -> ColumnElement[bool]:
+    def rule(ctx: Ctx, value: Any) -> c.Cond:
         values = _as_list(value)
-
-        def matches(p: Callable[[str | None], Any]) -> Any:
-            if op != "=":
-                # ``appliedOn`` is a date: compared by its day.
-                return func.substr(p(part), 1, 10).op(op)(day_of(value))
-            if part == "appliedTo":
-                return p(part).in_([json_value(ctx.dialect, _int(v)) for v in values])
-            return func.lower(cast(p(part), String)).in_([str(v).lower() for v in values])
-
-        return element_exists(ctx.dialect, "appliedTo", matches)
+        match: c.Cond
+        if op != "=":
+            # ``appliedOn`` is a date: compared by its day.
+            match = c.Cmp(c.Day(c.Part(part)), op, c.Value(day_of(value)))
+        elif part == "appliedTo":
+            match = c.In(c.Part(part), tuple(_json(_int(v)) for v in values))
+        else:
+            match = c.In(c.Text(c.Part(part)), _lowered(values))
+        return c.ElementExists("appliedTo", match)
 
     return rule
 
 
 def _element_in(field: str, part: str | None) -> _Rule:
-    def rule(ctx: Ctx, value: Any) -> ColumnElement[bool]:
-        values = [str(v).lower() for v in _as_list(value)]
-        return element_exists(
-            ctx.dialect, field, lambda p: func.lower(cast(p(part), String)).in_(values)
-        )
+    def rule(ctx: Ctx, value: Any) -> c.Cond:
+        return c.ElementExists(field, c.In(c.Text(c.Part(part)), _lowered(_as_list(value))))
 
     return rule
 
 
-def _owners(ctx: Ctx, value: Any) -> ColumnElement[bool] | None:
+def _owners(ctx: Ctx, value: Any) -> c.Cond | None:
     """``owners[0].type=Job&owners[0].id=5``: submissions owned by any of those."""
     wanted = [o for o in _as_list(value) if isinstance(o, Mapping)]
     if not wanted:
         return None
-
-    def matches(p: Callable[[str | None], Any]) -> Any:
-        return or_(
-            *(
-                and_(
-                    *(
-                        func.lower(cast(p(k), String)) == str(v).lower()
-                        for k, v in owner.items()
-                        if v is not None
-                    )
+    match = c.AnyOf(
+        tuple(
+            c.All(
+                tuple(
+                    c.Cmp(c.Text(c.Part(k)), "=", c.Value(str(v).lower()))
+                    for k, v in owner.items()
+                    if v is not None
                 )
-                for owner in wanted
             )
+            for owner in wanted
         )
-
-    return element_exists(ctx.dialect, "owners", matches)
+    )
+    return c.ElementExists("owners", match)
 
 
 def _purchase_order(field: str) -> _Rule:
     """Bills by their purchase order's number or type."""
 
-    def rule(ctx: Ctx, value: Any) -> ColumnElement[bool]:
-        other, base = ctx.others("inventory:purchase-orders", alias="purchase_order")
-        values = [str(v).lower() for v in _as_list(value)]
-        picked = select(other.c.id).where(*base, _text(ctx.dialect, field, other).in_(values))
-        return _json_id(ctx.dialect, "purchaseOrderId").in_(picked)
+    def rule(ctx: Ctx, value: Any) -> c.Cond:
+        matched = c.In(_text(field, "purchase_order"), _lowered(_as_list(value)))
+        picked = c.Related(
+            "inventory:purchase-orders", "purchase_order", c.Col("id", "purchase_order"), (matched,)
+        )
+        return c.InRelated(_json_id("purchaseOrderId"), picked)
 
     return rule
 
 
-def _discrepancy(ctx: Ctx, value: Any) -> ColumnElement[bool]:
+def _discrepancy(ctx: Ctx, value: Any) -> c.Cond:
     """A bill's three-way match (bill, purchase order, receipt) disagrees: its status says so."""
-    differs = _text(ctx.dialect, "status") == "discrepancy"
-    return differs if str(value).lower() == "discrepancy" else ~differs
+    differs = c.Cmp(_text("status"), "=", c.Value("discrepancy"))
+    return differs if str(value).lower() == "discrepancy" else c.Not(differs)
 
 
-def _procurement_only(ctx: Ctx, value: Any) -> ColumnElement[bool]:
+def _every_or_none(every: bool) -> c.Cond:
+    return c.IsNull(_ID, negated=every)
+
+
+def _procurement_only(ctx: Ctx, value: Any) -> c.Cond:
     """Inventory bills are the bills of purchasing (procurement) and carry no bill type."""
-    procured = str(value).lower() in ("procurement", "notset")
-    return records.c.id.is_not(None) if procured else records.c.id.is_(None)
+    return _every_or_none(str(value).lower() in ("procurement", "notset"))
 
 
-def _received_payment(ctx: Ctx, value: Any) -> ColumnElement[bool]:
+def _received_payment(ctx: Ctx, value: Any) -> c.Cond:
     """Payments here are all received from customers (none is made by a journal entry)."""
-    received = str(value).lower() in ("receivepayment", "undefined")
-    return records.c.id.is_not(None) if received else records.c.id.is_(None)
+    return _every_or_none(str(value).lower() in ("receivepayment", "undefined"))
 
 
-def _line_of_entry(match: Callable[[Ctx, Any, Any], Any]) -> _Rule:
+def _line_of_entry(match: Callable[[Ctx, Any], c.Cond]) -> _Rule:
     """Journal entries with a line (a detail) that ``match`` accepts."""
 
-    def rule(ctx: Ctx, value: Any) -> ColumnElement[bool]:
-        other, base = ctx.others("accounting:journal-entries/{}/details", alias="line")
-        return records.c.id.in_(select(other.c.parent_id).where(*base, match(ctx, value, other)))
+    def rule(ctx: Ctx, value: Any) -> c.Cond:
+        lines = c.Related(
+            "accounting:journal-entries/{}/details",
+            "line",
+            c.Col("parent_id", "line"),
+            (match(ctx, value),),
+        )
+        return c.InRelated(_ID, lines)
 
     return rule
 
 
-def _line_ids(field: str) -> Callable[[Ctx, Any, Any], Any]:
-    def match(ctx: Ctx, value: Any, line: Any) -> Any:
-        ids = [json_value(ctx.dialect, _int(v)) for v in _as_list(value)]
-        return json_field(ctx.dialect, field, line).in_(ids)
+def _line_ids(field: str) -> Callable[[Ctx, Any], c.Cond]:
+    def match(ctx: Ctx, value: Any) -> c.Cond:
+        ids = tuple(_json(_int(v)) for v in _as_list(value))
+        return c.In(c.Json(field, "line"), ids)
 
     return match
 
 
-def _line_text(field: str, contains: bool = True) -> Callable[[Ctx, Any, Any], Any]:
-    def match(ctx: Ctx, value: Any, line: Any) -> Any:
-        text = _text(ctx.dialect, field, line)
+def _line_text(field: str, contains: bool = True) -> Callable[[Ctx, Any], c.Cond]:
+    def match(ctx: Ctx, value: Any) -> c.Cond:
+        text = _text(field, "line")
         if contains:
-            return text.contains(str(value).lower(), autoescape=True)
-        return text.in_([str(v).lower() for v in _as_list(value)])
+            return c.Contains(text, c.Value(str(value).lower(), "like"))
+        return c.In(text, _lowered(_as_list(value)))
 
     return match
 
 
-def _line_time(op: str) -> Callable[[Ctx, Any, Any], Any]:
-    def match(ctx: Ctx, value: Any, line: Any) -> Any:
-        return compare_time(ctx.dialect, "postDate", {"format": "date"}, op, value, line)
+def _line_time(op: str) -> Callable[[Ctx, Any], c.Cond]:
+    def match(ctx: Ctx, value: Any) -> c.Cond:
+        return compare_time("postDate", {"format": "date"}, op, value, "line")
 
     return match
 
 
-def _empty_entries(ctx: Ctx, value: Any) -> ColumnElement[bool] | None:
+def _empty_entries(ctx: Ctx, value: Any) -> c.Cond | None:
     choice = str(value).lower()
-    empty: ColumnElement[bool] = json_field(ctx.dialect, "isEmpty") == json_value(ctx.dialect, True)
+    empty = c.Cmp(c.Json("isEmpty"), "=", _json(True))
     if choice == "exclude":
-        return ~empty
+        return c.Not(empty)
     if choice == "includeexceptnotsynced":
-        return or_(~empty, _text(ctx.dialect, "syncStatus") != "notsynced")
+        return c.AnyOf((c.Not(empty), c.Cmp(_text("syncStatus"), "!=", c.Value("notsynced"))))
     return None
 
 
 def _estimate_total(op: str) -> _Rule:
     """An estimate's total: its subtotal and tax."""
 
-    def rule(ctx: Ctx, value: Any) -> ColumnElement[bool]:
-        tax = func.coalesce(_numeric(ctx.dialect, "tax"), 0)
-        total = _numeric(ctx.dialect, "subtotal") + tax
-        bound = _number(ctx.dialect, "total", value)
-        return typing.cast("ColumnElement[bool]", total.op(op)(bound))
+    def rule(ctx: Ctx, value: Any) -> c.Cond:
+        total = c.Plus(c.Num("subtotal"), c.Coalesce(c.Num("tax"), 0))
+        return c.Cmp(total, op, number("total", value))
 
     return rule
 
 
-def _parent_is(ctx: Ctx, value: Any) -> ColumnElement[bool]:
-    return records.c.parent_id == _int(value)
+def _parent_is(ctx: Ctx, value: Any) -> c.Cond:
+    return c.Cmp(c.Col("parent_id"), "=", c.Value(_int(value)))
 
 
-def _top_level_items(ctx: Ctx, value: Any) -> ColumnElement[bool] | None:
+def _top_level_items(ctx: Ctx, value: Any) -> c.Cond | None:
     """Without children: the items directly under the segment or item listed."""
     if value:
         return None
-    parent = json_field(ctx.dialect, "parentId")
-    return or_(parent.is_(None), _json_id(ctx.dialect, "parentId") == records.c.parent_id)
+    return c.AnyOf(
+        (c.IsNull(c.Json("parentId")), c.Cmp(_json_id("parentId"), "=", c.Col("parent_id")))
+    )
 
 
 def _equals_field(field: str) -> _Rule:
-    def rule(ctx: Ctx, value: Any) -> ColumnElement[bool]:
-        return typing.cast(
-            "ColumnElement[bool]", json_field(ctx.dialect, field) == json_value(ctx.dialect, value)
-        )
+    def rule(ctx: Ctx, value: Any) -> c.Cond:
+        return c.Cmp(c.Json(field), "=", _json(value))
 
     return rule
 
 
-def _segment_types(ctx: Ctx, value: Any) -> ColumnElement[bool] | None:
+def _segment_types(ctx: Ctx, value: Any) -> c.Cond | None:
     """Performance rows by what they are broken down to: campaigns, ad groups, keywords."""
     choice = str(value).lower()
 
     # A row above the ad group (or keyword) level holds none, or one with an empty id: the
     # schema declares the object, so a stored row always has it.
-    def absent(field: str) -> ColumnElement[bool]:
-        ident = cast(json_field(ctx.dialect, f"{field}.id"), String)
-        return or_(ident.is_(None), ident == "")
+    def absent(field: str) -> c.Cond:
+        ident = c.AsText(c.Json(f"{field}.id"))
+        return c.AnyOf((c.IsNull(ident), c.Cmp(ident, "=", c.Value(""))))
 
     if choice == "campaign":
-        return and_(absent("adGroup"), absent("keyword"))
+        return c.All((absent("adGroup"), absent("keyword")))
     if choice == "adgroup":
-        return and_(~absent("adGroup"), absent("keyword"))
-    return ~absent("keyword") if choice == "keyword" else None
+        return c.All((c.Not(absent("adGroup")), absent("keyword")))
+    return c.Not(absent("keyword")) if choice == "keyword" else None
 
 
 def _via_job(field: str, flag: str) -> _Rule:
     """Reviews by their job's location or campaign; ``includeReviewsWithout...`` adds
     those with no job to tell."""
 
-    def rule(ctx: Ctx, value: Any) -> ColumnElement[bool]:
-        jobs, base = ctx.others("jpm:jobs", alias="review_job")
-        ids = [json_value(ctx.dialect, _int(v)) for v in _as_list(value)]
-        picked = select(jobs.c.id).where(*base, json_field(ctx.dialect, field, jobs).in_(ids))
-        matched = records.c.job_id.in_(picked)
+    def rule(ctx: Ctx, value: Any) -> c.Cond:
+        ids = tuple(_json(_int(v)) for v in _as_list(value))
+        picked = c.Related(
+            "jpm:jobs",
+            "review_job",
+            c.Col("id", "review_job"),
+            (c.In(c.Json(field, "review_job"), ids),),
+        )
+        matched = c.InRelated(c.Col("job_id"), picked)
         if ctx.lowered().get(flag):
-            return or_(matched, records.c.job_id.is_(None))
+            return c.AnyOf((matched, c.IsNull(c.Col("job_id"))))
         return matched
 
     return rule
 
 
-def _technicians_or_none(ctx: Ctx, value: Any) -> ColumnElement[bool]:
-    ids = [json_value(ctx.dialect, _int(v)) for v in _as_list(value)]
-    held = json_field(ctx.dialect, "technicianId")
+def _technicians_or_none(ctx: Ctx, value: Any) -> c.Cond:
+    ids = tuple(_json(_int(v)) for v in _as_list(value))
+    held = c.Json("technicianId")
     if ctx.lowered().get("includereviewswithouttechnician"):
-        return or_(held.in_(ids), held.is_(None))
-    return held.in_(ids)
+        return c.AnyOf((c.In(held, ids), c.IsNull(held)))
+    return c.In(held, ids)
 
 
 # ServiceTitan's prebuilt transfer types, by the id localtitan gives each (docs/decisions/0180):
@@ -466,78 +456,79 @@ TRANSFER_TYPES: dict[int, str] = {
 def _named_by_id(field: str, names: Mapping[int, str]) -> _Rule:
     """``transferTypeIds=1,2``: records whose ``field`` holds one of those ids' names."""
 
-    def rule(ctx: Ctx, value: Any) -> ColumnElement[bool]:
+    def rule(ctx: Ctx, value: Any) -> c.Cond:
         wanted = [names[i].lower() for i in (_int(v) for v in _as_list(value)) if i in names]
-        return _text(ctx.dialect, field).in_(wanted)
+        return c.In(_text(field), tuple(c.Value(w) for w in wanted))
 
     return rule
 
 
-def _verified(ctx: Ctx) -> ColumnElement[bool]:
-    verified: ColumnElement[bool] = json_field(ctx.dialect, "verificationStatus") == json_value(
-        ctx.dialect, True
-    )
-    return verified
+_VERIFIED = c.Cmp(c.Json("verificationStatus"), "=", _json(True))
 
 
-def _review_report(ctx: Ctx, value: Any) -> ColumnElement[bool] | None:
+def _review_report(ctx: Ctx, value: Any) -> c.Cond | None:
     """``reportType``: 0 every review, 1 those verified against a job, 2 those not."""
     choice = _int(value)
     if choice == 1:
-        return _verified(ctx)
-    return ~_verified(ctx) if choice == 2 else None
+        return _VERIFIED
+    return c.Not(_VERIFIED) if choice == 2 else None
 
 
-def _review_responses(ctx: Ctx, value: Any) -> ColumnElement[bool] | None:
+def _review_responses(ctx: Ctx, value: Any) -> c.Cond | None:
     """``responseTypes``: 0 every review, 1 those the office replied to, 2 those it did not."""
     chosen = {_int(v) for v in _as_list(value)}
-    reply = json_field(ctx.dialect, "reviewResponse")
-    replied = and_(reply.is_not(None), cast(reply, String) != "")
-    parts = [c for c, on in ((replied, 1 in chosen), (~replied, 2 in chosen)) if on]
-    return None if 0 in chosen or len(parts) == 2 else or_(*parts, false())
+    reply = c.Json("reviewResponse")
+    replied = c.All((c.IsNull(reply, negated=True), c.Cmp(c.AsText(reply), "!=", c.Value(""))))
+    parts = [k for k, on in ((replied, 1 in chosen), (c.Not(replied), 2 in chosen)) if on]
+    return None if 0 in chosen or len(parts) == 2 else c.AnyOf(tuple(parts))
 
 
-def _review_matches(ctx: Ctx, value: Any) -> ColumnElement[bool]:
+def _review_matches(ctx: Ctx, value: Any) -> c.Cond:
     """``reviewStatuses`` (match confidence, 0-6): 0 no job matched, 6 a verified match, and
     1-5 a job suggested but not verified (a review keeps no finer confidence)."""
     chosen = {_int(v) for v in _as_list(value)}
-    job = json_field(ctx.dialect, "jobId")
+    job = c.Json("jobId")
     levels = (
-        (job.is_(None), 0 in chosen),
-        (and_(job.is_not(None), ~_verified(ctx)), bool(chosen & {1, 2, 3, 4, 5})),
-        (_verified(ctx), 6 in chosen),
+        (c.IsNull(job), 0 in chosen),
+        (c.All((c.IsNull(job, negated=True), c.Not(_VERIFIED))), bool(chosen & {1, 2, 3, 4, 5})),
+        (_VERIFIED, 6 in chosen),
     )
-    return or_(*(cond for cond, on in levels if on), false())
+    return c.AnyOf(tuple(k for k, on in levels if on))
 
 
-def _recurring_types_of(ctx: Ctx, value: Any) -> ColumnElement[bool]:
+def _recurring_types_of(ctx: Ctx, value: Any) -> c.Cond:
     """Recurring service types a membership type's recurring services use."""
-    other, base = ctx.others("memberships:membership-types", alias="membership_type")
-    return element_exists(
-        ctx.dialect,
+    membership_type = c.Related(
+        "memberships:membership-types",
+        "membership_type",
+        c.Col("id", "membership_type"),
+        (c.Cmp(c.Col("id", "membership_type"), "=", c.Value(_int(value))),),
+    )
+    return c.ElementExists(
         "recurringServices",
-        lambda p: cast(p("recurringServiceTypeId"), BigInteger) == records.c.id,
-        table=other,
-        where=[*base, other.c.id == _int(value)],
+        c.Cmp(c.AsId(c.Part("recurringServiceTypeId")), "=", _ID),
+        within=membership_type,
     )
 
 
-def _event_location(ctx: Ctx, value: Any) -> ColumnElement[bool]:
-    other, base = ctx.others("memberships:recurring-services", alias="recurring_service")
-    picked = select(other.c.id).where(*base, other.c.location_id == _int(value))
-    return _json_id(ctx.dialect, "locationRecurringServiceId").in_(picked)
+def _event_location(ctx: Ctx, value: Any) -> c.Cond:
+    at = c.Cmp(c.Col("location_id", "recurring_service"), "=", c.Value(_int(value)))
+    picked = c.Related(
+        "memberships:recurring-services",
+        "recurring_service",
+        c.Col("id", "recurring_service"),
+        (at,),
+    )
+    return c.InRelated(_json_id("locationRecurringServiceId"), picked)
 
 
-def _agent_external(ctx: Ctx, value: Any) -> ColumnElement[bool]:
-    held = json_field(ctx.dialect, "leadCall.agent.externalId")
-    return held.is_not(None) if value else held.is_(None)
+def _agent_external(ctx: Ctx, value: Any) -> c.Cond:
+    return c.IsNull(c.Json("leadCall.agent.externalId"), negated=bool(value))
 
 
 def _phone_field(field: str) -> _Rule:
-    def rule(ctx: Ctx, value: Any) -> ColumnElement[bool]:
-        wanted = "".join(ch for ch in str(value) if ch.isdigit()) or str(value)
-        digits = _digits(cast(json_field(ctx.dialect, field), String))
-        return typing.cast("ColumnElement[bool]", digits.contains(wanted))
+    def rule(ctx: Ctx, value: Any) -> c.Cond:
+        return c.Contains(c.Digits(c.Json(field)), _wanted_digits(value))
 
     return rule
 
@@ -564,7 +555,7 @@ _CALLS = {
 }
 _SEGMENT_ITEMS: dict[str, _Rule] = {"includechildren": _top_level_items}
 _BUDGET_CODES = {
-    "budgetcodeids": lambda ctx, value: records.c.id.in_([_int(v) for v in _as_list(value)]),
+    "budgetcodeids": lambda ctx, value: c.In(_ID, tuple(c.Value(_int(v)) for v in _as_list(value))),
     "segmentids": _element_in("segments", "segmentId"),
     "segmentitemids": _element_in("segments", "segmentItemId"),
 }
@@ -641,15 +632,19 @@ KIND_RULES: dict[str, dict[str, _Rule]] = {
     "marketingads:performance": {
         "performancesegmentationtype": _segment_types,
         "fromutc": lambda ctx, value: (
-            or_(
-                func.lower(cast(json_field(ctx.dialect, "campaign.status"), String)) == "live",
-                records.c.created_on >= value,
+            c.AnyOf(
+                (
+                    c.Cmp(_text("campaign.status"), "=", c.Value("live")),
+                    c.Cmp(c.Col("created_on"), ">=", c.Value(value)),
+                )
             )
             if isinstance(value, datetime)
             else None
         ),
         "toutc": lambda ctx, value: (
-            records.c.created_on <= value if isinstance(value, datetime) else None
+            c.Cmp(c.Col("created_on"), "<=", c.Value(value))
+            if isinstance(value, datetime)
+            else None
         ),
     },
     "marketingreputation:reviews": {

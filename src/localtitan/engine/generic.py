@@ -16,19 +16,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from localtitan.engine.continuation import decode_token, encode_token
 from localtitan.engine.page_cache import PageCache
 from localtitan.engine.query import (
     INT64_MAX,
     INT64_MIN,
-    build_filters,
+    conditions_for,
     page_bounds,
-    sort_clause,
+    sort_order,
     sort_text,
 )
-from localtitan.engine.related import related_filters
+from localtitan.engine.related import related_conditions
 from localtitan.errors import ApiError
 from localtitan.handling.call import Call, Handler, Result
 from localtitan.handling.catalog import Catalog, Collection, catalog_for, response_schema
@@ -37,18 +35,18 @@ from localtitan.handling.references import check_references
 from localtitan.handling.shaping import fill_record, object_properties, shape
 from localtitan.handling.unit import Tx, writing
 from localtitan.spec import Operation
+from localtitan.store.conditions import Col, Cond, IsTrue
 from localtitan.store.export_pages import export_page, in_envelope
-from localtitan.store.list_pages import PageRead, PlainPage, filtered_page, plain_page
+from localtitan.store.filtered_pages import FilteredPage, filtered_page
+from localtitan.store.list_pages import PlainPage, plain_page
 from localtitan.store.record_reads import Found, find_record
 from localtitan.store.records import (
     Stored,
     decode,
     encode,
     format_time,
-    key_filter,
     parse_time,
 )
-from localtitan.store.tables import records
 
 __all__ = ["DEFAULT_PAGE_SIZE", "EXPORT_PAGE_SIZE", "MAX_PAGE_SIZE", "generic_handler"]
 
@@ -174,7 +172,7 @@ class _ListPlan:
 
 
 _list_plans: dict[tuple[int, str], _ListPlan] = {}
-_ACTIVE = {True: records.c.active.is_(True), False: records.c.active.is_(False)}
+_ACTIVE = {True: IsTrue(Col("active")), False: IsTrue(Col("active"), negated=True)}
 
 
 def _list_plan(catalog: Catalog, op: Operation) -> _ListPlan:
@@ -199,31 +197,31 @@ def _plain_active(extra: list[Any]) -> tuple[bool, bool | None]:
         return True, None
     if len(extra) == 1:
         for value, cond in _ACTIVE.items():
-            if extra[0].compare(cond):
+            if extra[0] == cond:
                 return True, value
     return False, None
 
 
-# build_filters is a pure function of its arguments: the conditions of a query seen before
+# conditions_for is a pure function of its arguments: the conditions of a query seen before
 # (the same parameters and values, say ``pageSize=50``) are reused, with whether they are
 # the plain shape. Only queries whose values can be keys are remembered.
 _FILTERS_MAX = 1024
-_filters_seen: OrderedDict[tuple[Any, ...], tuple[list[Any], bool, bool | None]] = OrderedDict()
+_filters_seen: OrderedDict[tuple[Any, ...], tuple[list[Cond], bool, bool | None]] = OrderedDict()
 
 
 def _filters(
-    dialect: str, query: Mapping[str, Any], coll: Collection, has_active: bool
-) -> tuple[list[Any], bool, bool | None]:
+    query: Mapping[str, Any], coll: Collection, has_active: bool
+) -> tuple[list[Cond], bool, bool | None]:
     """(conditions, plain shape, active choice) for a list query (engine/query.py's filters)."""
     key: tuple[Any, ...] | None
     try:
-        key = (dialect, coll.kind, has_active, frozenset(query.items()))
+        key = (coll.kind, has_active, frozenset(query.items()))
         hit = _filters_seen.get(key)
     except TypeError:  # a list value
         key, hit = None, None
     if hit is not None:
         return hit
-    conds = build_filters(dialect, query, coll.properties, has_active=has_active, kind=coll.kind)
+    conds = conditions_for(query, coll.properties, has_active=has_active, kind=coll.kind)
     found = (conds, *_plain_active(conds))
     if key is not None:
         _filters_seen[key] = found
@@ -254,10 +252,10 @@ def _list_handler(op: Operation) -> Handler:
         shown, page = page, page - first + 1  # a list numbered from 0 (docs/decisions/0130)
         db = call.runtime.db
         env = call.environment.value
-        # Query-building stays in engine/query.py and engine/related.py; only how the
-        # statements run is the store's (store/list_pages.py).
-        filters, plain, active = _filters(db.dialect, call.query, coll, plan.has_active)
-        related = related_filters(db.dialect, env, call.tenant_id, coll.kind, call.query)
+        # What the filters mean is engine/query.py's and engine/related.py's (plain data);
+        # their statements are the store's (store/list_pages.py, store/filtered_pages.py).
+        filters, plain, active = _filters(call.query, coll, plan.has_active)
+        related = related_conditions(coll.kind, call.query)
         with_total = bool(call.query.get("includeTotal")) or plan.total_required
         parent = _int(parent_id) if parent_id is not None else None
         sort = sort_text(call.query)
@@ -278,12 +276,29 @@ def _list_handler(op: Operation) -> Handler:
                 _pages,
             )
         else:
-            conds = [key_filter(env, call.tenant_id, coll.kind), records.c.deleted.is_(False)]
-            conds.extend(filters)
-            conds.extend(related)
-            if parent_id is not None:
-                conds.append(records.c.parent_id == parent)
-            read = await _filtered_page(call, coll, conds, sort, parent_id, page, size, with_total)
+            order = sort_order(sort, coll.properties) if sort else None
+            query_key = tuple(
+                sorted(
+                    (k, repr(v)) for k, v in call.query.items() if k not in ("page", "includeTotal")
+                )
+            )
+            read = await filtered_page(
+                db.reads,
+                db.engine.dialect,
+                FilteredPage(
+                    env,
+                    call.tenant_id,
+                    coll.kind,
+                    (*filters, *related),
+                    order,
+                    parent,
+                    page,
+                    size,
+                    with_total,
+                    (id(db), env, call.tenant_id, coll.kind, parent_id, query_key, size),
+                ),
+                _pages,
+            )
         rows = read.rows
         has_more = len(rows) > size
         rows = rows[:size]
@@ -301,94 +316,6 @@ def _list_handler(op: Operation) -> Handler:
 
 
 _pages = PageCache()
-
-
-async def _filtered_page(
-    call: Call,
-    coll: Collection,
-    conds: list[Any],
-    sort: Any,
-    parent_id: Any,
-    page: int,
-    size: int,
-    with_total: bool,
-) -> PageRead:
-    db = call.runtime.db
-    env = call.environment.value
-    counted = conds if with_total else None
-    if sort:
-        order = sort_clause(db.dialect, sort, coll.properties)
-        skip = (page - 1) * size
-
-        def sorted_page(start: int | None, version: int) -> Any:
-            stmt = select(records.c.data).where(*conds).order_by(*order).limit(size + 1)
-            return stmt.offset(skip) if skip else stmt
-
-        return await filtered_page(
-            db.reads,
-            db.engine.dialect,
-            sorted_page,
-            counted,
-            env=env,
-            tenant_id=call.tenant_id,
-            kind=coll.kind,
-            pages=None,
-            cache_key=None,
-            page=page,
-            size=size,
-        )
-    filters = tuple(
-        sorted((k, repr(v)) for k, v in call.query.items() if k not in ("page", "includeTotal"))
-    )
-    base = (id(db), env, call.tenant_id, coll.kind, parent_id, filters, size)
-    return await filtered_page(
-        db.reads,
-        db.engine.dialect,
-        lambda start, version: _id_ordered_page(call, coll, conds, page, size, start),
-        counted,
-        env=env,
-        tenant_id=call.tenant_id,
-        kind=coll.kind,
-        pages=_pages,
-        cache_key=base,
-        page=page,
-        size=size,
-    )
-
-
-def _id_ordered_page(
-    call: Call, coll: Collection, conds: list[Any], page: int, size: int, start: int | None
-) -> Any:
-    """One filtered page in id order without reading the records of earlier pages.
-
-    The first id of a deep page comes from the page cache (``start``), or else from an
-    index-only scan; the page is then read by key. The extra row read to tell ``hasMore`` is
-    the first record of the next page, which the cache remembers for the client's next request.
-    """
-    bound: Any
-    if page == 1:
-        bound = None
-    elif start is not None:
-        bound = start
-    else:
-        bound = (
-            select(records.c.id)
-            .where(*conds)
-            .order_by(records.c.id)
-            .offset((page - 1) * size)
-            .limit(1)
-        ).scalar_subquery()
-    # Pick the page's ids first (from an index alone when the filters allow), then read just
-    # those records: a date range matching thousands of records then sorts ids, not JSON.
-    picked = select(records.c.id).where(*conds)
-    if bound is not None:
-        picked = picked.where(records.c.id >= bound)
-    picked = picked.order_by(records.c.id).limit(size + 1)
-    stmt = select(records.c.id, records.c.data).where(
-        key_filter(call.environment.value, call.tenant_id, coll.kind),
-        records.c.id.in_(picked.scalar_subquery()),
-    )
-    return stmt.order_by(records.c.id)
 
 
 _Projection = Callable[[Any], list[bytes]]

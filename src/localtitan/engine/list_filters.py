@@ -9,37 +9,24 @@ look; none depends on a particular collection (those are in ``related.py``).
 from __future__ import annotations
 
 import re
-import typing
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    String,
-    Text,
-    and_,
-    case,
-    cast,
-    exists,
-    func,
-    literal,
-    or_,
-    true,
-)
-from sqlalchemy import select as sa_select
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-
+from localtitan.errors import ApiError
 from localtitan.handling.shaping import _types
 from localtitan.spec import load_manifest
-from localtitan.store.records import format_time
-from localtitan.store.tables import records
+from localtitan.store import conditions as c
 
 __all__ = [
     "COMPANIONS",
     "RESPONSE_OPTIONS",
     "SORTING",
-    "element_exists",
+    "array_overlaps",
+    "compare_time",
+    "day_of",
+    "number",
     "object_part",
     "shape_condition",
 ]
@@ -102,74 +89,31 @@ def _field(name: str, properties: Mapping[str, Any]) -> str | None:
     return {p.lower(): p for p in properties}.get(name.lower())
 
 
+def number(name: str, value: Any) -> c.Value:
+    """A filter's number, or the client's 400 naming the parameter."""
+    try:
+        parsed = Decimal(str(value))
+    except ArithmeticError:
+        raise ApiError(
+            400,
+            "One or more validation errors occurred.",
+            errors={name: [f"The value '{value}' is not a number."]},
+        ) from None
+    return c.Value(parsed, "number")
+
+
 # ---------------------------------------------------------------- inside lists and objects
 
 
-def _scalar_text(dialect: str, expr: Any) -> ColumnElement[Any]:
-    return func.lower(cast(expr, String))
-
-
-def element_exists(
-    dialect: str,
-    field: str,
-    matches: typing.Callable[[typing.Callable[[str | None], ColumnElement[Any]]], Any],
-    *,
-    table: Any = records,
-    where: typing.Sequence[Any] = (),
-) -> ColumnElement[bool]:
-    """A record whose list ``field`` holds an element for which ``matches(part)`` holds;
-    ``part("key")`` is that element's ``key`` (``part(None)``: the element itself), as
-    PostgreSQL text or SQLite's JSON scalar. With ``table``, a record of that (aliased)
-    table meeting ``where`` holds it."""
-    if dialect == "postgresql":
-        raw = cast(table.c.data, JSONB).op("->")(literal(field))
-        safe = case((func.jsonb_typeof(raw) == "array", raw), else_=cast(literal("[]"), JSONB))
-        each = func.jsonb_array_elements(safe).table_valued("value").alias("element")
-
-        def pg_part(key: str | None) -> ColumnElement[Any]:
-            if key is None:
-                return each.c.value.op("#>>")(literal([], ARRAY(Text)))
-            return each.c.value.op("->>")(literal(key))
-
-        source = each if table is records else table.join(each, true())
-        return exists(sa_select(literal(1)).select_from(source).where(*where, matches(pg_part)))
-    each = func.json_each(table.c.data, f"$.{field}").table_valued("value").alias("element")
-
-    def lite_part(key: str | None) -> ColumnElement[Any]:
-        if key is None:
-            return typing.cast("ColumnElement[Any]", each.c.value)
-        return func.json_extract(each.c.value, f"$.{key}")
-
-    # Another table's list: that table first, as SQLite's json_each reads only tables to its left.
-    source = each if table is records else table.join(each, true())
-    return exists(
-        sa_select(literal(1))
-        .select_from(source)
-        .where(*where, func.json_type(table.c.data, f"$.{field}") == "array", matches(lite_part))
-    )
-
-
-def _bound(dialect: str, value: Any) -> Any:
-    if dialect == "postgresql":
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        return format_time(value) if isinstance(value, datetime) else str(value)
-    if isinstance(value, bool):
-        return 1 if value else 0
-    return format_time(value) if isinstance(value, datetime) else value
-
-
-def _in(dialect: str, expr: Any, values: list[Any]) -> ColumnElement[bool]:
+def _in(expr: c.Expr, values: list[Any]) -> c.Cond:
     if all(isinstance(v, str) for v in values):
-        return typing.cast(
-            "ColumnElement[bool]", _scalar_text(dialect, expr).in_([v.lower() for v in values])
-        )
-    return typing.cast("ColumnElement[bool]", expr.in_([_bound(dialect, v) for v in values]))
+        return c.In(c.Text(expr), tuple(c.Value(v.lower()) for v in values))
+    return c.In(expr, tuple(c.Value(v, "json") for v in values))
 
 
-def array_overlaps(dialect: str, field: str, values: list[Any]) -> ColumnElement[bool]:
+def array_overlaps(field: str, values: list[Any]) -> c.Cond:
     """``tagTypeIds=1,2`` on records holding ``tagTypeIds: [...]``: any of them."""
-    return element_exists(dialect, field, lambda part: _in(dialect, part(None), values))
+    return c.ElementExists(field, _in(c.Part(), values))
 
 
 def object_part(schema: Any, value: Any) -> str | None:
@@ -192,8 +136,8 @@ def _looks_numeric(text: str) -> bool:
 
 
 def _custom_fields(
-    dialect: str, key: str, value: Any, query: Mapping[str, Any], properties: Mapping[str, Any]
-) -> ColumnElement[bool] | None:
+    key: str, value: Any, query: Mapping[str, Any], properties: Mapping[str, Any]
+) -> c.Cond | None:
     """``customField.Fields[Colour]=Red``: records whose custom field ``Colour`` is ``Red``,
     every pair (``Operator=And``, the default) or any (``Or``)."""
     field = _field("customFields", properties)
@@ -204,22 +148,24 @@ def _custom_fields(
         (str(v) for k, v in query.items() if k.lower() == f"{prefix}.operator" and v), "And"
     )
 
-    def pair(name: str, wanted: str) -> ColumnElement[bool]:
-        def matches(part: typing.Callable[[str | None], ColumnElement[Any]]) -> Any:
-            return and_(
-                _scalar_text(dialect, part("name")) == name.lower(),
-                _scalar_text(dialect, part("value")) == wanted.lower(),
-            )
+    def pair(name: str, wanted: str) -> c.Cond:
+        return c.ElementExists(
+            field,
+            c.All(
+                (
+                    c.Cmp(c.Text(c.Part("name")), "=", c.Value(name.lower())),
+                    c.Cmp(c.Text(c.Part("value")), "=", c.Value(wanted.lower())),
+                )
+            ),
+        )
 
-        return element_exists(dialect, field, matches)
-
-    conds = [pair(str(name), str(wanted)) for name, wanted in value.items()]
-    return or_(*conds) if operator.lower() == "or" else and_(*conds)
+    conds = tuple(pair(str(name), str(wanted)) for name, wanted in value.items())
+    return c.AnyOf(conds) if operator.lower() == "or" else c.All(conds)
 
 
 def _external_data(
-    dialect: str, key: str, value: Any, query: Mapping[str, Any], properties: Mapping[str, Any]
-) -> ColumnElement[bool] | None:
+    key: str, value: Any, query: Mapping[str, Any], properties: Mapping[str, Any]
+) -> c.Cond | None:
     """``externalDataKey=k&externalDataValues=a,b``: records whose external data holds key
     ``k`` with one of those values. Without values, the key alone; with values alone, any key.
     The application GUID is matched when the stored entries carry one."""
@@ -235,28 +181,22 @@ def _external_data(
     if key == "externaldataapplicationguid":
         if data_key is not None or wanted:
             return None  # applied with the key or values
-        return element_exists(dialect, field, lambda part: _same_app(dialect, part, guid))
-
-    def matches(part: typing.Callable[[str | None], ColumnElement[Any]]) -> Any:
-        conds: list[Any] = []
-        if data_key is not None:
-            conds.append(_scalar_text(dialect, part("key")) == str(data_key).lower())
-        if wanted:
-            conds.append(_in(dialect, part("value"), [str(w) for w in wanted]))
-        if guid is not None:
-            conds.append(_same_app(dialect, part, guid))
-        return and_(*conds)
-
-    return element_exists(dialect, field, matches)
+        return c.ElementExists(field, _same_app(guid))
+    conds: list[c.Cond] = []
+    if data_key is not None:
+        conds.append(c.Cmp(c.Text(c.Part("key")), "=", c.Value(str(data_key).lower())))
+    if wanted:
+        conds.append(_in(c.Part("value"), [str(w) for w in wanted]))
+    if guid is not None:
+        conds.append(_same_app(guid))
+    return c.ElementExists(field, c.All(tuple(conds)))
 
 
-def _same_app(
-    dialect: str, part: typing.Callable[[str | None], ColumnElement[Any]], guid: Any
-) -> ColumnElement[bool]:
+def _same_app(guid: Any) -> c.Cond:
     # Entries are stored as the record schema declares them, {key, value}, without the
     # application's GUID: an entry that names none belongs to any application.
-    stored = part("applicationGuid")
-    return or_(stored.is_(None), _scalar_text(dialect, stored) == str(guid).lower())
+    stored = c.Part("applicationGuid")
+    return c.AnyOf((c.IsNull(stored), c.Cmp(c.Text(stored), "=", c.Value(str(guid).lower()))))
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -279,17 +219,14 @@ def text_fields(properties: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def free_text(dialect: str, value: Any, properties: Mapping[str, Any]) -> ColumnElement[bool]:
+def free_text(value: Any, properties: Mapping[str, Any]) -> c.Cond:
     """``searchText=boil``: records any of whose text fields (or whose id) contains it."""
-    from localtitan.engine.query import json_field
-
     needle = str(value).lower()
-    conds = [
-        func.lower(cast(json_field(dialect, f), String)).contains(needle, autoescape=True)
-        for f in text_fields(properties)
+    conds: list[c.Cond] = [
+        c.Contains(c.Text(c.Json(f)), c.Value(needle, "like")) for f in text_fields(properties)
     ]
-    conds.append(cast(records.c.id, String).contains(needle, autoescape=True))
-    return or_(*conds)
+    conds.append(c.Contains(c.AsText(c.Col("id")), c.Value(needle, "like")))
+    return c.AnyOf(tuple(conds))
 
 
 _COMPARERS = {
@@ -307,12 +244,10 @@ _COMPARERS = {
 
 
 def _comparer(
-    dialect: str, key: str, value: Any, query: Mapping[str, Any], properties: Mapping[str, Any]
-) -> ColumnElement[bool] | None:
+    key: str, value: Any, query: Mapping[str, Any], properties: Mapping[str, Any]
+) -> c.Cond | None:
     """``totalFilter.Amount=100&totalFilter.Comparer=GreaterThan``: the amount compared
     with the record's ``total`` (``balanceFilter.Balance`` with its ``balance``)."""
-    from localtitan.engine.query import _number, _numeric
-
     prefix = key.split(".", 1)[0]
     field = _field(prefix.removesuffix("filter"), properties)
     if field is None:
@@ -321,10 +256,7 @@ def _comparer(
         (str(v) for k, v in query.items() if k.lower() == f"{prefix}.comparer" and v), "Equal"
     )
     op = _COMPARERS.get(comparer.lower(), "=")
-    return typing.cast(
-        "ColumnElement[bool]",
-        _numeric(dialect, field).op(op)(_number(dialect, key, value)),
-    )
+    return c.Cmp(c.Num(field), op, number(key, value))
 
 
 # ``dateFrom``/``dateTo``, ``fromRating``/``toRating``, ``exportedFrom``: inclusive ranges.
@@ -352,18 +284,14 @@ def range_field(stem: str, properties: Mapping[str, Any]) -> str | None:
     return None
 
 
-def compare_time(
-    dialect: str, field: str, schema: Any, op: str, value: Any, table: Any = records
-) -> ColumnElement[bool]:
+def compare_time(field: str, schema: Any, op: str, value: Any, table: str | None = None) -> c.Cond:
     """A stored time compared with a filter's. A date-only field (``format: date``, a
     journal entry's ``postDate``) compares by its day: ``postedFrom=2024-01-31`` includes
     that day whether the field holds ``2024-01-31`` or a time on it."""
-    from localtitan.engine.query import json_field
-
-    stored = json_field(dialect, field, table)
+    stored = c.Json(field, table)
     if concrete(schema).get("format") == "date" or not isinstance(value, datetime):
-        return typing.cast("ColumnElement[bool]", func.substr(stored, 1, 10).op(op)(day_of(value)))
-    return typing.cast("ColumnElement[bool]", stored.op(op)(_bound(dialect, value)))
+        return c.Cmp(c.Day(stored), op, c.Value(day_of(value)))
+    return c.Cmp(stored, op, c.Value(value, "json"))
 
 
 def day_of(value: Any) -> str:
@@ -373,11 +301,7 @@ def day_of(value: Any) -> str:
     return value.isoformat() if isinstance(value, date) else str(value)[:10]
 
 
-def _from_to(
-    dialect: str, name: str, value: Any, properties: Mapping[str, Any]
-) -> ColumnElement[bool] | None:
-    from localtitan.engine.query import _number, _numeric
-
+def _from_to(name: str, value: Any, properties: Mapping[str, Any]) -> c.Cond | None:
     for pattern, op in _FROM_TO:
         match = pattern.match(name)
         if match is None:
@@ -388,26 +312,24 @@ def _from_to(
         if field is None:
             return None
         if field == "createdOn":
-            return typing.cast("ColumnElement[bool]", records.c.created_on.op(op)(value))
+            return c.Cmp(c.Col("created_on"), op, c.Value(value))
         if isinstance(value, datetime | date):
-            return compare_time(dialect, field, properties[field], op, value)
-        return typing.cast(
-            "ColumnElement[bool]", _numeric(dialect, field).op(op)(_number(dialect, name, value))
-        )
+            return compare_time(field, properties[field], op, value)
+        return c.Cmp(c.Num(field), op, number(name, value))
     return None
 
 
 def shape_condition(
-    dialect: str, name: str, value: Any, query: Mapping[str, Any], properties: Mapping[str, Any]
-) -> ColumnElement[bool] | None:
+    name: str, value: Any, query: Mapping[str, Any], properties: Mapping[str, Any]
+) -> c.Cond | None:
     """The condition of a filter these rules know, or None."""
     key = name.lower()
     if key in ("customfield.fields", "customfields.fields", "customfield"):
-        return _custom_fields(dialect, key, value, query, properties)
+        return _custom_fields(key, value, query, properties)
     if key.startswith("externaldata"):
-        return _external_data(dialect, key, value, query, properties)
+        return _external_data(key, value, query, properties)
     if key in ("searchtext", "search", "searchterm"):
-        return free_text(dialect, value, properties)
+        return free_text(value, properties)
     if key in ("totalfilter.amount", "balancefilter.amount", "balancefilter.balance"):
-        return _comparer(dialect, key, value, query, properties)
-    return _from_to(dialect, name, value, properties)
+        return _comparer(key, value, query, properties)
+    return _from_to(name, value, properties)

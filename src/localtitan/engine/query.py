@@ -1,4 +1,5 @@
-"""List filters and sorting: ServiceTitan query parameters -> SQL over the records table.
+"""List filters and sorting: what ServiceTitan's query parameters ask of the records table,
+as :mod:`localtitan.store.conditions` (``store/list_filters.py`` writes them as SQL).
 
 The common filters (ids, created/modified ranges, active, sort) and the promoted reference
 columns are index scans; any other parameter that names a record field is compared inside the
@@ -8,24 +9,9 @@ stored JSON.
 from __future__ import annotations
 
 import re
-import typing
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
-
-from sqlalchemy import (
-    ColumnElement,
-    Float,
-    Integer,
-    Interval,
-    Numeric,
-    String,
-    case,
-    cast,
-    func,
-)
-from sqlalchemy.sql.elements import ColumnElement as Col
 
 from localtitan.engine.list_filters import (
     COMPANIONS,
@@ -34,6 +20,7 @@ from localtitan.engine.list_filters import (
     array_overlaps,
     compare_time,
     concrete,
+    number,
     object_part,
     shape_condition,
 )
@@ -41,19 +28,21 @@ from localtitan.errors import ApiError
 from localtitan.handling.shaping import _types
 from localtitan.handling.unit import INT64_MAX, INT64_MIN, MAX_IDS
 from localtitan.spec import Operation
-from localtitan.store.json_paths import json_field
-from localtitan.store.records import NESTED_REFERENCES, PROMOTED, format_time
-from localtitan.store.tables import records
+from localtitan.store import conditions as c
+from localtitan.store.list_filters import clause
+from localtitan.store.records import NESTED_REFERENCES, PROMOTED
 
 __all__ = [
     "INT64_MAX",
     "INT64_MIN",
     "MAX_IDS",
     "build_filters",
-    "json_field",
+    "conditions_for",
     "json_value",
+    "json_values",
     "page_bounds",
     "sort_clause",
+    "sort_order",
     "sort_text",
 ]
 
@@ -67,27 +56,28 @@ _ADDRESS_PARTS = {
     for p in ("street", "unit", "city", "state", "zip", "country", "latitude", "longitude")
 }
 _COLUMNS = {
-    "id": records.c.id,
-    "createdon": records.c.created_on,
-    "modifiedon": records.c.modified_on,
-    "name": records.c.name,
-    "number": records.c.number,
+    "id": "id",
+    "createdon": "created_on",
+    "modifiedon": "modified_on",
+    "name": "name",
+    "number": "number",
 }
+_ID = c.Col("id")
+_ACTIVE = c.IsTrue(c.Col("active"))
+_INACTIVE = c.IsTrue(c.Col("active"), negated=True)
 
 
-def json_value(dialect: str, value: Any) -> Any:
-    # PostgreSQL's ->> yields text; SQLite's json_extract yields the JSON scalar itself.
-    if dialect == "postgresql":
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, datetime):
-            return format_time(value)
-        return str(value)
-    if isinstance(value, bool):
-        return 1 if value else 0
-    if isinstance(value, datetime):
-        return format_time(value)
-    return value
+def json_value(value: Any) -> c.Value:
+    """A value compared with a JSON field's scalar."""
+    return c.Value(value, "json")
+
+
+def json_values(values: list[Any]) -> tuple[c.Value, ...]:
+    return tuple(c.Value(v, "json") for v in values)
+
+
+def _plain(values: list[Any]) -> tuple[c.Value, ...]:
+    return tuple(c.Value(v) for v in values)
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -234,45 +224,6 @@ def _compared(name: str, properties: Mapping[str, Any]) -> tuple[str, str] | Non
     return None
 
 
-def _numeric(dialect: str, field: str) -> ColumnElement[Any]:
-    """A JSON field as a number; text that is not one compares as NULL (never matches)."""
-    if dialect == "postgresql":
-        text = json_field(dialect, field)
-        return case((text.op("~")(r"^\s*-?[0-9]+(\.[0-9]+)?\s*$"), cast(text, Numeric)))
-    return cast(json_field(dialect, field), Float)
-
-
-def duration_seconds(dialect: str, field: str) -> ColumnElement[Any]:
-    """A ``hh:mm:ss`` duration (a .NET TimeSpan, with optional days and fractions) in
-    seconds; other text compares as NULL (never matches)."""
-    text = cast(json_field(dialect, field), String)
-    if dialect == "postgresql":
-        valid = text.op("~")(r"^([0-9]+\.)?[0-9]{1,2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?$")
-        days = func.coalesce(func.substring(text, r"^([0-9]+)\."), "0")
-        clock = func.regexp_replace(text, r"^[0-9]+\.", "")
-        epoch = func.date_part("epoch", cast(clock, Interval))
-        return case((valid, cast(days, Numeric) * 86400 + epoch))
-
-    # SQLite: hh:mm:ss (NULL for other text; no call lasts a day).
-    def part(start: int) -> ColumnElement[Any]:
-        return cast(func.substr(text, start, 2), Integer)
-
-    seconds: ColumnElement[Any] = part(1) * 3600 + part(4) * 60 + part(7)
-    return case((text.op("GLOB")("[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*"), seconds))
-
-
-def _number(dialect: str, name: str, value: Any) -> Any:
-    try:
-        number = Decimal(str(value))
-    except ArithmeticError:
-        raise ApiError(
-            400,
-            "One or more validation errors occurred.",
-            errors={name: [f"The value '{value}' is not a number."]},
-        ) from None
-    return number if dialect == "postgresql" else float(number)
-
-
 def _plural_of(name: str, properties: Mapping[str, Any]) -> str | None:
     """The field an ``-es`` or ``-ies`` list filter names: ``statuses`` -> ``status``,
     ``priorities`` -> ``priority``."""
@@ -290,20 +241,33 @@ def build_filters(
     *,
     has_active: bool,
     kind: str | None = None,
-) -> list[ColumnElement[bool]]:
-    """SQL conditions for the query parameters a list operation received (those that only
-    ``kind``'s own rules answer, in ``related.py``, are left to them)."""
+) -> list[Any]:
+    """:func:`conditions_for` as SQLAlchemy conditions of ``dialect``, for statements composed
+    with SQLAlchemy (the export feed's, tests')."""
+    conds = conditions_for(query, properties, has_active=has_active, kind=kind)
+    return [clause(cond, dialect) for cond in conds]
+
+
+def conditions_for(
+    query: Mapping[str, Any],
+    properties: Mapping[str, Any],
+    *,
+    has_active: bool,
+    kind: str | None = None,
+) -> list[c.Cond]:
+    """The conditions of the query parameters a list operation received (those that only
+    ``kind``'s own rules answer, in ``collection_filters.py``, are left to them)."""
     from localtitan.engine.collection_filters import answers
 
     taken = answers(kind) if kind else frozenset()
-    conds: list[ColumnElement[bool]] = []
+    conds: list[c.Cond] = []
     active = query.get("active")
     if has_active:
         choice = str(active if active is not None else "True").lower()
         if choice == "true":
-            conds.append(records.c.active.is_(True))
+            conds.append(_ACTIVE)
         elif choice == "false":
-            conds.append(records.c.active.is_(False))
+            conds.append(_INACTIVE)
     for name, value in query.items():
         if value is None or value == "" or value == []:
             continue
@@ -312,76 +276,71 @@ def build_filters(
             continue
         if key in COMPANIONS or key in SORTING or key in RESPONSE_OPTIONS:
             continue
-        cond = shape_condition(dialect, name, value, query, properties)
+        cond = shape_condition(name, value, query, properties)
         if cond is None:
-            cond = _condition(dialect, name, key, value, properties)
+            cond = _condition(name, key, value, properties)
         if cond is not None:
             conds.append(cond)
     return conds
 
 
-def _condition(
-    dialect: str, name: str, key: str, value: Any, properties: Mapping[str, Any]
-) -> ColumnElement[bool] | None:
+def _condition(name: str, key: str, value: Any, properties: Mapping[str, Any]) -> c.Cond | None:
     if key == "ids":
         if _guid_ids(properties):
             # Collections whose ids are GUIDs (journal entries, CRM contacts) look up by guid.
-            return records.c.guid.in_(_guids(name, value))
-        return records.c.id.in_(_ids(name, value))
+            return c.In(c.Col("guid"), _plain(_guids(name, value)))
+        return c.In(_ID, _plain(_ids(name, value)))
     when: datetime | None = value if isinstance(value, datetime) else None
     if key == "createdbefore" and when:
-        return records.c.created_on < when
+        return c.Cmp(c.Col("created_on"), "<", c.Value(when))
     if key in ("createdonorafter", "createdafter") and when:
-        return records.c.created_on >= when
+        return c.Cmp(c.Col("created_on"), ">=", c.Value(when))
     if key == "modifiedbefore" and when:
-        return records.c.modified_on < when
+        return c.Cmp(c.Col("modified_on"), "<", c.Value(when))
     if key in ("modifiedonorafter", "modifiedafter") and when:
-        return records.c.modified_on >= when
+        return c.Cmp(c.Col("modified_on"), ">=", c.Value(when))
     if key == "number":
         # Records name their number differently (number, jobNumber...); all land in one column.
-        return records.c.number == str(value)
+        return c.Cmp(c.Col("number"), "=", c.Value(str(value)))
     column = PROMOTED.get(_field_for(name, PROMOTED) or "")
     if column is not None and _field_for(name, properties):
-        col = records.c[column]
+        col = c.Col(column)
         if column == "name":
-            return func.lower(col).contains(str(value).lower(), autoescape=True)
-        return col == (str(value) if column == "number" else value)
+            return c.Contains(c.Lower(col), c.Value(str(value).lower(), "like"))
+        return c.Cmp(col, "=", c.Value(str(value) if column == "number" else value))
     field = _field_for(name, properties)
     if field is not None:
-        return _equals(dialect, field, value, properties[field])
+        return _equals(field, value, properties[field])
     reference = _reference(name, properties)
     if reference is not None:
         path, promoted = reference
         if promoted is not None:
-            return typing.cast("ColumnElement[bool]", records.c[promoted] == value)
-        return _equals(dialect, path, value, None)
+            return c.Cmp(c.Col(promoted), "=", c.Value(value))
+        return _equals(path, value, None)
     if key in _ADDRESS_PARTS and "address" in properties:
         # Customer and location filters such as city= and zip= match the address inside.
-        return _equals(dialect, f"address.{_ADDRESS_PARTS[key]}", value, None)
+        return _equals(f"address.{_ADDRESS_PARTS[key]}", value, None)
     compared = _compared(name, properties)
     if compared is not None:
         field, op = compared
         if op == "contains":
-            text = func.lower(cast(json_field(dialect, field), String))
-            return text.contains(str(value).lower(), autoescape=True)
+            return c.Contains(c.Text(c.Json(field)), c.Value(str(value).lower(), "like"))
         if op.startswith("seconds"):
             # ``minDuration=60`` (seconds) on a call's ``duration: "00:03:12"``.
-            seconds = duration_seconds(dialect, field)
-            return seconds.op(op[7:])(_number(dialect, name, value))
-        return _numeric(dialect, field).op(op)(_number(dialect, name, value))
+            return c.Cmp(c.Seconds(field), op[7:], number(name, value))
+        return c.Cmp(c.Num(field), op, number(name, value))
     if key == "activestate":
         state = str(value).lower()
         if state == "activeonly":
-            return records.c.active.is_(True)
-        return records.c.active.is_(False) if state == "inactiveonly" else None
+            return _ACTIVE
+        return _INACTIVE if state == "inactiveonly" else None
     nested = _nested_field(name, properties)
     if nested is not None:
         # ``jobNumber=`` on an invoice's ``job: {id, number}``: compared as text, as the
         # number may be stored as text or as a number.
-        text = func.lower(cast(json_field(dialect, nested), String))
-        return text == str(value).lower()
+        return c.Cmp(c.Text(c.Json(nested)), "=", c.Value(str(value).lower()))
     if key == "activeonly":
-        return records.c.active.is_(True) if str(value).lower() == "true" else None
+        return _ACTIVE if str(value).lower() == "true" else None
     if key.endswith("ids") and len(key) > 3:
         singular = _field_for(name[:-1], properties)
         # Else businessUnitIds= on records naming ``businessUnit: {id, name}``.
@@ -389,13 +348,12 @@ def _condition(
         if held is not None:
             path, promoted = held
             if promoted is not None:
-                return records.c[promoted].in_(_ids(name, value))
-            expr = json_field(dialect, path)
-            return expr.in_([json_value(dialect, v) for v in _ids(name, value)])
+                return c.In(c.Col(promoted), _plain(_ids(name, value)))
+            return c.In(c.Json(path), json_values(_ids(name, value)))
     if key.endswith("s") and len(key) > 1:
         singular = _field_for(name[:-1], properties) or _plural_of(name, properties)
         if singular:
-            return _equals(dialect, singular, _as_list(value), properties[singular])
+            return _equals(singular, _as_list(value), properties[singular])
     for suffix, op in (
         ("onorafter", ">="),
         ("after", ">"),
@@ -415,23 +373,20 @@ def _condition(
             )
             if field is None:
                 return None
-            target: Col[Any]
             if field.lower() == "createdon":
-                target, v = records.c.created_on, value
-            elif field.lower() == "modifiedon":
-                target, v = records.c.modified_on, value
-            else:
-                return compare_time(dialect, field, properties[field], op, value)
-            return typing.cast("ColumnElement[bool]", target.op(op)(v))
+                return c.Cmp(c.Col("created_on"), op, c.Value(value))
+            if field.lower() == "modifiedon":
+                return c.Cmp(c.Col("modified_on"), op, c.Value(value))
+            return compare_time(field, properties[field], op, value)
     return None
 
 
-def _equals(dialect: str, field: str, value: Any, schema: Any) -> ColumnElement[bool] | None:
+def _equals(field: str, value: Any, schema: Any) -> c.Cond | None:
     shape = concrete(schema)
     types = [t for t in _types(shape) if t != "null"]
     if "array" in types:
         # ``tagTypeIds=1,2`` on records holding a list of them: any of them.
-        return array_overlaps(dialect, field, _as_list(value))
+        return array_overlaps(field, _as_list(value))
     if "object" in types or (not types and "properties" in shape):
         # ``status=Open`` on an estimate's ``status: {name, value}`` (docs/decisions/0131).
         first = value[0] if isinstance(value, list) and value else value
@@ -441,15 +396,15 @@ def _equals(dialect: str, field: str, value: Any, schema: Any) -> ColumnElement[
         field, schema = f"{field}.{part}", (shape.get("properties") or {}).get(part)
     if isinstance(value, str) and value.lower() == "any" and _enum(schema):
         return None  # ``status=Any``: every record (no record's status is "Any")
-    expr = json_field(dialect, field)
+    expr = c.Json(field)
     if isinstance(value, list):
         if all(isinstance(v, str) for v in value):
-            return func.lower(cast(expr, String)).in_([v.lower() for v in value])
-        return expr.in_([json_value(dialect, v) for v in value])
+            return c.In(c.Text(expr), _plain([v.lower() for v in value]))
+        return c.In(expr, json_values(value))
     if isinstance(value, str):
         # Enum and text filters match regardless of case, as ServiceTitan's do.
-        return func.lower(cast(expr, String)) == value.lower()
-    return typing.cast("ColumnElement[bool]", expr == json_value(dialect, value))
+        return c.Cmp(c.Text(expr), "=", c.Value(value.lower()))
+    return c.Cmp(expr, "=", json_value(value))
 
 
 def page_bounds(op: Operation, largest: int) -> tuple[int, int]:
@@ -484,16 +439,20 @@ def sort_text(query: Mapping[str, Any]) -> str | None:
     return ("-" if descending else "+") + str(field).lstrip("+-")
 
 
-def sort_clause(
-    dialect: str, sort: str | None, properties: Mapping[str, Any]
-) -> Sequence[ColumnElement[Any]]:
+def sort_clause(dialect: str, sort: str | None, properties: Mapping[str, Any]) -> Sequence[Any]:
+    """:func:`sort_order` as SQLAlchemy ORDER BY terms of ``dialect``."""
+    return [clause(o, dialect) for o in sort_order(sort, properties)]
+
+
+def sort_order(sort: str | None, properties: Mapping[str, Any]) -> tuple[c.Order, ...]:
     """``+Field`` / ``-Field`` (or plain ``Field``) -> ORDER BY, always ending with the id."""
     if not sort:
-        return [records.c.id.asc()]
+        return (c.Order(_ID),)
     text = sort.strip()
     descending = text.startswith("-")
     name = text.lstrip("+- ")
     column = _COLUMNS.get(name.lower())
+    expr: c.Expr
     if column is None:
         field = _field_for(name, properties)
         if field is None:
@@ -502,12 +461,12 @@ def sort_clause(
                 "One or more validation errors occurred.",
                 errors={"sort": [f"Sorting by '{name}' is not supported here."]},
             )
-        expr: ColumnElement[Any] = json_field(dialect, field)
-    elif column is records.c.name:
+        expr = c.Json(field)
+    elif column == "name":
         # SQL Server's collation, which ServiceTitan sorts with, ignores case.
-        expr = func.lower(column)
+        expr = c.Lower(c.Col(column))
     else:
-        expr = column
-    ordered = expr.desc() if descending else expr.asc()
-    tie = records.c.id.desc() if descending else records.c.id.asc()
-    return [ordered] if column is records.c.id else [ordered, tie]
+        expr = c.Col(column)
+    ordered = c.Order(expr, descending)
+    tie = c.Order(_ID, descending)
+    return (ordered,) if column == "id" else (ordered, tie)

@@ -7,14 +7,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, cast, func, select
-
 from localtitan.engine.collection_filters import KIND_RULES, Ctx, answers
-from localtitan.engine.query import json_field, json_value
 from localtitan.errors import ApiError
-from localtitan.store.tables import records
+from localtitan.store import conditions as c
+from localtitan.store.list_filters import clause
 
-__all__ = ["answers", "related_filters"]
+__all__ = ["answers", "related_conditions", "related_filters"]
 
 ASSIGNMENTS = "dispatch:appointment-assignments"
 
@@ -25,14 +23,40 @@ _RELATED: dict[tuple[str, str], tuple[str, str, str]] = {
     ("jpm:appointments", "technicianid"): (ASSIGNMENTS, "technicianId", "appointmentId"),
     ("jpm:jobs", "appointmentstatus"): ("jpm:appointments", "status", "job_id"),
 }
+# The records table's own columns (store/tables.py): a rule's field named so is matched there.
+_COLUMNS = {
+    "id",
+    "parent_id",
+    "guid",
+    "active",
+    "created_on",
+    "modified_on",
+    "customer_id",
+    "location_id",
+    "job_id",
+    "number",
+    "name",
+    "status",
+}
 
 
 def related_filters(
     dialect: str, env: str, tenant_id: int, kind: str, query: Mapping[str, Any]
-) -> list[ColumnElement[bool]]:
-    conds: list[ColumnElement[bool]] = []
+) -> list[Any]:
+    """:func:`related_conditions` as SQLAlchemy conditions of ``dialect`` over the records of
+    ``tenant_id`` in ``env``, for statements composed with SQLAlchemy."""
+    return [
+        clause(cond, dialect, env=env, tenant_id=tenant_id)
+        for cond in related_conditions(kind, query)
+    ]
+
+
+def related_conditions(kind: str, query: Mapping[str, Any]) -> list[c.Cond]:
+    """The conditions of the parameters only ``kind``'s own rules answer; every subquery
+    keeps to the listed records' tenant and environment."""
+    conds: list[c.Cond] = []
     own = KIND_RULES.get(kind, {})
-    ctx = Ctx(dialect, env, tenant_id, query)
+    ctx = Ctx(query)
     for name, value in query.items():
         if name.lower() in own and value is not None and value != "" and value != []:
             try:
@@ -50,21 +74,17 @@ def related_filters(
         if rule is None or value is None or value == "":
             continue
         other_kind, match_field, link = rule
-        other = records.alias("related")
-        target = (
-            other.c[link] if link in other.c else cast(json_field(dialect, link, other), BigInteger)
+        target: c.Expr = (
+            c.Col(link, "related") if link in _COLUMNS else c.AsId(c.Json(link, "related"))
         )
-        if match_field in other.c:
-            matched: ColumnElement[bool] = func.lower(other.c[match_field]) == str(value).lower()
+        matched: c.Cond
+        if match_field in _COLUMNS:
+            matched = c.Cmp(
+                c.Lower(c.Col(match_field, "related")), "=", c.Value(str(value).lower())
+            )
         else:
-            matched = json_field(dialect, match_field, other) == json_value(dialect, value)
-        sub = select(target).where(
-            other.c.environment == env,
-            other.c.tenant_id == tenant_id,
-            other.c.kind == other_kind,
-            other.c.deleted.is_(False),
-            other.c.active.is_(True),
-            matched,
-        )
-        conds.append(records.c.id.in_(sub))
+            matched = c.Cmp(c.Json(match_field, "related"), "=", c.Value(value, "json"))
+        active = c.IsTrue(c.Col("active", "related"))
+        sub = c.Related(other_kind, "related", target, (active, matched))
+        conds.append(c.InRelated(c.Col("id"), sub))
     return conds

@@ -43,6 +43,7 @@ __all__ = [
     "release_subscribers",
     "request_log",
     "signing_keys",
+    "table_name",
     "tenant_schedules",
     "tenant_seeds",
     "tenants",
@@ -435,3 +436,9 @@ audit_log = Table(
     Index("ix_audit_log_tenant", "tenant_id", "id"),
     Index("ix_audit_log_app", "app_id", "id"),
 )
+
+
+def table_name(value: object) -> str | None:
+    """The name of ``value`` when it is one of the store's tables (for ``localtitan
+    coverage``, which names the tables a behaviour's code uses), else None."""
+    return value.name if isinstance(value, Table) else None

@@ -1,0 +1,298 @@
+"""List pages with filters or a sort order, read on the drivers (:mod:`localtitan.store.drivers`).
+
+The page's conditions arrive as plain data (:mod:`localtitan.store.conditions`); its statements
+are written and compiled once per shape (:func:`localtitan.store.list_filters.prepared`) and
+each request binds its values. Id-ordered pages use the page cache as plain pages do
+(:mod:`localtitan.store.list_pages`); a page is one read: the collection's version, where the
+page starts, the page and its total are one transaction's statements.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import BigInteger, Integer, String, bindparam, func, literal_column, select
+from sqlalchemy.engine import Dialect
+
+from localtitan.store import conditions as c
+from localtitan.store.drivers import DriverReads, Reads, Sql
+from localtitan.store.list_filters import Prepared, Writer, prepared, values_of
+from localtitan.store.list_pages import PageRead, _learn, _start_still_true
+from localtitan.store.tables import records
+
+if TYPE_CHECKING:
+    from localtitan.engine.page_cache import PageCache
+
+__all__ = ["FilteredPage", "filtered_page"]
+
+_VERSION = Sql.of(
+    "SELECT max(row_version) FROM records WHERE environment = ? AND tenant_id = ? AND kind = ?"
+)
+# Columns whose ranges have an index of their own (ix_records_modified, ix_records_created).
+_RANGED = ("modified_on", "created_on")
+_RANGE_OPS = ("<", "<=", ">", ">=")
+# A range matching fewer records than this is read from its index and its ids sorted (bounded
+# work, on the event loop's thread on SQLite); a wider one walks ids in order until the page
+# is full, as the planner would (it cannot tell the two apart: SQLite keeps no histograms).
+_NARROW = 2000
+# Conditions whose index answers them in a few entries: a page of them is short to read.
+_KEYED = frozenset({"id", "guid", "customer_id", "location_id", "job_id", "parent_id"})
+
+
+@dataclass(frozen=True)
+class FilteredPage:
+    """One page of a filtered (or sorted) list. ``order`` None: id order, where the page
+    cache (keyed ``cache_key`` and the page) remembers where pages start."""
+
+    env: str
+    tenant_id: int
+    kind: str
+    conds: tuple[c.Cond, ...]
+    order: tuple[c.Order, ...] | None
+    parent_id: int | None
+    page: int
+    size: int
+    with_total: bool
+    cache_key: tuple[Any, ...] = ()
+
+
+def _where(w: Writer, q: FilteredPage, table: Any = records) -> list[Any]:
+    out = [
+        table.c.environment == bindparam("env", "", type_=String),
+        table.c.tenant_id == bindparam("tenant", 0, type_=BigInteger),
+        table.c.kind == bindparam("kind", "", type_=String),
+        table.c.deleted.is_(False),
+        *(w.cond(k) for k in q.conds),
+    ]
+    if q.parent_id is not None:
+        out.append(table.c.parent_id == bindparam("parent", 0, type_=BigInteger))
+    return out
+
+
+def _limit() -> Any:
+    return bindparam("limit", 1, type_=Integer)
+
+
+def _id_ordered(q: FilteredPage, mode: str, narrow: bool) -> Any:
+    """One filtered page in id order without reading the records of earlier pages.
+
+    ``mode``: ``first`` (page 1), ``from`` (the page cache knows its first id: ``start``) or
+    ``offset`` (it does not: an index-only scan finds it). The page's ids are picked first
+    (from an index alone when the filters allow), then just those records read: a date range
+    matching thousands of records then sorts ids, not JSON. ``narrow``: the ids are ordered
+    by an expression (``id + 0``) no index gives, so the planner reads the range's own index
+    instead of walking every id until the page is full. On SQLite the page's rows are then
+    read by rowid, which every index entry holds: one b-tree descent per row, not two. The
+    first page's statement also reads the collection's version (one statement, one snapshot).
+    """
+    by_id = records.c.id + literal_column("0") if narrow else records.c.id
+
+    def build(w: Writer) -> Any:
+        w.number(q.conds)
+        rowid = w.dialect == "sqlite"
+        key = literal_column("records.rowid") if rowid else records.c.id
+        picked = select(key).where(*_where(w, q))
+        if mode == "from":
+            picked = picked.where(records.c.id >= bindparam("start", 0, type_=BigInteger))
+        elif mode == "offset":
+            bound = (
+                select(records.c.id)
+                .where(*_where(w, q))
+                .order_by(by_id)
+                .offset(bindparam("skip", 0, type_=Integer))
+                .limit(1)
+            ).scalar_subquery()
+            picked = picked.where(records.c.id >= bound)
+        picked = picked.order_by(by_id).limit(_limit())
+        of_kind = [
+            records.c.environment == bindparam("env", "", type_=String),
+            records.c.tenant_id == bindparam("tenant", 0, type_=BigInteger),
+            records.c.kind == bindparam("kind", "", type_=String),
+        ]
+        columns: list[Any] = [records.c.id, records.c.data]
+        if mode == "first":
+            versions = records.alias("versions")
+            columns.append(
+                select(func.max(versions.c.row_version))
+                .where(
+                    versions.c.environment == bindparam("env", "", type_=String),
+                    versions.c.tenant_id == bindparam("tenant", 0, type_=BigInteger),
+                    versions.c.kind == bindparam("kind", "", type_=String),
+                )
+                .scalar_subquery()
+            )
+        # A rowid names one row: the key's conditions would only repeat themselves.
+        where = (
+            [key.in_(picked.scalar_subquery())]
+            if rowid
+            else [*of_kind, key.in_(picked.scalar_subquery())]
+        )
+        return select(*columns).where(*where).order_by(records.c.id)
+
+    return build
+
+
+def _sorted(q: FilteredPage, skip: bool) -> Any:
+    order = q.order or ()
+
+    def build(w: Writer) -> Any:
+        w.number(q.conds, order)
+        stmt = (
+            select(records.c.data)
+            .where(*_where(w, q))
+            .order_by(*(w.order(o) for o in order))
+            .limit(_limit())
+        )
+        return stmt.offset(bindparam("skip", 0, type_=Integer)) if skip else stmt
+
+    return build
+
+
+def _count(q: FilteredPage) -> Any:
+    def build(w: Writer) -> Any:
+        w.number(q.conds)
+        return select(func.count()).select_from(records).where(*_where(w, q))
+
+    return build
+
+
+def _shape(q: FilteredPage) -> tuple[Any, ...]:
+    return (q.conds, q.order, q.parent_id is not None)
+
+
+def _ranges(conds: tuple[c.Cond, ...]) -> tuple[c.Cond, ...]:
+    """The page's conditions on one indexed time range (``modifiedOnOrAfter``...), if any."""
+    for column in _RANGED:
+        col = c.Col(column)
+        found = tuple(
+            k for k in conds if isinstance(k, c.Cmp) and k.left == col and k.op in _RANGE_OPS
+        )
+        if found:
+            return found
+    return ()
+
+
+def _probe(q: FilteredPage, ranges: tuple[c.Cond, ...]) -> Any:
+    """How many records the range matches, counted up to ``_NARROW`` from its index alone."""
+
+    def build(w: Writer) -> Any:
+        w.number(ranges)
+        within: Any = (
+            select(literal_column("1"))
+            .where(
+                records.c.environment == bindparam("env", "", type_=String),
+                records.c.tenant_id == bindparam("tenant", 0, type_=BigInteger),
+                records.c.kind == bindparam("kind", "", type_=String),
+                records.c.deleted.is_(False),
+                *(w.cond(k) for k in ranges),
+            )
+            .limit(bindparam("narrow", _NARROW, type_=Integer))
+        )
+        return select(func.count()).select_from(within.subquery())
+
+    return build
+
+
+def _keyed(k: c.Cond) -> bool:
+    if isinstance(k, c.Cmp):
+        return (
+            k.op == "="
+            and isinstance(k.left, c.Col)
+            and k.left.table is None
+            and (k.left.name in _KEYED)
+        )
+    if isinstance(k, c.In):
+        return isinstance(k.left, c.Col) and k.left.table is None and k.left.name in _KEYED
+    return isinstance(k, c.IsTrue) and k.of == c.Col("active")
+
+
+async def filtered_page(
+    driver: DriverReads, dialect: Dialect, q: FilteredPage, pages: PageCache
+) -> PageRead:
+    """The page (its rows' JSON, and one more row to tell ``hasMore``) and its total."""
+    name = dialect.name
+    values = values_of(q.conds) if q.order is None else values_of(q.conds, q.order)
+    named: dict[str, Any] = {
+        "env": q.env,
+        "tenant": q.tenant_id,
+        "kind": q.kind,
+        "limit": q.size + 1,
+    }
+    if q.parent_id is not None:
+        named["parent"] = q.parent_id
+    key_args = (q.env, q.tenant_id, q.kind)
+    page_key = (*q.cache_key, q.page)
+    count = prepared(("count", *_shape(q)), dialect, _count(q)) if q.with_total else None
+
+    async def total(r: Reads, out: PageRead) -> None:
+        if count is not None:
+            out.total = int(
+                await r.value(count.text, count.args(values_of(q.conds), name, **named))
+            )
+
+    async def run(r: Reads, stmt: Prepared, out: PageRead, **extra: Any) -> list[Any]:
+        return await r.rows(stmt.text, stmt.args(values, name, **named, **extra))
+
+    ranges = _ranges(q.conds) if q.order is None else ()
+    probe = prepared(("probe", ranges), dialect, _probe(q, ranges)) if ranges else None
+    # A page is short to read when every condition is answered by a few index entries, or
+    # when its range turns out narrow; a total reads every match, never short.
+    keyed = (
+        q.order is None and not q.with_total and all(_keyed(k) for k in q.conds if k not in ranges)
+    )
+
+    async def read(r: Reads, *, may_scan: bool) -> PageRead | None:
+        out = PageRead([])
+        if q.order is not None:
+            skip = (q.page - 1) * q.size
+            stmt = prepared(("sorted", *_shape(q), bool(skip)), dialect, _sorted(q, bool(skip)))
+            rows = await run(r, stmt, out, skip=skip)
+            out.rows = [row[-1] for row in rows]
+            await total(r, out)
+            return out
+        narrow = False
+        if probe is not None:
+            matched = await r.value(
+                probe.text, probe.args(values_of(ranges), name, **named, narrow=_NARROW)
+            )
+            narrow = int(matched or 0) < _NARROW
+        if not (narrow or ranges == ()) and not may_scan:
+            return None  # a wide range walks ids: not on the loop
+        version = 0 if q.page == 1 else int(await r.value(_VERSION, key_args) or 0)
+        start = None
+        if q.page > 1:
+            start = await _start_still_true(r, pages, key_args, page_key, version, out.remember)
+            if start is None and not (may_scan or narrow):
+                return None  # finding the start scans earlier pages: not on the loop
+        if q.page == 1:
+            mode, extra = "first", {}
+        elif start is not None:
+            mode, extra = "from", {"start": start}
+        else:
+            mode, extra = "offset", {"skip": (q.page - 1) * q.size}
+        stmt = prepared((mode, narrow, *_shape(q)), dialect, _id_ordered(q, mode, narrow))
+        rows = await run(r, stmt, out, **extra)
+        if q.page == 1 and rows:
+            version = int(rows[0][2] or 0)
+        if rows:
+            out.remember.append((page_key, version, rows[0][0]))
+        if len(rows) > q.size:
+            out.remember.append(((*q.cache_key, q.page + 1), version, rows[q.size][0]))
+        out.rows = [row[1] for row in rows]
+        await total(r, out)
+        return out
+
+    async def on_loop(r: Reads) -> PageRead | None:
+        return await read(r, may_scan=False)
+
+    async def anywhere(r: Reads) -> PageRead | None:
+        return await read(r, may_scan=True)
+
+    done = await driver.read(on_loop, short=True) if keyed else None
+    if done is None:
+        done = await driver.read(anywhere, short=False)
+    assert done is not None
+    if q.order is None:
+        _learn(pages, done.remember)
+    return done

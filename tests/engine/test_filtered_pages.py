@@ -1,0 +1,64 @@
+"""Filtered pages: a time range reads the same records, page after page, whether it is narrow
+(read from its own index) or wide (ids walked in order)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from engine_kit import connect, insert
+
+from conftest import Creds
+from localtitan.app import LocalTitan
+from localtitan.store import filtered_pages
+
+JOBS = "jpm.Jobs_GetList"
+START = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def _stamp(when: datetime) -> str:
+    return when.isoformat().replace("+00:00", "Z")
+
+
+@pytest.mark.parametrize("narrow_below", [1000, 3])
+async def test_a_time_range_pages_through_its_records_in_id_order(
+    client: httpx.AsyncClient,
+    creds: Creds,
+    app: LocalTitan,
+    monkeypatch: pytest.MonkeyPatch,
+    narrow_below: int,
+) -> None:
+    # 1000: every range here is narrow; 3: every range of 3 or more records is wide.
+    monkeypatch.setattr(filtered_pages, "_NARROW", narrow_below)
+    api = await connect(client, creds)
+    # Modified times run against id order: the newest records have the lowest ids.
+    times = [START + timedelta(days=30 - i) for i in range(30)]
+    made = await insert(
+        app, creds, "jpm:jobs", [{"summary": f"job {i}"} for i in range(30)], times=times
+    )
+    ids = [r["id"] for r in made]
+    since = START + timedelta(days=21)  # the first ten records
+    wanted = [i for i, t in zip(ids, times, strict=True) if t >= since]
+    assert len(wanted) == 10
+    pages = []
+    for page in (1, 2, 3, 1, 2, 3):  # again: the page cache's starts give the same pages
+        body = await api.ok(
+            JOBS, params={"modifiedOnOrAfter": _stamp(since), "pageSize": 4, "page": page}
+        )
+        pages.append(([r["id"] for r in body["data"]], body["hasMore"]))
+    assert pages[:3] == [(wanted[:4], True), (wanted[4:8], True), (wanted[8:], False)]
+    assert pages[3:] == pages[:3]
+    body = await api.ok(
+        JOBS,
+        params={
+            "modifiedOnOrAfter": _stamp(since),
+            "modifiedBefore": _stamp(since + timedelta(days=2)),
+            "includeTotal": "true",
+        },
+    )
+    assert [r["id"] for r in body["data"]] == wanted[-2:]
+    assert body["totalCount"] == 2
+    # A range after every record matches none.
+    later = await api.ok(JOBS, params={"modifiedOnOrAfter": _stamp(START + timedelta(days=99))})
+    assert later["data"] == []
