@@ -62,3 +62,20 @@ async def test_a_time_range_pages_through_its_records_in_id_order(
     # A range after every record matches none.
     later = await api.ok(JOBS, params={"modifiedOnOrAfter": _stamp(START + timedelta(days=99))})
     assert later["data"] == []
+
+
+@pytest.mark.parametrize("narrow_below", [1000, 3])
+async def test_a_filtered_page_far_past_the_end_is_empty(
+    client: httpx.AsyncClient,
+    creds: Creds,
+    app: LocalTitan,
+    monkeypatch: pytest.MonkeyPatch,
+    narrow_below: int,
+) -> None:
+    # Its offset (page x size) is past what a 32-bit number holds: PostgreSQL took it for one.
+    monkeypatch.setattr(filtered_pages, "_NARROW", narrow_below)
+    api = await connect(client, creds)
+    await insert(app, creds, "jpm:jobs", [{"summary": f"job {i}"} for i in range(5)])
+    params = {"modifiedOnOrAfter": "2000-01-01T00:00:00Z", "page": 81_321_971, "pageSize": 50}
+    body = await api.ok(JOBS, params=params)
+    assert (body["data"], body["hasMore"]) == ([], False)

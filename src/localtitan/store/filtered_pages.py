@@ -100,7 +100,7 @@ def _id_ordered(q: FilteredPage, mode: str, narrow: bool) -> Any:
                 select(records.c.id)
                 .where(*_where(w, q))
                 .order_by(by_id)
-                .offset(bindparam("skip", 0, type_=Integer))
+                .offset(bindparam("skip", 0, type_=BigInteger))
                 .limit(1)
             ).scalar_subquery()
             picked = picked.where(records.c.id >= bound)
@@ -144,7 +144,7 @@ def _sorted(q: FilteredPage, skip: bool) -> Any:
             .order_by(*(w.order(o) for o in order))
             .limit(_limit())
         )
-        return stmt.offset(bindparam("skip", 0, type_=Integer)) if skip else stmt
+        return stmt.offset(bindparam("skip", 0, type_=BigInteger)) if skip else stmt
 
     return build
 
