@@ -37,7 +37,7 @@ from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import ClauseElement
 
-__all__ = ["DriverReads", "Reads", "Sql", "compiled", "driver_reads"]
+__all__ = ["DriverReads", "LazyPool", "Reads", "Sql", "compiled", "driver_reads"]
 
 T = TypeVar("T")
 _POOL_SIZE = 8
@@ -196,37 +196,52 @@ class _Sqlite(DriverReads):
         self._spare = queue.SimpleQueue()
 
 
+class LazyPool:
+    """An asyncpg pool made on first use, in the event loop that uses it, once however many
+    callers ask together."""
+
+    def __init__(self, dsn: str, **options: Any) -> None:
+        self._dsn = dsn
+        self._options = options
+        self.pool: Any = None
+        self._starting: asyncio.Lock | None = None
+
+    async def get(self) -> Any:
+        if self.pool is not None:
+            return self.pool
+        if self._starting is None:
+            self._starting = asyncio.Lock()
+        async with self._starting:
+            if self.pool is None:
+                import asyncpg
+
+                self.pool = await asyncpg.create_pool(self._dsn, **self._options)
+        return self.pool
+
+    async def close(self) -> None:
+        pool, self.pool = self.pool, None
+        if pool is not None:
+            await pool.close()
+
+
 class _Postgres(DriverReads):
     dialect = "postgresql"
 
     def __init__(self, dsn: str) -> None:
-        self._dsn = dsn
-        self._pool: Any = None
-        self._starting: asyncio.Lock | None = None
+        self._pools = LazyPool(
+            dsn,
+            min_size=1,
+            max_size=_POOL_SIZE,
+            statement_cache_size=512,
+            reset=_end_read,
+            init=_text_as_bytes,
+        )
+        self._get_pool = self._pools.get
         # Connections one() keeps out of the pool between its statements (at most _HELD, so
         # read() always finds some): asyncpg's acquire and release (a timeout, a shielded
         # task per release) cost more than the statement's own protocol work.
         self._free: list[Any] = []
         self._held = 0
-
-    async def _get_pool(self) -> Any:
-        if self._pool is not None:
-            return self._pool
-        if self._starting is None:
-            self._starting = asyncio.Lock()
-        async with self._starting:
-            if self._pool is None:
-                import asyncpg
-
-                self._pool = await asyncpg.create_pool(
-                    self._dsn,
-                    min_size=1,
-                    max_size=_POOL_SIZE,
-                    statement_cache_size=512,
-                    reset=_end_read,
-                    init=_text_as_bytes,
-                )
-        return self._pool
 
     async def read(self, work: Callable[[Reads], Awaitable[T]], *, short: bool) -> T:
         pool = await self._get_pool()
@@ -244,7 +259,7 @@ class _Postgres(DriverReads):
             await self._give_back(conn)
             conn = None
         if conn is None:
-            pool = self._pool if self._pool is not None else await self._get_pool()
+            pool = self._pools.pool or await self._get_pool()
             if self._held >= _HELD:
                 async with pool.acquire() as spare:
                     return list(await spare.fetch(sql.numbered, *args))
@@ -267,7 +282,7 @@ class _Postgres(DriverReads):
 
     async def _give_back(self, conn: Any) -> None:
         self._held -= 1
-        pool = self._pool
+        pool = self._pools.pool
         if pool is not None:
             with contextlib.suppress(Exception):
                 await pool.release(conn)
@@ -276,9 +291,7 @@ class _Postgres(DriverReads):
         free, self._free = self._free, []
         for conn in free:
             await self._give_back(conn)
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            await pool.close()
+        await self._pools.close()
 
 
 class _ThroughEngine(DriverReads):

@@ -37,7 +37,7 @@ from typing import Any, Protocol
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from localtitan.store.drivers import Sql
+from localtitan.store.drivers import LazyPool, Sql
 
 __all__ = ["Session", "Sessions", "WriteLockTimeout", "driver_sessions"]
 
@@ -264,26 +264,11 @@ class _Postgres(Sessions):
     dialect = "postgresql"
 
     def __init__(self, dsn: str) -> None:
-        self._dsn = dsn
-        self._pool: Any = None
-        self._starting: asyncio.Lock | None = None
-
-    async def _get_pool(self) -> Any:
-        if self._pool is not None:
-            return self._pool
-        if self._starting is None:
-            self._starting = asyncio.Lock()
-        async with self._starting:
-            if self._pool is None:
-                import asyncpg
-
-                # Its own pool, not the hot reads' (store/drivers.py): a unit holds its
-                # connection while its handler runs, and a read it makes meanwhile must not
-                # wait for a connection a unit holds.
-                self._pool = await asyncpg.create_pool(
-                    self._dsn, min_size=1, max_size=_POOL_SIZE, statement_cache_size=512
-                )
-        return self._pool
+        # Its own pool, not the hot reads' (store/drivers.py): a unit holds its connection
+        # while its handler runs, and a read it makes meanwhile must not wait for a
+        # connection a unit holds.
+        self._pools = LazyPool(dsn, min_size=1, max_size=_POOL_SIZE, statement_cache_size=512)
+        self._get_pool = self._pools.get
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Session]:
@@ -301,9 +286,7 @@ class _Postgres(Sessions):
             yield _PgSession(conn)
 
     async def close(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            await pool.close()
+        await self._pools.close()
 
 
 class _ThroughEngine(Sessions):
