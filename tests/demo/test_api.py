@@ -8,7 +8,7 @@ from demo_kit import MANIFEST, small_tenant
 
 from localtitan.app import LocalTitan
 from localtitan.demo import seed_quickstart
-from localtitan.snapshots.tenantdata import count_records, read_seed_settings
+from localtitan.store.tenant_data import count_records, read_seed_settings
 
 
 async def _get(client: httpx.AsyncClient, headers: dict[str, str], url: str) -> dict:

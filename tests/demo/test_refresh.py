@@ -13,7 +13,7 @@ from conftest import make_creds
 from localtitan.app import LocalTitan
 from localtitan.demo import schedule, seed_tenant
 from localtitan.snapshots.refresh import RefreshError, refresh_integration
-from localtitan.snapshots.tenantdata import count_records, read_seed_settings
+from localtitan.store.tenant_data import count_records, read_seed_settings
 
 
 def _live(rows: list[tuple]) -> list[tuple]:

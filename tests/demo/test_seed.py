@@ -9,8 +9,8 @@ from demo_kit import ANCHOR, MANIFEST, new_tenant, tenant_rows
 from localtitan.app import LocalTitan
 from localtitan.demo import SeedError, generate, reset_tenant, seed_tenant, sizes
 from localtitan.demo import seed as seed_module
-from localtitan.snapshots.tenantdata import count_records, read_seed_settings
 from localtitan.store.records import FIRST_ID, get_record
+from localtitan.store.tenant_data import count_records, read_seed_settings
 
 ENV = "integration"
 

@@ -27,9 +27,9 @@ from localtitan.snapshots.files import (
     read_header,
     verify_snapshot,
 )
-from localtitan.snapshots.tenantdata import read_seed_settings
 from localtitan.store.records import allocate
 from localtitan.store.tables import blobs, records, tenants
+from localtitan.store.tenant_data import read_seed_settings
 
 ENV = "integration"
 LISTS = (

@@ -22,9 +22,9 @@ from store_kit import old_allocate
 
 from conftest import PG_ADMIN_URL, PG_HOST, Creds, make_creds
 from localtitan.app import LocalTitan
-from localtitan.demo.writer import BulkWriter, sqlite_time
 from localtitan.platform.environments import Environment
 from localtitan.snapshots.refresh import refresh_integration
+from localtitan.store.bulk_writer import BulkWriter, sqlite_time
 from localtitan.store.database import open_database
 from localtitan.store.migrate import migrate
 from localtitan.store.records import Stored, allocate, micros, parse_time

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Dialect
 from localtitan.store import conditions as c
 from localtitan.store.drivers import DriverReads, Reads, Sql
 from localtitan.store.list_filters import Prepared, Writer, prepared, values_of
-from localtitan.store.list_pages import PageRead, _learn, _start_still_true
+from localtitan.store.list_pages import PageRead, learn, start_still_true
 from localtitan.store.tables import records
 
 if TYPE_CHECKING:
@@ -262,7 +262,7 @@ async def filtered_page(
         version = 0 if q.page == 1 else int(await r.value(_VERSION, key_args) or 0)
         start = None
         if q.page > 1:
-            start = await _start_still_true(r, pages, key_args, page_key, version, out.remember)
+            start = await start_still_true(r, pages, key_args, page_key, version, out.remember)
             if start is None and not (may_scan or narrow):
                 return None  # finding the start scans earlier pages: not on the loop
         if q.page == 1:
@@ -294,5 +294,5 @@ async def filtered_page(
         done = await driver.read(anywhere, short=False)
     assert done is not None
     if q.order is None:
-        _learn(pages, done.remember)
+        learn(pages, done.remember)
     return done

@@ -1,14 +1,10 @@
 """List pages read on the drivers (:mod:`localtitan.store.drivers`).
 
-Two ways to a page:
-
-- The plain shape (id order; the only conditions the tenant's collection, not deleted, the
-  ``active`` choice and the parent): statements written here once per shape, run with bound
-  parameters on the event loop's thread when the page's start is known (page 1, or a page
-  the page cache remembers), else in one worker-thread hop.
-- Every other shape (filters and sorting from :mod:`localtitan.engine.query`, which builds
-  them as SQLAlchemy conditions): built by the caller, compiled once per shape
-  (:func:`~localtitan.store.drivers.compiled`) and run in one worker-thread hop.
+The plain shape (id order; the only conditions the tenant's collection, not deleted, the
+``active`` choice and the parent): statements written here once per shape, run with bound
+parameters on the event loop's thread when the page's start is known (page 1, or a page the
+page cache remembers), else in one worker-thread hop. Every other shape (filters and sorting)
+is :mod:`localtitan.store.filtered_pages`', which shares the page cache's steps below.
 
 Either way a page is one read: the collection's version, where the page starts, the page and
 its total are one transaction's statements.
@@ -16,19 +12,16 @@ its total are one transaction's statements.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Select, func, select
-
-from localtitan.store.drivers import DriverReads, Reads, Sql, compiled
-from localtitan.store.tables import records
+from localtitan.store.drivers import DriverReads, Reads, Sql
 
 if TYPE_CHECKING:
     from localtitan.engine.page_cache import PageCache
 
-__all__ = ["PageRead", "PlainPage", "Remember", "filtered_page", "plain_page"]
+__all__ = ["PageRead", "PlainPage", "Remember", "learn", "plain_page", "start_still_true"]
 
 _MAX_CHANGES_CHECKED = 200
 _KEY = "environment = ? AND tenant_id = ? AND kind = ?"
@@ -122,7 +115,7 @@ async def _version(r: Reads, env: str, tenant_id: int, kind: str) -> int:
     return int(await r.value(_VERSION, (env, tenant_id, kind)) or 0)
 
 
-async def _start_still_true(
+async def start_still_true(
     r: Reads,
     pages: PageCache,
     key_args: Sequence[Any],
@@ -182,7 +175,7 @@ async def plain_page(driver: DriverReads, q: PlainPage, pages: PageCache) -> Pag
         version = await _version(r, *key_args)
         start: int | None = None
         if q.page > 1:
-            start = await _start_still_true(r, pages, key_args, page_key, version, out.remember)
+            start = await start_still_true(r, pages, key_args, page_key, version, out.remember)
             if start is None:
                 if not may_scan:
                     return None  # finding the start scans earlier pages: not on the loop
@@ -220,57 +213,10 @@ async def plain_page(driver: DriverReads, q: PlainPage, pages: PageCache) -> Pag
     if done is None:
         done = await driver.read(anywhere, short=False)
     assert done is not None
-    _learn(pages, done.remember)
+    learn(pages, done.remember)
     return done
 
 
-def _learn(pages: PageCache, learned: list[Remember]) -> None:
+def learn(pages: PageCache, learned: list[Remember]) -> None:
     for key, version, first_id in learned:
         pages.remember(key, version, first_id)
-
-
-async def filtered_page(
-    driver: DriverReads,
-    dialect: Any,
-    build: Callable[[int | None, int], Select[Any]],
-    counted: Sequence[ColumnElement[bool]] | None,
-    *,
-    env: str,
-    tenant_id: int,
-    kind: str,
-    pages: PageCache | None,
-    cache_key: tuple[Any, ...] | None,
-    page: int,
-    size: int,
-) -> PageRead:
-    """A page of any other shape. ``build(start, version)`` gives the page's statement (its
-    rows' last column is the record's JSON, the first its id when ``pages`` is given);
-    ``start`` is where the page cache says the page starts, or None. ``counted``: the
-    conditions to count the total over, or None for no total."""
-    key_args = (env, tenant_id, kind)
-
-    async def read(r: Reads) -> PageRead:
-        out = PageRead([])
-        version = await _version(r, *key_args)
-        start = None
-        if pages is not None and cache_key is not None and page > 1:
-            key = (*cache_key, page)
-            start = await _start_still_true(r, pages, key_args, key, version, out.remember)
-        text, args = compiled(build(start, version), dialect)
-        rows = await r.rows(text, args)
-        if pages is not None and cache_key is not None:
-            if rows:
-                out.remember.append(((*cache_key, page), version, rows[0][0]))
-            if len(rows) > size:
-                out.remember.append(((*cache_key, page + 1), version, rows[size][0]))
-        out.rows = [row[-1] for row in rows]
-        if counted is not None:
-            count = select(func.count()).select_from(records).where(*counted)
-            text, args = compiled(count, dialect)
-            out.total = int(await r.value(text, args))
-        return out
-
-    done = await driver.read(read, short=False)
-    if pages is not None:
-        _learn(pages, done.remember)
-    return done
