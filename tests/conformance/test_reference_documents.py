@@ -43,7 +43,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -427,12 +427,9 @@ def _document_json(file: str) -> dict[str, Any]:
     return dict(json.loads((REFERENCE_DIR / file).read_text()))
 
 
-def _declared(document: Mapping[str, Any], schema: Any) -> tuple[set[str], Any, bool]:
-    """(declared property names, additionalProperties schema, free-form) of an object schema
-    through ``$ref`` and every option of ``oneOf``/``anyOf``/``allOf``."""
-    names: set[str] = set()
-    extra: Any = None
-    free = True
+def _schema_nodes(document: Mapping[str, Any], schema: Any) -> Iterator[Mapping[str, Any]]:
+    """The object nodes of ``schema`` through ``$ref`` and every option of
+    ``oneOf``/``anyOf``/``allOf`` (at most 64, so a cycle of references ends)."""
     stack = [schema]
     for _ in range(64):
         if not stack:
@@ -445,6 +442,15 @@ def _declared(document: Mapping[str, Any], schema: Any) -> tuple[set[str], Any, 
             continue
         for key in ("oneOf", "anyOf", "allOf"):
             stack.extend(node.get(key) or [])
+        yield node
+
+
+def _declared(document: Mapping[str, Any], schema: Any) -> tuple[set[str], Any, bool]:
+    """(declared property names, additionalProperties schema, free-form) of an object schema."""
+    names: set[str] = set()
+    extra: Any = None
+    free = True
+    for node in _schema_nodes(document, schema):
         if "properties" in node:
             names.update(node["properties"])
             free = False
@@ -455,18 +461,7 @@ def _declared(document: Mapping[str, Any], schema: Any) -> tuple[set[str], Any, 
 
 
 def _property_schema(document: Mapping[str, Any], schema: Any, name: str) -> Any:
-    stack = [schema]
-    for _ in range(64):
-        if not stack:
-            break
-        node = stack.pop()
-        if not isinstance(node, Mapping):
-            continue
-        if "$ref" in node:
-            stack.append(document["components"]["schemas"][node["$ref"].rsplit("/", 1)[-1]])
-            continue
-        for key in ("oneOf", "anyOf", "allOf"):
-            stack.extend(node.get(key) or [])
+    for node in _schema_nodes(document, schema):
         if name in (node.get("properties") or {}):
             return node["properties"][name]
         if name == "[]" and "items" in node:
