@@ -10,7 +10,7 @@ import functools
 import re
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +18,7 @@ from typing import Any
 
 from localtitan.engine.continuation import decode_token, encode_token
 from localtitan.engine.page_cache import PageCache
+from localtitan.engine.projection import Projection, as_stored, projection
 from localtitan.engine.query import (
     INT64_MAX,
     INT64_MIN,
@@ -318,55 +319,27 @@ def _list_handler(op: Operation) -> Handler:
 _pages = PageCache()
 
 
-_Projection = Callable[[Any], list[bytes]]
-_projections: dict[tuple[int, str], _Projection] = {}
-
-
-def _as_bytes(rows: Any) -> list[bytes]:
-    return [r if type(r) is bytes else r.encode() if isinstance(r, str) else bytes(r) for r in rows]
+_projections: dict[tuple[int, str], Projection] = {}
 
 
 def _project(catalog: Catalog, op: Operation, coll: Collection, rows: Any) -> list[bytes]:
     return _projection_for(catalog, op, coll)(rows)
 
 
-def _projection_for(catalog: Catalog, op: Operation, coll: Collection) -> _Projection:
+def _projection_for(catalog: Catalog, op: Operation, coll: Collection) -> Projection:
     key = (id(catalog), op.id)
-    projection = _projections.get(key)
-    if projection is None:
-        projection = _projections[key] = _projection(catalog, op, coll)
-    return projection
+    found = _projections.get(key)
+    if found is None:
+        found = _projections[key] = _projection(catalog, op, coll)
+    return found
 
 
-def _projection(catalog: Catalog, op: Operation, coll: Collection) -> _Projection:
-    """How stored records become this operation's items, decided once per operation."""
+def _projection(catalog: Catalog, op: Operation, coll: Collection) -> Projection:
+    """How stored records become this operation's items, decided once per operation
+    (engine/projection.py)."""
     item = catalog.item_schema(op)
-    if item is None:
-        return _as_bytes
-    props = object_properties(catalog.manifest, item)
-    # Stored JSON is served as is only when this operation declares the very same fields
-    # (names and schemas: a call's export may type ``type`` as a string, its get as an object).
-    if props and props == coll.properties:
-        return _as_bytes
-    m = catalog.manifest
-    if props and set(props) <= set(coll.properties):
-        # Stored records hold every field this operation declares: pick them, reshaping only
-        # those this operation types differently (a call's export types ``type`` as a string).
-        names = list(props)
-        differ = {n for n in names if props[n] != coll.properties[n]}
-
-        def pick(rows: Any) -> list[bytes]:
-            return [
-                encode({n: shape(m, props[n], d[n], 1) if n in differ else d[n] for n in names})
-                for d in map(decode, rows)
-            ]
-
-        return pick
-
-    def reshape(rows: Any) -> list[bytes]:
-        return [encode(shape(m, item, decode(r))) for r in rows]
-
-    return reshape
+    declared = object_properties(catalog.manifest, item) if item is not None else {}
+    return projection(catalog.manifest, coll.properties, item, declared)
 
 
 def _total_required(catalog: Catalog, op: Operation) -> bool:
@@ -744,7 +717,7 @@ def _export_handler(op: Operation) -> Handler:
         )
         token = encode_token(call.runtime.server_key, _feed(call, coll), page.last, since)
         rows = page.rows
-        if _projection_for(catalog, op, coll) is not _as_bytes:
+        if _projection_for(catalog, op, coll) is not as_stored:
             rows = _project(catalog, op, coll, rows)
         head = encode({"hasMore": page.has_more, "continueFrom": token})
         return Result(body=in_envelope(head, rows))
