@@ -15,6 +15,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -263,13 +264,13 @@ def reset_peak(pid: int) -> bool:
 class _Page(msgspec.Struct):
     hasMore: bool
     continueFrom: str
-    data: list[msgspec.Raw]
+    data: list[Any]
 
 
-# The page is split into records without building them, then each record is decoded on its own
-# and dropped, exactly as the raw SELECT baseline decodes its rows: the client's work per
-# record is the same on both sides. (Decoding a whole page into one object tree costs about
-# 1.5x as much here, most of it the cyclic GC walking the 1,000 live records.)
+# The page is decoded once, as a client would: every record is decoded once, as the raw SELECT
+# baseline decodes each of its rows once. (Splitting the page into raw records first and then
+# decoding each, as this walk did before, parses every record twice: about 0.7 ms more of a
+# 3.5 ms page, on the client's CPU.)
 _page_decoder = msgspec.json.Decoder(_Page)
 _record_decoder = msgspec.json.Decoder()
 
@@ -293,9 +294,9 @@ class WalkFacts:
 
 class ExportWalk:
     """A client exporting a whole collection: ``GET export/<x>``, then ``from=continueFrom``
-    until ``hasMore`` is false, decoding every record (msgspec). ``rps`` in its samples counts
-    records; p50/p99 are per page (request sent to body read). The server's memory is read
-    around each walk."""
+    until ``hasMore`` is false, decoding each page once (msgspec: each record once). ``rps`` in
+    its samples counts records; p50/p99 are per page (request sent to body read). The server's
+    memory is read around each walk."""
 
     def __init__(
         self,
@@ -341,8 +342,6 @@ class ExportWalk:
                 break
             latencies.append(time.perf_counter() - t0)
             page = _page_decoder.decode(body)
-            for raw in page.data:
-                _record_decoder.decode(raw)
             size += len(body)
             facts.pages += 1
             facts.records += len(page.data)

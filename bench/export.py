@@ -2,15 +2,21 @@
 same rows straight from the database.
 
 * subject: ``GET /api-integration/jpm/v2/tenant/{t}/export/jobs``, then ``from=continueFrom``
-  until ``hasMore`` is false (1,000 records a page), one connection, each page decoded in full
-  with msgspec as a client would;
+  until ``hasMore`` is false (1,000 records a page), one connection, each page decoded once
+  with msgspec as a client would (so each record is decoded once);
 * baseline: ``SELECT data FROM records WHERE environment=? AND tenant_id=? AND kind='jpm:jobs'
   ORDER BY row_version`` run by the benchmark process itself (sqlite3, or asyncpg with a
-  cursor), each row decoded with msgspec.
+  cursor), each row decoded once with msgspec.
 
-Targets: records/s ratio >= 0.5; the server's peak RSS growth during a walk < 100 MB (VmHWM
-after the walk minus VmRSS before it, the peak reset through ``/proc/<pid>/clear_refs``
-first). ``rps`` in the table counts records, p50/p99 are per export page.
+Both sides decode every record exactly once, with the same decoder: the difference is the API
+(the HTTP request, the server's page and its 850 KB on the socket) against the driver handing
+rows to the process. The notes print each side's CPU per 1,000 records, the client's and the
+server's, so the output shows which of them a walk waits for.
+
+Targets (issue 10): records/s ratio >= 0.8; the server's peak RSS growth during a walk
+< 100 MB (VmHWM after the walk minus VmRSS before it, the peak reset through
+``/proc/<pid>/clear_refs`` first). ``rps`` in the table counts records, p50/p99 are per export
+page.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from pathlib import Path
 
 from bench._harness import (
     BenchResult,
+    Comparison,
     Config,
     HttpLoad,
     HttpRequest,
@@ -34,7 +41,8 @@ from bench.dataset import ENVIRONMENT, dataset_server
 
 NAME = "export"
 TITLE = "full export of 500,000 jobs through export/jobs against a raw SELECT + decode"
-TARGET = ">= 0.5 records/s ratio"
+TARGET = ">= 0.8 records/s ratio"
+RATIO_TARGET = 0.8
 RSS_TARGET_MB = 100.0
 PAGE = 1000
 
@@ -105,10 +113,11 @@ async def run(cfg: Config) -> BenchResult:
         notes=[
             f"dataset {info.scale}: {expect:,} jobs, {PAGE:,} a page; every measured walk "
             f"complete with all records: {complete}; req/s in the table counts records; both "
-            "sides decode each record on its own with msgspec. The baseline is this process's "
+            "sides decode each record once with msgspec. The baseline is this process's "
             "own work, so a driver-CPU warning above does not apply to it",
+            _where_time_goes(comparison),
             f"records/s ratio {ratio:.3f} (target {TARGET}: "
-            f"{'met' if ratio is not None and ratio >= 0.5 else 'MISSED'})"
+            f"{'met' if ratio is not None and ratio >= RATIO_TARGET else 'MISSED'})"
             if ratio is not None
             else "records/s ratio: -",
             f"server peak RSS growth: {_mb(peak)} from before the first export request to the "
@@ -123,7 +132,7 @@ async def run(cfg: Config) -> BenchResult:
             "records": expect,
             "target": TARGET,
             "records_per_s_ratio": ratio,
-            "ratio_met": ratio is not None and ratio >= 0.5,
+            "ratio_met": ratio is not None and ratio >= RATIO_TARGET,
             "peak_rss_growth_mb": peak,
             "rss_target_mb": RSS_TARGET_MB,
             "rss_met": rss_met,
@@ -132,6 +141,32 @@ async def run(cfg: Config) -> BenchResult:
         },
         failed_checks=[] if complete else ["an export walk did not return every job"],
     )
+
+
+def _per_thousand(cpu: float | None, rps: float | None) -> float | None:
+    """CPU milliseconds per 1,000 records from a CPU share (of one CPU) and records/s."""
+    return cpu / rps * 1e6 if cpu is not None and rps else None
+
+
+def _where_time_goes(c: Comparison) -> str:
+    """Each side's CPU per 1,000 records: a walk takes at least the larger of the client's and
+    the server's (the server reads the next page while the client decodes this one)."""
+    rps_s, rps_b = c.median("subject", "rps"), c.median("baseline", "rps")
+    client = _per_thousand(c.median("subject", "client_cpu"), rps_s)
+    server = _per_thousand(c.median("subject", "server_cpu"), rps_s)
+    base = _per_thousand(c.median("baseline", "client_cpu"), rps_b)
+    wall_s = 1e6 / rps_s if rps_s else None
+    wall_b = 1e6 / rps_b if rps_b else None
+    return (
+        f"CPU per 1,000 records: walk client {_ms(client)} (HTTP and decoding the page), "
+        f"server {_ms(server)} (serving the page; the database's own processes not counted), "
+        f"wall {_ms(wall_s)}; raw SELECT {_ms(base)} in this process (statement and decode), "
+        f"wall {_ms(wall_b)}"
+    )
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f} ms"
 
 
 def _mb(value: float | None) -> str:
