@@ -79,3 +79,51 @@ async def test_a_filtered_page_far_past_the_end_is_empty(
     params = {"modifiedOnOrAfter": "2000-01-01T00:00:00Z", "page": 81_321_971, "pageSize": 50}
     body = await api.ok(JOBS, params=params)
     assert (body["data"], body["hasMore"]) == ([], False)
+
+
+async def test_a_range_is_counted_again_only_when_writes_could_have_widened_it(
+    client: httpx.AsyncClient,
+    creds: Creds,
+    app: LocalTitan,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Under 5 records a range is narrow. The count (the probe, a statement of its own, on
+    # PostgreSQL a round trip) is kept while the records written since cannot have made it 5.
+    monkeypatch.setattr(filtered_pages, "_NARROW", 5)
+    monkeypatch.setattr(filtered_pages, "_probed", type(filtered_pages._probed)())
+    probes = 0
+    real_prepared = filtered_pages.prepared
+
+    def prepared(key: object, dialect: object, build: object) -> object:
+        found = real_prepared(key, dialect, build)  # type: ignore[arg-type]
+        if isinstance(key, tuple) and key and key[0] == "probe":
+            nonlocal probes
+            probes += 1
+        return found
+
+    monkeypatch.setattr(filtered_pages, "prepared", prepared)
+    api = await connect(client, creds)
+    since = START + timedelta(days=1)
+    made: list[int] = []
+
+    async def add(n: int) -> None:
+        rows = await insert(
+            app, creds, "jpm:jobs", [{"summary": "in range"}] * n, times=[since] * n
+        )
+        made.extend(r["id"] for r in rows)
+
+    async def listed() -> list[int]:
+        body = await api.ok(JOBS, params={"modifiedOnOrAfter": _stamp(since)})
+        return [r["id"] for r in body["data"]]
+
+    await insert(app, creds, "jpm:jobs", [{"summary": "before"}], times=[START])
+    await add(3)
+    seen = []
+    for writes in (0, 0, 1, 0, 1, 0):
+        await add(writes)
+        before = probes
+        assert await listed() == made
+        seen.append(probes - before)
+    # Counted (3), kept (3), kept (3 + 1 written = 4), kept, then 4 + 1 = 5 may be wide: the
+    # page after that counts again.
+    assert seen == [1, 0, 0, 0, 0, 1]

@@ -9,8 +9,8 @@ from typing import Any
 
 import msgspec
 import pytest
-
 from engine_kit import CATALOG, MANIFEST, operation
+
 from localtitan.engine.generic import _projection
 from localtitan.handling.shaping import fill_record, object_properties, shape
 from localtitan.store.records import encode

@@ -9,6 +9,7 @@ page starts, the page and its total are one transaction's statements.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,14 @@ _RANGE_OPS = ("<", "<=", ">", ">=")
 # work, on the event loop's thread on SQLite); a wider one walks ids in order until the page
 # is full, as the planner would (it cannot tell the two apart: SQLite keeps no histograms).
 _NARROW = 2000
+# What a range's probe counted lately, and the collection's version then: (driver,
+# environment, tenant, kind, the range, its values) -> (count, version). Which plan a page is
+# read with never changes what it holds, only how long it takes, so a count that still holds
+# spares the probe (a statement, on PostgreSQL a round trip): a count under _NARROW holds while
+# it plus the records written since (at most the growth of the version: every write takes a
+# new, higher row version) stays under it; a wider one holds while nothing is written.
+_PROBED_MAX = 1024
+_probed: OrderedDict[tuple[Any, ...], tuple[int, int]] = OrderedDict()
 # Conditions whose index answers them in a few entries: a page of them is short to read.
 _KEYED = frozenset({"id", "guid", "customer_id", "location_id", "job_id", "parent_id"})
 
@@ -194,6 +203,30 @@ def _probe(q: FilteredPage, ranges: tuple[c.Cond, ...]) -> Any:
     return build
 
 
+def _count_holds(key: tuple[Any, ...], counted: tuple[int, int], version: int | None) -> None:
+    """Remember the probe's count (version -1: counted by this read) for the next page under
+    the same range while it still holds at ``version`` (None: not known, an empty page 1).
+    On PostgreSQL a page read without a transaction may see writes its probe did not: the
+    count is then a little low, which can only cost a page the faster plan, never a record."""
+    count, seen = counted
+    if version is None or (seen >= 0 and version < seen):
+        holds = False
+    elif seen < 0:
+        holds = True
+    elif count < _NARROW:
+        count += version - seen
+        holds = count < _NARROW
+    else:
+        holds = version == seen
+    if not holds or version is None:
+        _probed.pop(key, None)
+        return
+    _probed[key] = (count, version)
+    _probed.move_to_end(key)
+    if len(_probed) > _PROBED_MAX:
+        _probed.popitem(last=False)
+
+
 def _keyed(k: c.Cond) -> bool:
     if isinstance(k, c.Cmp):
         return (
@@ -235,7 +268,8 @@ async def filtered_page(
         return await r.rows(stmt.text, stmt.args(values, name, **named, **extra))
 
     ranges = _ranges(q.conds) if q.order is None else ()
-    probe = prepared(("probe", ranges), dialect, _probe(q, ranges)) if ranges else None
+    probe_key = (driver, *key_args, ranges, tuple(v.value for v in values_of(ranges)))
+    this_read: list[tuple[int, int]] = []
     # A page is short to read when every condition is answered by a few index entries, or
     # when its range turns out narrow; a total reads every match, never short.
     keyed = (
@@ -252,11 +286,19 @@ async def filtered_page(
             await total(r, out)
             return out
         narrow = False
-        if probe is not None:
-            matched = await r.value(
-                probe.text, probe.args(values_of(ranges), name, **named, narrow=_NARROW)
-            )
-            narrow = int(matched or 0) < _NARROW
+        counted = None
+        if ranges:
+            counted = _probed.get(probe_key) or (this_read[0] if this_read else None)
+            if counted is None:
+                probe = prepared(("probe", ranges), dialect, _probe(q, ranges))
+                matched = await r.value(
+                    probe.text, probe.args(values_of(ranges), name, **named, narrow=_NARROW)
+                )
+                narrow = int(matched or 0) < _NARROW
+                counted = (int(matched or 0), -1)
+                this_read.append(counted)  # a wide range is read again off the loop
+            else:
+                narrow = counted[0] < _NARROW
         if not (narrow or ranges == ()) and not may_scan:
             return None  # a wide range walks ids: not on the loop
         version = 0 if q.page == 1 else int(await r.value(_VERSION, key_args) or 0)
@@ -275,6 +317,8 @@ async def filtered_page(
         rows = await run(r, stmt, out, **extra)
         if q.page == 1 and rows:
             version = int(rows[0][2] or 0)
+        if counted is not None:
+            _count_holds(probe_key, counted, version if rows or q.page > 1 else None)
         if rows:
             out.remember.append((page_key, version, rows[0][0]))
         if len(rows) > q.size:
