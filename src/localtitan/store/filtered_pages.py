@@ -10,6 +10,7 @@ page starts, the page and its total are one transaction's statements.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -227,6 +228,21 @@ def _count_holds(key: tuple[Any, ...], counted: tuple[int, int], version: int | 
         _probed.popitem(last=False)
 
 
+class _Alone:
+    """The :class:`Reads` of a read known to be one statement (:meth:`DriverReads.one`)."""
+
+    __slots__ = ("_driver",)
+
+    def __init__(self, driver: DriverReads) -> None:
+        self._driver = driver
+
+    async def rows(self, sql: Sql | str, args: Sequence[Any]) -> list[Sequence[Any]]:
+        return await self._driver.one(sql if isinstance(sql, Sql) else Sql(sql, sql), args)
+
+    async def value(self, sql: Sql | str, args: Sequence[Any]) -> Any:
+        raise AssertionError("a read of one statement reads no other")
+
+
 def _keyed(k: c.Cond) -> bool:
     if isinstance(k, c.Cmp):
         return (
@@ -333,7 +349,15 @@ async def filtered_page(
     async def anywhere(r: Reads) -> PageRead | None:
         return await read(r, may_scan=True)
 
-    done = await driver.read(on_loop, short=True) if keyed else None
+    # Page 1 with nothing to count first is one statement: run alone, with no transaction of
+    # its own (one statement sees one snapshot), as a get is; on SQLite two calls fewer, on
+    # PostgreSQL no pool connection to take and give back.
+    counted = _probed.get(probe_key) if ranges else None
+    alone = keyed and q.page == 1 and (not ranges or (counted is not None and counted[0] < _NARROW))
+    if alone:
+        done = await read(_Alone(driver), may_scan=False)
+    else:
+        done = await driver.read(on_loop, short=True) if keyed else None
     if done is None:
         done = await driver.read(anywhere, short=False)
     assert done is not None
