@@ -96,9 +96,10 @@ def _id_ordered(q: FilteredPage, mode: str, narrow: bool) -> Any:
     read by rowid, which every index entry holds: one b-tree descent per row, not two. The
     first page's statement also reads the collection's version (one statement, one snapshot).
     """
-    by_id = records.c.id + literal_column("0") if narrow else records.c.id
 
     def build(w: Writer) -> Any:
+        # Written here, not when the builder is made: that is every request, this once.
+        by_id = records.c.id + literal_column("0") if narrow else records.c.id
         w.number(q.conds)
         rowid = w.dialect == "sqlite"
         key = literal_column("records.rowid") if rowid else records.c.id
