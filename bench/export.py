@@ -8,10 +8,12 @@ same rows straight from the database.
   ORDER BY row_version`` run by the benchmark process itself (sqlite3, or asyncpg with a
   cursor), each row decoded once with msgspec.
 
-Both sides decode every record exactly once, with the same decoder: the difference is the API
-(the HTTP request, the server's page and its 850 KB on the socket) against the driver handing
-rows to the process. The notes print each side's CPU per 1,000 records, the client's and the
-server's, so the output shows which of them a walk waits for.
+Both sides decode every record exactly once, with the same decoder and the cyclic GC paused
+while they decode (see ``bench/_workloads.py``: a page decoded at once otherwise pays CPython's
+collector 2-2.5x the decode itself): the difference is the API (the HTTP request, the server's
+page and its 850 KB on the socket) against the driver handing rows to the process. The notes
+print each side's CPU per 1,000 records, the client's and the server's, so the output shows
+which of them a walk waits for.
 
 Targets (issue 10): records/s ratio >= 0.8; the server's peak RSS growth during a walk
 < 100 MB (VmHWM after the walk minus VmRSS before it, the peak reset through
@@ -113,8 +115,8 @@ async def run(cfg: Config) -> BenchResult:
         notes=[
             f"dataset {info.scale}: {expect:,} jobs, {PAGE:,} a page; every measured walk "
             f"complete with all records: {complete}; req/s in the table counts records; both "
-            "sides decode each record once with msgspec. The baseline is this process's "
-            "own work, so a driver-CPU warning above does not apply to it",
+            "sides decode each record once with msgspec, the GC paused. The baseline is this "
+            "process's own work, so a driver-CPU warning above does not apply to it",
             _where_time_goes(comparison),
             f"records/s ratio {ratio:.3f} (target {TARGET}: "
             f"{'met' if ratio is not None and ratio >= RATIO_TARGET else 'MISSED'})"
