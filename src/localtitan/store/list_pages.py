@@ -29,16 +29,9 @@ _KEY = "environment = ? AND tenant_id = ? AND kind = ?"
 _VERSION = Sql.of(
     "SELECT max(row_version) FROM records WHERE environment = ? AND tenant_id = ? AND kind = ?"
 )
-# Every LIMIT of these statements is a literal, not a bound parameter: PostgreSQL costs a
-# prepared statement's generic plan for a ``LIMIT $n`` it cannot see as reading a tenth of the
-# collection, finds it dearer than a plan made for the values, and so plans such a statement
-# afresh on every execution (about 250 us of the server's CPU for a 50-record page here, more
-# than running it). With the limit in the text the generic plan is costed for the rows it
-# reads, and PostgreSQL reuses it from the sixth execution on (asyncpg keeps the statement
-# prepared on each connection). One text per page size: clients use a few.
 _CHANGED = Sql.of(
     "SELECT id FROM records WHERE environment = ? AND tenant_id = ? AND kind = ?"
-    " AND row_version > ? ORDER BY row_version LIMIT 201"  # _MAX_CHANGES_CHECKED + 1
+    " AND row_version > ? ORDER BY row_version LIMIT ?"
 )
 
 # (key, row version, first id): what the page cache learns from a page, remembered on the
@@ -55,33 +48,57 @@ class _Statements:
     count: Sql
 
 
+_shapes: dict[tuple[bool, bool], _Statements] = {}
+
+
 def _joined(*fragments: str) -> Sql:
     return Sql.of(" ".join(fragments))
 
 
-@functools.lru_cache(maxsize=256)
-def _statements(active: bool, parent: bool, limit: int) -> _Statements:
-    """The plain shape's statements reading at most ``limit`` records (a page and one more)."""
-    where = _KEY + " AND deleted = ?"
-    if active:
-        where += " AND active = ?"
-    if parent:
-        where += " AND parent_id = ?"
-    # Joined from the constant fragments above and an int; every value is a bound parameter.
-    limited = f"ORDER BY id LIMIT {int(limit)}"
-    return _Statements(
-        first_page=_joined(
-            "SELECT id, data, (SELECT max(row_version) FROM records WHERE",
-            _KEY + ")",
-            "FROM records WHERE",
-            where,
-            limited,
-        ),
-        page=_joined("SELECT id, data FROM records WHERE", where, limited),
-        page_from=_joined("SELECT id, data FROM records WHERE", where, "AND id >= ?", limited),
-        start=_joined("SELECT id FROM records WHERE", where, "ORDER BY id LIMIT 1 OFFSET ?"),
-        count=_joined("SELECT count(*) FROM records WHERE", where),
-    )
+def _statements(active: bool, parent: bool) -> _Statements:
+    found = _shapes.get((active, parent))
+    if found is None:
+        where = _KEY + " AND deleted = ?"
+        if active:
+            where += " AND active = ?"
+        if parent:
+            where += " AND parent_id = ?"
+        # Joined from the constant fragments above only; every value is a bound parameter.
+        found = _shapes[(active, parent)] = _Statements(
+            first_page=_joined(
+                "SELECT id, data, (SELECT max(row_version) FROM records WHERE",
+                _KEY + ")",
+                "FROM records WHERE",
+                where,
+                "ORDER BY id LIMIT ?",
+            ),
+            page=_joined("SELECT id, data FROM records WHERE", where, "ORDER BY id LIMIT ?"),
+            page_from=_joined(
+                "SELECT id, data FROM records WHERE", where, "AND id >= ? ORDER BY id LIMIT ?"
+            ),
+            start=_joined("SELECT id FROM records WHERE", where, "ORDER BY id LIMIT 1 OFFSET ?"),
+            count=_joined("SELECT count(*) FROM records WHERE", where),
+        )
+    return found
+
+
+@functools.lru_cache(maxsize=512)
+def _limited(sql: Sql, limit: int) -> Sql:
+    """``sql`` with its last ``LIMIT ?`` written as the number ``limit``.
+
+    PostgreSQL costs a prepared statement's generic plan for a ``LIMIT $n`` it cannot see as
+    reading a tenth of the collection, finds that dearer than a plan made for the values, and
+    so plans such a statement afresh on every execution: about 300 us of the database's CPU for
+    a 50-record first page here, twice the cost of running it. With the limit in the text the
+    generic plan is costed for the rows it reads, and PostgreSQL reuses it from the sixth
+    execution on (asyncpg keeps each statement prepared on its connection). One text per page
+    size: clients use a few, and the cache is bounded.
+    """
+    head, found, tail = sql.qmark.rpartition("LIMIT ?")
+    if not found:
+        raise ValueError(f"no LIMIT ? in {sql.qmark!r}")
+    # An int written by Python, between constant fragments: nothing a client sent as text.
+    return Sql.of(f"{head}LIMIT {int(limit):d}{tail}")
 
 
 @dataclass(slots=True)  # not frozen: built on every list request, and frozen inits cost more
@@ -140,7 +157,7 @@ async def start_still_true(
         return first_id
     # Walk the changes in row-version order (that index), not ids before the start (which
     # would scan the whole collection); after many changes, finding the start afresh is cheaper.
-    changed = await r.rows(_CHANGED, (*key_args, stamped))
+    changed = await r.rows(_limited(_CHANGED, _MAX_CHANGES_CHECKED + 1), (*key_args, stamped))
     if len(changed) > _MAX_CHANGES_CHECKED or any(row[0] < first_id for row in changed):
         return None
     remember.append((key, version, first_id))
@@ -150,14 +167,15 @@ async def start_still_true(
 async def plain_page(driver: DriverReads, q: PlainPage, pages: PageCache) -> PageRead:
     """A page in id order; the extra row read to tell ``hasMore`` is the next page's first
     record, which the page cache remembers for the client's next request."""
-    sql = _statements(q.active is not None, q.parent_id is not None, q.size + 1)
+    sql = _statements(q.active is not None, q.parent_id is not None)
     where = q.args()
     key_args = (q.env, q.tenant_id, q.kind)
     page_key = (*q.cache_key, q.page)
     if q.page == 1 and not q.with_total:
         # The page and the collection's version are one statement: no transaction to open,
         # no closures to build (the usual request: a client's first page).
-        rows = await driver.one(sql.first_page, (*key_args, *where))
+        first = _limited(sql.first_page, q.size + 1)
+        rows = await driver.one(first, (*key_args, *where))
         if rows:
             version = int(rows[0][2] or 0)
             pages.remember(page_key, version, rows[0][0])
@@ -170,7 +188,7 @@ async def plain_page(driver: DriverReads, q: PlainPage, pages: PageCache) -> Pag
         if q.page == 1:
             # The first page and the collection's version in one statement (one snapshot,
             # one round trip); an empty page has nothing for the page cache to learn.
-            rows = await r.rows(sql.first_page, (*key_args, *where))
+            rows = await r.rows(_limited(sql.first_page, q.size + 1), (*key_args, *where))
             version = int(rows[0][2] or 0) if rows else 0
             return await _finish(r, out, rows, version)
         # The version is read before the page: a write between them leaves an older stamp,
@@ -188,9 +206,9 @@ async def plain_page(driver: DriverReads, q: PlainPage, pages: PageCache) -> Pag
                         out.total = int(await r.value(sql.count, where))
                     return out
         if start is None:
-            rows = await r.rows(sql.page, where)
+            rows = await r.rows(_limited(sql.page, q.size + 1), where)
         else:
-            rows = await r.rows(sql.page_from, (*where, start))
+            rows = await r.rows(_limited(sql.page_from, q.size + 1), (*where, start))
         return await _finish(r, out, rows, version)
 
     async def _finish(
