@@ -37,6 +37,7 @@ from urllib.parse import parse_qsl
 
 import jwt
 
+from bench._database_cpu import DatabaseCpu
 from bench._harness import (
     Comparison,
     Config,
@@ -45,7 +46,7 @@ from bench._harness import (
     Workload,
     free_port,
 )
-from localtitan.store.list_pages import _statements
+from localtitan.store.list_pages import _limited, _statements
 from localtitan.store.record_reads import _BY_ID
 
 __all__ = ["CeilingSettings", "ceiling_server", "compare_with_ceiling", "main"]
@@ -229,8 +230,9 @@ class CeilingApp:
         if query.get("page", "1") != "1" or not 1 <= size <= 5000 or "includeTotal" in query:
             return 400, b'{"status":400}'
         env = self.s.environment
+        # The server's statement: the limit written in its text (a plan PostgreSQL reuses).
         rows = await self._db.rows(
-            _FIRST_PAGE, (env, tenant, _KIND, env, tenant, _KIND, False, size + 1)
+            _limited(_FIRST_PAGE, size + 1), (env, tenant, _KIND, env, tenant, _KIND, False)
         )
         more = b"true" if len(rows) > size else b"false"
         head = b'{"hasMore":%s,"page":1,"pageSize":%d,"totalCount":null,"data":[' % (more, size)
@@ -290,9 +292,10 @@ async def ceiling_server(
     config = workdir / f"ceiling-{port}.json"
     settings.save(config)
     argv = [sys.executable, "-m", "bench.ceiling", "--port", str(port), "--config", str(config)]
-    async with Server(
-        "ceiling", argv, port=port, log_path=workdir / f"ceiling-{port}.log", cfg=cfg
-    ) as server:
+    server = Server("ceiling", argv, port=port, log_path=workdir / f"ceiling-{port}.log", cfg=cfg)
+    if postgres_dsn:
+        server.database = DatabaseCpu.for_url(postgres_dsn)
+    async with server:
         yield server
 
 
