@@ -52,6 +52,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from bench._database_cpu import DatabaseCpu
 from bench.baseline import Captured
 
 __all__ = [
@@ -221,6 +222,8 @@ class Server:
         self.env = dict(env or {})
         self.hint = hint
         self._proc: asyncio.subprocess.Process | None = None
+        # PostgreSQL: its backends' CPU, reported beside the server's (bench/_database_cpu.py).
+        self.database = DatabaseCpu.for_argv(self.argv)
 
     @property
     def base_url(self) -> str:
@@ -272,6 +275,8 @@ class Server:
         )
 
     async def stop(self) -> None:
+        if self.database is not None:
+            await self.database.close()
         proc, self._proc = self._proc, None
         if proc is None or proc.returncode is not None:
             return
@@ -510,6 +515,8 @@ class Sample:
     # Peak resident set of one serving process (the largest worker's) at the phase's end, MB.
     server_peak_rss_mb: float | None = None
     server_processes: int | None = None
+    # Share of one CPU the server's PostgreSQL backends used during the phase (None: SQLite).
+    database_cpu: float | None = None
 
 
 class Workload(Protocol):
@@ -669,6 +676,8 @@ class HttpLoad:
 
     async def measure(self, duration: float) -> Sample:
         tally = _Tally(self.cfg.max_requests)
+        database = self.server.database
+        db0 = await database.snapshot() if database is not None else None
         cpu0 = self.server.cpu_seconds()
         client0 = time.process_time()
         start = time.perf_counter()
@@ -688,6 +697,8 @@ class HttpLoad:
         elapsed = time.perf_counter() - start
         cpu1 = self.server.cpu_seconds()
         client_cpu = (time.process_time() - client0) / elapsed
+        db1 = await database.snapshot() if database is not None else None
+        db_seconds = DatabaseCpu.spent(db0, db1)
         latencies = sorted(tally.latencies)
         p50 = _percentile(latencies, 0.50)
         p99 = _percentile(latencies, 0.99)
@@ -705,6 +716,7 @@ class HttpLoad:
             error_examples=tally.examples,
             server_peak_rss_mb=self.server.peak_rss_mb(),
             server_processes=self.server.processes(),
+            database_cpu=None if db_seconds is None else db_seconds / elapsed,
         )
 
     async def _run_httpx(self, deadline: float, tally: _Tally) -> None:
@@ -770,6 +782,16 @@ class Comparison:
             ]
         )
 
+    def database_cpu_per_request_us(self, side: str) -> float | None:
+        """The PostgreSQL backends' CPU time per request (µs), median over the rounds."""
+        samples = self.subject if side == "subject" else self.baseline
+        return _median(
+            [
+                s.database_cpu / s.rps * 1e6 if s.database_cpu is not None and s.rps else None
+                for s in samples
+            ]
+        )
+
     @property
     def errors(self) -> int:
         return sum(s.errors for s in self.subject + self.baseline)
@@ -783,6 +805,7 @@ class Comparison:
             "client_cpu",
             "mean_response_bytes",
             "server_peak_rss_mb",
+            "database_cpu",
         )
         return {
             "label": self.label,
@@ -807,6 +830,10 @@ class Comparison:
                 "ratio": _ratio(
                     self.cpu_per_request_us("baseline"), self.cpu_per_request_us("subject")
                 ),
+            },
+            "database_cpu_per_request_us": {
+                "subject": self.database_cpu_per_request_us("subject"),
+                "baseline": self.database_cpu_per_request_us("baseline"),
             },
             "errors": self.errors,
             "rounds": {
@@ -912,6 +939,14 @@ def print_table(results: Sequence[BenchResult], out: IO[str] | None = None) -> N
                     f"  server CPU per request {cpu_s:,.0f} µs vs {cpu_b:,.0f} µs "
                     f"(baseline / subject {_fmt(_ratio(cpu_b, cpu_s), 3)})"
                     + (f"; subject served by {workers} processes" if workers > 1 else "")
+                )
+            db_s = c.database_cpu_per_request_us("subject")
+            db_b = c.database_cpu_per_request_us("baseline")
+            if db_s is not None or db_b is not None:
+                details.append(
+                    "  PostgreSQL backends' CPU per request (beside the server's, on the same "
+                    f"machine's CPUs): {_fmt(db_s)} µs vs "
+                    + ("no database" if db_b is None else f"{db_b:,.0f} µs")
                 )
             driver = c.median("baseline", "client_cpu")
             if driver is not None and driver >= 0.7:

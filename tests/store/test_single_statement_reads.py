@@ -94,3 +94,24 @@ async def test_many_concurrent_one_statement_reads_all_finish(app: LocalTitan) -
 
     await asyncio.wait_for(asyncio.gather(*(caller(-i - 1) for i in range(24))), 60)
     assert await asyncio.wait_for(reads.read(ordinary, short=False), 30) == 0
+
+
+async def test_callers_cancelled_while_waiting_for_a_connection_lose_none(app: LocalTitan) -> None:
+    """Callers cancelled while they wait for one of the kept connections (or while their
+    statement runs, as a client that hangs up does) leave every connection usable: the callers
+    after them still all finish, and none waits for ever."""
+    reads = app.runtime.db.reads
+    count = Sql.of("SELECT count(*) FROM records WHERE tenant_id = ?")
+
+    async def caller(i: int) -> None:
+        for _ in range(10):
+            assert (await reads.one(count, (i,)))[0][0] == 0
+
+    for round in range(40):
+        doomed = [asyncio.ensure_future(caller(-i - 1)) for i in range(24)]
+        for _ in range(round):  # cancelled at another point of their reads each round
+            await asyncio.sleep(0)
+        for task in doomed[round % 2 :: 2]:
+            task.cancel()
+        await asyncio.wait_for(asyncio.gather(*doomed, return_exceptions=True), 60)
+    await asyncio.wait_for(asyncio.gather(*(caller(-i - 1) for i in range(24))), 60)
