@@ -163,28 +163,29 @@ def _content_type(headers: list[tuple[bytes, bytes]] | None) -> str:
 
 def row_of(entry: Entry, body_limit: int, success_limit: int) -> LogRow:
     """The row of one queued request (see ``store.request_log.COLUMNS``)."""
-    wall, latency, environment, area, scope, status, facts, response_headers, kept, size = entry
-    request_headers: list[tuple[bytes, bytes]] = scope["headers"]
-    request_raw = facts.request_body
-    request_size = facts.request_size or (len(request_raw) if request_raw else 0)
-    query: bytes = scope.get("query_string", b"")
-    path: str = scope["path"]
-    method: str = scope["method"]
-    client_id = facts.client_id
+    request_headers = entry.request_headers
+    request_raw = entry.request_body
+    request_size = entry.request_size or (len(request_raw) if request_raw else 0)
+    query = entry.query
+    client_id = entry.client_id
+    status = entry.status
+    response_headers = entry.response_headers
+    kept = entry.kept
+    size = entry.response_size
     return (
-        int(wall * 1000),
-        environment,
-        area,
-        facts.tenant_id,
-        facts.app_id,
+        int(entry.wall * 1000),
+        entry.environment,
+        entry.area,
+        entry.tenant_id,
+        entry.app_id,
         _client_id(client_id) if client_id else None,
-        method[:16],
-        _no_nul(path[:_MAX_PATH]),
-        facts.operation_id,
+        entry.method[:16],
+        _no_nul(entry.path[:_MAX_PATH]),
+        entry.operation_id,
         _query(query) if query else None,
         status,
-        round(latency * 1000.0, 3),
-        facts.trace_id,
+        round(entry.latency * 1000.0, 3),
+        entry.trace_id,
         request_size,
         size,
         headers_json(request_headers),
