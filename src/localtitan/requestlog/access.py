@@ -74,8 +74,7 @@ def line_of(row: LogRow, client: str, fmt: str) -> str:
         trace_id,
         _request_size,
         response_size,
-        *_,
-    ) = row
+    ) = row[:15]
     if fmt == "json":
         doc = {
             "time": _when(time_ms),

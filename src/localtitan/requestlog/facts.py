@@ -57,21 +57,22 @@ class RequestFacts:
         self.request_body: bytes | None = None
         # Set when the body was cut to the log's limit: the size it had.
         self.request_size: int | None = None
-        # What the hook fills in (requestlog/hook.py); an exception before the response
-        # started leaves the 500 the log records.
+        # What the hook's send watcher fills in; an exception before the response started
+        # leaves the 500 the log records.
         self.status = 500
         self.response_headers: list[tuple[bytes, bytes]] | None = None
         self.kept = b""
         self.response_size = 0
-        self.wall = 0.0
-        self.latency = 0.0
-        self.environment = ""
-        self.area = ""
-        self.method = ""
-        self.path = ""
-        self.query = b""
-        self.request_headers: list[tuple[bytes, bytes]] = []
-        self.client: tuple[str, int] | None = None
+        # The hook sets the rest when the request is done, before it is queued.
+        self.wall: float
+        self.latency: float
+        self.environment: str
+        self.area: str
+        self.method: str
+        self.path: str
+        self.query: bytes
+        self.request_headers: list[tuple[bytes, bytes]]
+        self.client: tuple[str, int] | None
 
 
 def facts_of(scope: Mapping[str, Any]) -> RequestFacts | None:

@@ -63,7 +63,8 @@ async def logged(
     finally:
         facts.latency = perf_counter() - started
         facts.wall = time()
-        facts.environment = env.value
+        # The member's own attribute: ``.value`` goes through two Python-level descriptors.
+        facts.environment = env._value_
         facts.area = area
         facts.method = scope["method"]
         facts.path = scope["path"]

@@ -190,7 +190,9 @@ def row_of(entry: Entry, body_limit: int, success_limit: int) -> LogRow:
         entry.operation_id,
         _query(query) if query else None,
         status,
-        round(entry.latency * 1000.0, 3),
+        # Milliseconds to the microsecond: the same as round(..., 3) but for ties, at a third
+        # of its cost.
+        int(entry.latency * 1e6 + 0.5) / 1000,
         entry.trace_id,
         request_size,
         size,
