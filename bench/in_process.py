@@ -1,5 +1,5 @@
 """CPU per request inside the app, without HTTP: ``python -m bench.in_process [--database-url URL]
-[--hop] [--profile CASE]``.
+[--hop] [--profile CASE] [--request-log] [--only CASE] [--requests N]``.
 
 Calls the ASGI app directly (no socket, no uvicorn, request log off) for four requests: a
 50-customer list page, one customer by id, a client-credentials token and a customer create
@@ -9,6 +9,14 @@ reads that would run on the event loop's thread in a worker thread instead (one 
 request), to compare the two. ``--profile CASE`` prints cProfile's top functions for one case.
 Not one of the ratio benchmarks of ``python -m bench``: a developer's tool for where the time
 goes.
+
+``--request-log`` turns the request log and a text access log (into ``/dev/null``) on, as
+``serve`` does by default: the event loop turns between requests so the flusher runs when a
+batch is full, and each case's time includes its last flush, so the figure against a run
+without the flag is what logging costs. Each case also prints the garbage collector's time
+and its collections by generation; the app freezes its startup objects as a served process
+does (``--no-freeze`` not). ``--only CASE`` and ``--requests N`` narrow a run, for instance
+under callgrind, whose instruction counts do not move with the machine's load.
 """
 
 from __future__ import annotations
