@@ -106,7 +106,9 @@ def _secret_header(pair: tuple[bytes, bytes]) -> str:
     name, value = pair
     if name == b"authorization":
         value = value.strip()
-        part = value.split(b" ", 1)[0] if value.find(b" ") >= 0 else b""
+        space = value.find(b" ")
+        # The scheme only: splitting would copy the token too.
+        part = value[:space] if space >= 0 else b""
     elif name == b"st-app-key":
         part = value[:8]
     else:
