@@ -1,5 +1,5 @@
 """CPU per request inside the app, without HTTP: ``python -m bench.in_process [--database-url URL]
-[--hop] [--profile CASE]``.
+[--hop] [--profile CASE] [--request-log] [--only CASE] [--requests N]``.
 
 Calls the ASGI app directly (no socket, no uvicorn, request log off) for four requests: a
 50-customer list page, one customer by id, a client-credentials token and a customer create
@@ -9,6 +9,14 @@ reads that would run on the event loop's thread in a worker thread instead (one 
 request), to compare the two. ``--profile CASE`` prints cProfile's top functions for one case.
 Not one of the ratio benchmarks of ``python -m bench``: a developer's tool for where the time
 goes.
+
+``--request-log`` turns the request log and a text access log (into ``/dev/null``) on, as
+``serve`` does by default: the event loop turns between requests so the flusher runs when a
+batch is full, and each case's time includes its last flush, so the figure against a run
+without the flag is what logging costs. Each case also prints the garbage collector's time
+and its collections by generation; the app freezes its startup objects as a served process
+does (``--no-freeze`` not). ``--only CASE`` and ``--requests N`` narrow a run, for instance
+under callgrind, whose instruction counts do not move with the machine's load.
 """
 
 from __future__ import annotations
@@ -16,7 +24,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import json
+import os
 import pstats
 import sys
 import tempfile
@@ -34,6 +44,30 @@ BODY = {
     "address": ADDRESS,
     "locations": [{"name": "Home", "address": ADDRESS}],
 }
+
+
+class _Collector:
+    """Wall time in Python's garbage collector (it runs on the one thread, so CPU time too),
+    and how many collections of each generation: a full one walks every object."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.runs = [0, 0, 0]
+        self._began = 0.0
+        gc.callbacks.append(self._note)
+
+    def reset(self) -> None:
+        self.seconds, self.runs = 0.0, [0, 0, 0]
+
+    def _note(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._began
+            self.runs[info["generation"]] += 1
+
+
+collector = _Collector()
 
 
 async def _main(args: argparse.Namespace) -> None:
@@ -58,11 +92,16 @@ async def _main(args: argparse.Namespace) -> None:
         rate_limit=0,
         seed_demo=False,
         limits_file=tmp / "limits.bin",
-        request_log=False,
-        access_log="off",
+        request_log=args.request_log,
+        access_log="text" if args.request_log else "off",
     )
     app = LocalTitan(Runtime(settings))
+    app.freeze_at_startup = not args.no_freeze  # as a served process does (asgi.py)
     await app.startup()
+    request_log = app.runtime.request_log
+    if args.request_log:
+        # The access lines go nowhere: what is measured is building them, not a terminal.
+        request_log._out = open(os.devnull, "w")  # noqa: ASYNC230, SIM115 - once, before timing
     creds = await make_creds(app.runtime)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
@@ -115,12 +154,37 @@ async def _main(args: argparse.Namespace) -> None:
         await app(scope, receive, send)
         return status
 
-    for name, (path, qs, method, body, extra, n) in cases.items():
-        assert await one(path, qs, method, body, extra) == 200, name
+    async def timed(
+        name: str, path: str, qs: bytes, method: str, body: bytes, extra: Any, n: int
+    ) -> float:
+        await request_log.flush()
+        collector.reset()
         started = time.process_time()
         for _ in range(n):
             await one(path, qs, method, body, extra)
-        print(f"{name:6} {(time.process_time() - started) / n * 1e6:8.0f} µs CPU per request")
+            # A server's loop turns between requests: the log's flusher runs when a batch is
+            # full, as it would there, and the queue never holds more than a batch or so.
+            await asyncio.sleep(0)
+        served = time.process_time()
+        # The flusher's work for these requests (rows, access lines, the batched writes) is
+        # part of what logging costs, so it is timed with them.
+        await request_log.flush()
+        done = time.process_time()
+        each = (done - started) / n * 1e6
+        flush = (done - served) / n * 1e6
+        print(
+            f"{name:6} {each:8.1f} µs CPU per request"
+            + (f" (of which the last flush {flush:.1f} µs)" if args.request_log else "")
+            + f"; garbage collector {collector.seconds / n * 1e6:.1f} µs a request"
+            f" (collections by generation {collector.runs})"
+        )
+        return each
+
+    for name, (path, qs, method, body, extra, n) in cases.items():
+        if args.only and name != args.only:
+            continue
+        assert await one(path, qs, method, body, extra) == 200, name
+        await timed(name, path, qs, method, body, extra, args.requests or n * args.repeat)
     if args.profile:
         path, qs, method, body, extra, n = cases[args.profile]
         profile = cProfile.Profile()
@@ -137,6 +201,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--database-url", help="an empty database (SQLite in a temp dir by default)")
     p.add_argument("--hop", action="store_true", help="SQLite reads in a worker thread")
     p.add_argument("--profile", choices=("list", "get", "token", "post"))
+    p.add_argument("--only", choices=("list", "get", "token", "post"), help="one case")
+    p.add_argument("--repeat", type=int, default=1, help="run each case this many times longer")
+    p.add_argument(
+        "--requests",
+        type=int,
+        default=0,
+        help="requests per case (under callgrind: two runs' difference is the cost of the extra)",
+    )
+    p.add_argument(
+        "--no-freeze", action="store_true", help="leave startup's objects to the collector"
+    )
+    p.add_argument(
+        "--request-log",
+        action="store_true",
+        help="the request log and a text access log on (each case then includes its flush)",
+    )
     asyncio.run(_main(p.parse_args(argv)))
     return 0
 

@@ -19,11 +19,28 @@ __all__ = ["access_line", "line_of"]
 _json = msgspec.json.Encoder()
 
 
-def _safe(text: str) -> str:
+def _escaped(text: str) -> str:
     # A path may hold a percent-decoded newline or quote: one request must stay one line.
     if text.isascii() and text.isprintable() and '"' not in text:
         return text  # the usual path, checked in C rather than character by character
     return "".join(c if " " <= c != '"' and c != "\x7f" else f"\\x{ord(c):02x}" for c in text)
+
+
+# Targets seen before and whether they needed escaping: a client calls the same few paths
+# again and again, and the check above costs more than a dictionary lookup.
+_REMEMBERED = 4096
+_targets: dict[str, str] = {}
+_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+
+
+def _safe(text: str) -> str:
+    found = _targets.get(text)
+    if found is None:
+        found = _escaped(text)
+        if len(_targets) >= _REMEMBERED:
+            _targets.clear()
+        _targets[text] = found
+    return found
 
 
 # The second the last line was written in, and its text: a batch's lines share a few seconds,
@@ -57,8 +74,7 @@ def line_of(row: LogRow, client: str, fmt: str) -> str:
         trace_id,
         _request_size,
         response_size,
-        *_,
-    ) = row
+    ) = row[:15]
     if fmt == "json":
         doc = {
             "time": _when(time_ms),
@@ -77,18 +93,24 @@ def line_of(row: LogRow, client: str, fmt: str) -> str:
             "traceId": trace_id,
         }
         return _json.encode(doc).decode() + "\n"
-    target = path + "?" + query if query else path
-    extra = ""
-    if operation_id is not None:
-        extra += f" op={operation_id}"
-    if tenant_id is not None:
-        extra += f" tenant={tenant_id}"
-    if app_id is not None:
-        extra += f" app={app_id}"
+    target = _safe(path + "?" + query if query else path)
+    if method not in _METHODS:
+        method = _safe(method)
+    if operation_id is not None and tenant_id is not None and app_id is not None:
+        # An API call that got through the door: one format instead of four appends.
+        extra = f" op={operation_id} tenant={tenant_id} app={app_id}"
+    else:
+        extra = ""
+        if operation_id is not None:
+            extra += f" op={operation_id}"
+        if tenant_id is not None:
+            extra += f" tenant={tenant_id}"
+        if app_id is not None:
+            extra += f" app={app_id}"
     if trace_id is not None:
         extra += f" trace={trace_id}"
     return (
-        f'{_when(time_ms)} {client} {environment} "{_safe(method)} {_safe(target)}" '
+        f'{_when(time_ms)} {client} {environment} "{method} {target}" '
         f"{status} {response_size}B {latency_ms:.1f}ms{extra}\n"
     )
 

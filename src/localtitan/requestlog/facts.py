@@ -5,6 +5,12 @@ log or the access log is on; the door and the token endpoint fill in what they f
 (operation, tenant, app, client, trace id, request body) as they go, so an early failure still
 records whatever was known by then. Filling it in is a few attribute stores: nothing here
 copies or encodes a body.
+
+The same object is what the log queues: the hook adds the request's and the response's
+references (method, path, headers, status, the start of the body) and the timing to it, so a
+queued request holds one small object and the lists uvicorn and the door made anyway, not the
+ASGI scope (fewer objects kept alive means fewer and shorter garbage collections while a batch
+waits).
 """
 
 from __future__ import annotations
@@ -20,15 +26,29 @@ FACTS_KEY = "localtitan.request_facts"
 class RequestFacts:
     __slots__ = (
         "app_id",
+        "area",
+        "client",
         "client_id",
+        "environment",
+        "kept",
+        "latency",
+        "method",
         "operation_id",
+        "path",
+        "query",
         "request_body",
+        "request_headers",
         "request_size",
+        "response_headers",
+        "response_size",
+        "status",
         "tenant_id",
         "trace_id",
+        "wall",
     )
 
     def __init__(self) -> None:
+        # What the door and the token endpoint fill in.
         self.operation_id: str | None = None
         self.tenant_id: int | None = None
         self.app_id: int | None = None
@@ -37,6 +57,22 @@ class RequestFacts:
         self.request_body: bytes | None = None
         # Set when the body was cut to the log's limit: the size it had.
         self.request_size: int | None = None
+        # What the hook's send watcher fills in; an exception before the response started
+        # leaves the 500 the log records.
+        self.status = 500
+        self.response_headers: list[tuple[bytes, bytes]] | None = None
+        self.kept = b""
+        self.response_size = 0
+        # The hook sets the rest when the request is done, before it is queued.
+        self.wall: float
+        self.latency: float
+        self.environment: str
+        self.area: str
+        self.method: str
+        self.path: str
+        self.query: bytes
+        self.request_headers: list[tuple[bytes, bytes]]
+        self.client: tuple[str, int] | None
 
 
 def facts_of(scope: Mapping[str, Any]) -> RequestFacts | None:

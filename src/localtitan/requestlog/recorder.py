@@ -1,6 +1,6 @@
 """The request log's writer: a bounded in-process queue flushed in batches by a background task.
 
-On the request path :meth:`RequestLog.add` appends one tuple of references to a list (or, when
+On the request path :meth:`RequestLog.add` appends one object of references to a list (or, when
 the list holds ``request_log_queue`` entries already, counts the request as dropped: the log
 never makes a request wait). The flusher wakes every second, or as soon as a batch is full,
 takes the list, builds the rows (redacting and truncating as it goes), prints the access-log
@@ -16,7 +16,7 @@ import contextlib
 import logging
 import sys
 import time
-from typing import IO, Any
+from typing import IO
 
 from localtitan.requestlog.access import line_of
 from localtitan.requestlog.facts import RequestFacts
@@ -29,20 +29,8 @@ __all__ = ["Entry", "RequestLog"]
 
 log = logging.getLogger("localtitan.requestlog")
 
-# (wall time s, latency s, environment, area, ASGI scope, status, facts, response headers,
-#  response body start, response size): references only, nothing copied or decoded.
-Entry = tuple[
-    float,
-    float,
-    str,
-    str,
-    dict[str, Any],
-    int,
-    RequestFacts,
-    list[tuple[bytes, bytes]] | None,
-    bytes,
-    int,
-]
+# One queued request: the door's facts with the hook's references and timing (facts.py).
+Entry = RequestFacts
 
 _DAY_MS = 86_400_000
 
@@ -177,7 +165,7 @@ class RequestLog:
         out = self._out or sys.stdout
         lines = []
         for row, entry in zip(rows, taken, strict=True):
-            client = entry[4].get("client")
+            client = entry.client
             lines.append(line_of(row, client[0] if client else "-", fmt))
         out.write("".join(lines))
         out.flush()

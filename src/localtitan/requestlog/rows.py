@@ -53,12 +53,17 @@ def _plain(raw: bytes) -> bool:
     """True when redaction cannot change ``raw``: ASCII, no secret-looking name or value."""
     if not raw.isascii():
         return False  # other letters fold to ASCII ones ("ſ" is an "s"): the slow way
+    # find, not "in": on Python 3.11 ``bytes in bytes`` first tries the needle as an integer
+    # and builds (then drops) a TypeError each time, which cost more than the search itself.
     low = raw.lower()
+    find = low.find
     for name in _SECRET_NAMES:
-        if name in low:
+        if find(name) >= 0:
             return False
     # One pattern for both costs several times two substring searches.
-    return b"eyJ" not in raw and (b"cs" not in raw or _CLIENT_SECRET_START.search(raw) is None)
+    return raw.find(b"eyJ") < 0 and (
+        raw.find(b"cs") < 0 or _CLIENT_SECRET_START.search(raw) is None
+    )
 
 
 def body_text(
@@ -101,7 +106,9 @@ def _secret_header(pair: tuple[bytes, bytes]) -> str:
     name, value = pair
     if name == b"authorization":
         value = value.strip()
-        part = value.split(b" ", 1)[0] if b" " in value else b""
+        space = value.find(b" ")
+        # The scheme only: splitting would copy the token too.
+        part = value[:space] if space >= 0 else b""
     elif name == b"st-app-key":
         part = value[:8]
     else:
@@ -126,7 +133,8 @@ def headers_json(headers: list[tuple[bytes, bytes]] | None) -> str:
         if pair[0] in _SECRET_HEADERS:
             parts.append(_secret_header(pair))
         else:
-            parts.append(known.get(pair) or _header(pair))
+            found = known.get(pair)
+            parts.append(found if found is not None else _header(pair))
     return "[" + ",".join(parts) + "]"
 
 
@@ -163,28 +171,31 @@ def _content_type(headers: list[tuple[bytes, bytes]] | None) -> str:
 
 def row_of(entry: Entry, body_limit: int, success_limit: int) -> LogRow:
     """The row of one queued request (see ``store.request_log.COLUMNS``)."""
-    wall, latency, environment, area, scope, status, facts, response_headers, kept, size = entry
-    request_headers: list[tuple[bytes, bytes]] = scope["headers"]
-    request_raw = facts.request_body
-    request_size = facts.request_size or (len(request_raw) if request_raw else 0)
-    query: bytes = scope.get("query_string", b"")
-    path: str = scope["path"]
-    method: str = scope["method"]
-    client_id = facts.client_id
+    request_headers = entry.request_headers
+    request_raw = entry.request_body
+    request_size = entry.request_size or (len(request_raw) if request_raw else 0)
+    query = entry.query
+    client_id = entry.client_id
+    status = entry.status
+    response_headers = entry.response_headers
+    kept = entry.kept
+    size = entry.response_size
     return (
-        int(wall * 1000),
-        environment,
-        area,
-        facts.tenant_id,
-        facts.app_id,
+        int(entry.wall * 1000),
+        entry.environment,
+        entry.area,
+        entry.tenant_id,
+        entry.app_id,
         _client_id(client_id) if client_id else None,
-        method[:16],
-        _no_nul(path[:_MAX_PATH]),
-        facts.operation_id,
+        entry.method[:16],
+        _no_nul(entry.path[:_MAX_PATH]),
+        entry.operation_id,
         _query(query) if query else None,
         status,
-        round(latency * 1000.0, 3),
-        facts.trace_id,
+        # Milliseconds to the microsecond: the same as round(..., 3) but for ties, at a third
+        # of its cost.
+        int(entry.latency * 1e6 + 0.5) / 1000,
+        entry.trace_id,
         request_size,
         size,
         headers_json(request_headers),
