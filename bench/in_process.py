@@ -128,7 +128,7 @@ async def _main(args: argparse.Namespace) -> None:
         for _ in range(n):
             await one(path, qs, method, body, extra)
         profile.disable()
-        pstats.Stats(profile).sort_stats("tottime").print_stats(25)
+        pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
     await app.shutdown()
 
 
@@ -137,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--database-url", help="an empty database (SQLite in a temp dir by default)")
     p.add_argument("--hop", action="store_true", help="SQLite reads in a worker thread")
     p.add_argument("--profile", choices=("list", "get", "token", "post"))
+    p.add_argument("--sort", default="tottime", help="cProfile order: tottime or cumulative")
+    p.add_argument("--top", type=int, default=25, help="functions to print")
     asyncio.run(_main(p.parse_args(argv)))
     return 0
 
