@@ -100,8 +100,8 @@ async def run(cfg: Config) -> BenchResult:
                 write = HttpLoad("write ceiling", ceiling, request, cfg)
                 comparisons = [
                     await compare(label, ours, bare, cfg, target=TARGET),
-                    await compare(f"{label}: write ceiling vs bare", write, bare, cfg),
-                    await compare(f"{label}: localtitan vs write ceiling", ours, write, cfg),
+                    await compare("write ceiling vs bare ASGI", write, bare, cfg),
+                    await compare("localtitan vs write ceiling", ours, write, cfg),
                 ]
     cpu = {
         side: comparisons[i].cpu_per_request_us(which)
