@@ -192,7 +192,7 @@ async def _main(args: argparse.Namespace) -> None:
         for _ in range(n):
             await one(path, qs, method, body, extra)
         profile.disable()
-        pstats.Stats(profile).sort_stats("tottime").print_stats(25)
+        pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
     await app.shutdown()
 
 
@@ -217,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="the request log and a text access log on (each case then includes its flush)",
     )
+    p.add_argument("--sort", default="tottime", help="cProfile order: tottime or cumulative")
+    p.add_argument("--top", type=int, default=25, help="functions to print")
     asyncio.run(_main(p.parse_args(argv)))
     return 0
 

@@ -201,3 +201,31 @@ async def test_a_writer_gives_up_on_a_lock_held_too_long(
         other.close()
     assert time.monotonic() - started < PATIENCE
     assert await _names(app, creds) == []
+
+
+async def test_concurrent_writes_keep_theirs_when_others_fail(
+    app: LocalTitan, creds: Creds
+) -> None:
+    """Write units that run together (on SQLite they share a commit: decision 0260) each
+    keep or lose their own writes: one that fails before writing and one that fails after
+    its row was written for a read leave nothing, and every other unit's record is stored
+    with its own id."""
+
+    async def fails(name: str, *, after_a_read: bool) -> int:
+        async with writing(_writer(app, creds)) as tx:
+            await tx.create(CUSTOMERS, {"name": name})
+            if after_a_read:
+                await tx.children(CUSTOMERS)  # writes the unit's new row before reading
+            raise RuntimeError(f"{name} refused")
+
+    work = []
+    for i in range(12):
+        name = f"C{i:02d}"
+        work.append(
+            _create(app, creds, name) if i % 3 == 0 else fails(name, after_a_read=i % 3 == 2)
+        )
+    results = await asyncio.gather(*work, return_exceptions=True)
+    ids = [r for r in results if isinstance(r, int)]
+    assert sum(isinstance(r, RuntimeError) for r in results) == 8
+    assert len(set(ids)) == len(ids) == 4
+    assert sorted(await _names(app, creds)) == [f"C{i:02d}" for i in range(0, 12, 3)]

@@ -8,7 +8,7 @@ from typing import Any
 from localtitan.errors import ApiError
 from localtitan.handling.call import Call, Result
 from localtitan.handling.catalog import Catalog, catalog_for, response_schema
-from localtitan.handling.shaping import shape
+from localtitan.handling.shapers import shapers_for
 from localtitan.store.records import encode
 
 __all__ = [
@@ -53,4 +53,4 @@ def respond(call: Call, data: Any) -> Result:
     code = next((c for c in ("200", "201") if c in call.operation.responses), "200")
     if schema is None:
         return Result(status=int(code), body=b"")
-    return json_result(shape(call.runtime.manifest, schema, data), int(code))
+    return json_result(shapers_for(call.runtime.manifest).shape(schema, data), int(code))

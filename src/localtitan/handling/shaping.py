@@ -124,9 +124,9 @@ def skeleton(manifest: Manifest, schema: Mapping[str, Any], depth: int = 0) -> d
 
 def fill_record(manifest: Manifest, collection: Any, data: Mapping[str, Any]) -> dict[str, Any]:
     """A record in its stored shape: every property any read operation of its collection
-    declares (``collection.properties``), so one stored JSON serves get, list and export."""
-    schema = {"type": ["object"], "properties": collection.properties}
-    filled: dict[str, Any] = shape(manifest, schema, data)
+    declares (``collection.properties``), so one stored JSON serves get, list and export.
+    Compiled (``handling/shapers.py``): what :func:`shape` gives for the collection's schema."""
+    filled: dict[str, Any] = _shapers.shapers_for(manifest).record(collection.properties)(data)
     return filled
 
 
@@ -206,3 +206,7 @@ def shape(manifest: Manifest, schema: Mapping[str, Any], value: Any, depth: int 
     if kind == "boolean":
         return bool(value) if not isinstance(value, str) else value.lower() == "true"
     return value
+
+
+# Last: the compiled shapers build on the rules above (and import this module).
+from localtitan.handling import shapers as _shapers  # noqa: E402

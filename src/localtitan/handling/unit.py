@@ -211,6 +211,7 @@ class Tx:
                 await settle(self.session, counter)
 
     async def _finish(self) -> None:
+        self.session.finishing()
         await self.flush(last=True)
 
 

@@ -343,7 +343,7 @@ class StringNode(Node):
     def from_json(self, value: Any, parts: Parts, errs: Errors) -> Any:
         if self.parsers is None:
             value = _read_string(value, parts, self.clr)
-            if self.checked:
+            if self.checked and not self._fits(value):
                 self.check(value, model_path(parts), _last_label(parts), errs)
             return value
         if self.reader is not None:
@@ -361,7 +361,7 @@ class StringNode(Node):
             raise BadJson(parts, self.clr, "object" if isinstance(value, dict) else "array")
         if not isinstance(value, str):
             raise BadJson(parts, self.clr)
-        if self.checked:
+        if self.checked and not self._fits(value):
             self.check(value, model_path(parts), _last_label(parts), errs)
         try:
             return self.parsers[0](value)
@@ -370,6 +370,16 @@ class StringNode(Node):
 
     def from_text(self, text: str) -> Any:
         return text if self.parsers is None else self.parsers[1](text)
+
+    def _fits(self, value: Any) -> bool:
+        """True when :meth:`check` would find nothing to report (most values): the message's
+        field path and name are only worked out for a value that breaks a bound."""
+        if self.pattern is not None or not isinstance(value, str):
+            return False
+        n = len(value)
+        return (self.max_len is None or n <= self.max_len) and (
+            self.min_len is None or n >= self.min_len
+        )
 
     def check(self, value: Any, key: str, name: str, errs: Errors) -> None:
         if not isinstance(value, str) or not self.checked:
@@ -521,7 +531,8 @@ class ArrayNode(Node):
             except BadJson as exc:
                 errs.fail(exc)
             parts.pop()
-        self.check(out, model_path(parts), _last_label(parts), errs)
+        if len(out) > self.max_items or (self.min_items is not None and len(out) < self.min_items):
+            self.check(out, model_path(parts), _last_label(parts), errs)
         return out
 
     def check(self, value: Any, key: str, name: str, errs: Errors) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from localtitan.store.database import Connection
+from localtitan.store.new_rows import insert_row
 from localtitan.store.tables import access_requests
 
 __all__ = [
@@ -20,8 +21,7 @@ __all__ = [
 
 
 async def insert_request(conn: Connection, values: Mapping[str, Any]) -> int:
-    result = await conn.execute(access_requests.insert().values(**values))
-    return int(result.inserted_primary_key[0])  # type: ignore[index]
+    return await insert_row(conn, access_requests, values)
 
 
 async def update_request(conn: Connection, request_id: int, values: Mapping[str, Any]) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 
 from localtitan.store.database import Connection
+from localtitan.store.new_rows import insert_row
 from localtitan.store.tables import app_scope_sets, app_tenants, apps
 
 __all__ = [
@@ -35,8 +36,7 @@ __all__ = [
 
 async def insert_app(conn: Connection, values: Mapping[str, Any]) -> int:
     """A new app row from its column values; returns its id."""
-    result = await conn.execute(apps.insert().values(**values))
-    return int(result.inserted_primary_key[0])  # type: ignore[index]
+    return await insert_row(conn, apps, values)
 
 
 async def update_app(conn: Connection, app_id: int, values: Mapping[str, Any]) -> None:

@@ -20,9 +20,12 @@ from localtitan.store.sessions import Session
 
 __all__ = ["Counter", "settle", "take"]
 
+# SQLite: read under the write lock BEGIN IMMEDIATE took; the unit's time is written back
+# with its ids (_SETTLE_SQLITE), so a unit writes nothing until it ends (store/sessions.py's
+# group commit needs no savepoint for it).
 _TAKE_SQLITE = Sql.of(
-    "UPDATE record_counters SET clock_us = max(?, clock_us + 1)"
-    " WHERE environment = ? AND tenant_id = ? RETURNING next_id, row_version, clock_us"
+    "SELECT next_id, row_version, clock_us FROM record_counters"
+    " WHERE environment = ? AND tenant_id = ?"
 )
 # Evaluated by the UPDATE once it holds the row (again after waiting for it).
 _TAKE_PG = Sql.of(
@@ -42,6 +45,10 @@ _SETTLE = Sql.of(
     "UPDATE record_counters SET next_id = ?, row_version = ?"
     " WHERE environment = ? AND tenant_id = ?"
 )
+_SETTLE_SQLITE = Sql.of(
+    "UPDATE record_counters SET next_id = ?, row_version = ?, clock_us = max(clock_us, ?)"
+    " WHERE environment = ? AND tenant_id = ?"
+)
 
 
 @dataclass
@@ -55,6 +62,8 @@ class Counter:
     row_version: int
     stamp: datetime
     _taken: tuple[int, int] = (0, 0)
+    # SQLite: the unit's time, in the counter's microseconds, still to be written back.
+    clock_us: int | None = None
 
     def ids(self, count: int) -> int:
         """Reserve ``count`` ids; the first of them."""
@@ -79,23 +88,37 @@ class Counter:
 async def take(session: Session, env: str, tenant_id: int) -> Counter:
     """Lock the tenant's counter for this transaction and take its write time."""
     pg = session.dialect == "postgresql"
-    args: tuple[object, ...]
-    if pg:
-        sql, args = _TAKE_PG, (env, tenant_id)
-    else:
-        # SQLite's write lock is already held (BEGIN IMMEDIATE): the clock is read under it.
-        sql, args = _TAKE_SQLITE, (micros(datetime.now(UTC)), env, tenant_id)
-    rows = await session.rows(sql, args)
+    sql = _TAKE_PG if pg else _TAKE_SQLITE
+    rows = await session.rows(sql, (env, tenant_id))
     if not rows:
         await session.execute(_START_PG if pg else _START_SQLITE, (env, tenant_id, FIRST_ID))
-        rows = await session.rows(sql, args)
+        rows = await session.rows(sql, (env, tenant_id))
     next_id, version, clock = (int(v) for v in rows[0])
-    return Counter(env, tenant_id, next_id, version, from_micros(clock), (next_id, version))
+    if pg:
+        return Counter(env, tenant_id, next_id, version, from_micros(clock), (next_id, version))
+    # SQLite's write lock is already held (BEGIN IMMEDIATE): the clock is read under it.
+    clock = max(micros(datetime.now(UTC)), clock + 1)
+    return Counter(
+        env, tenant_id, next_id, version, from_micros(clock), (next_id, version), clock_us=clock
+    )
 
 
 async def settle(session: Session, counter: Counter) -> None:
-    """Write back what the unit handed out, before it commits."""
-    if counter.moved:
+    """Write back what the unit handed out (and on SQLite its time), before it commits."""
+    if counter.clock_us is not None:
+        await session.execute(
+            _SETTLE_SQLITE,
+            (
+                counter.next_id,
+                counter.row_version,
+                counter.clock_us,
+                counter.env,
+                counter.tenant_id,
+            ),
+        )
+        counter.clock_us = None
+        counter.settled()
+    elif counter.moved:
         await session.execute(
             _SETTLE, (counter.next_id, counter.row_version, counter.env, counter.tenant_id)
         )

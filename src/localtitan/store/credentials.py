@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from localtitan.store.database import Connection
+from localtitan.store.new_rows import insert_row
 from localtitan.store.tables import apps, client_secrets, connections
 
 __all__ = [
@@ -40,18 +41,19 @@ async def insert_connection(
     scope_version: int,
     created_on: datetime,
 ) -> int:
-    result = await conn.execute(
-        connections.insert().values(
-            environment=environment,
-            tenant_id=tenant_id,
-            app_id=app_id,
-            client_id=client_id,
-            scope_version=scope_version,
-            active=True,
-            created_on=created_on,
-        )
+    return await insert_row(
+        conn,
+        connections,
+        {
+            "environment": environment,
+            "tenant_id": tenant_id,
+            "app_id": app_id,
+            "client_id": client_id,
+            "scope_version": scope_version,
+            "active": True,
+            "created_on": created_on,
+        },
     )
-    return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
 async def _one(conn: Connection, *where: Any) -> dict[str, Any] | None:
@@ -145,16 +147,17 @@ async def insert_secret(
     conn: Connection, connection_id: int, *, secret_hash: str, hint: str, created_on: datetime
 ) -> int:
     """A new active secret, stored as its keyed hash only; returns its id."""
-    result = await conn.execute(
-        client_secrets.insert().values(
-            connection_id=connection_id,
-            secret_hash=secret_hash,
-            hint=hint,
-            active=True,
-            created_on=created_on,
-        )
+    return await insert_row(
+        conn,
+        client_secrets,
+        {
+            "connection_id": connection_id,
+            "secret_hash": secret_hash,
+            "hint": hint,
+            "active": True,
+            "created_on": created_on,
+        },
     )
-    return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
 async def secret_rows(conn: Connection, connection_id: int) -> list[dict[str, Any]]:

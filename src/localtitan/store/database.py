@@ -69,14 +69,23 @@ class Database:
             async with self.sessions.write() as session:
                 yield session
             return
-        async with self._write_turn(), self.sessions.write() as session:
+        async with self.sessions.unit(self._turn_lock()) as session:
             yield session
 
     def reading(self) -> contextlib.AbstractAsyncContextManager[Session]:
         """A read transaction on the driver: one snapshot, and no write lock or turn."""
         return self.sessions.read()
 
-    def _write_turn(self) -> asyncio.Lock:
+    @asynccontextmanager
+    async def _write_turn(self) -> AsyncIterator[None]:
+        """The process's write turn for a writer that is not a unit (SQLAlchemy's
+        transactions, the request log): the units' open transaction commits first, as its
+        write lock would otherwise keep this writer waiting."""
+        async with self._turn_lock():
+            self.sessions.settle()
+            yield
+
+    def _turn_lock(self) -> asyncio.Lock:
         loop = asyncio.get_running_loop()
         if self._turn is None or self._turn[0] is not loop:
             self._turn = (loop, asyncio.Lock())

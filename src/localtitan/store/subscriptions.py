@@ -17,6 +17,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from localtitan.store.database import Connection
+from localtitan.store.new_rows import insert_row
 from localtitan.store.tables import published_releases, release_deliveries, release_subscribers
 
 __all__ = [
@@ -74,14 +75,11 @@ async def insert_subscriber(
 ) -> int:
     """A new pending subscriber; :class:`DuplicateRow` when the address subscribed meanwhile."""
     async with _unique():
-        result = await conn.execute(
-            insert(release_subscribers).values(
-                email=email, module=module, status="pending", created_on=created_on
-            )
+        return await insert_row(
+            conn,
+            release_subscribers,
+            {"email": email, "module": module, "status": "pending", "created_on": created_on},
         )
-    inserted = result.inserted_primary_key
-    assert inserted is not None
-    return int(inserted[0])
 
 
 async def set_pending(conn: Connection, subscriber_id: int, module: str | None) -> None:

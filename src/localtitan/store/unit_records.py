@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from localtitan.store.drivers import Sql
-from localtitan.store.records import Stored, _row, decode
+from localtitan.store.records import Stored, decode, encode
+from localtitan.store.rows import COLUMNS, full_row, record_row
 from localtitan.store.sessions import Session
 
 __all__ = [
@@ -28,42 +29,25 @@ __all__ = [
 ]
 
 _KEY = "environment = ? AND tenant_id = ? AND kind = ?"
-_COLUMNS = (
-    "environment",
-    "tenant_id",
-    "kind",
-    "id",
-    "parent_id",
-    "guid",
-    "active",
-    "deleted",
-    "created_on",
-    "modified_on",
-    "row_version",
-    "status",
-    "data",
-    "customer_id",
-    "location_id",
-    "job_id",
-    "number",
-    "name",
-)
 _KEY_COLUMNS = ("environment", "tenant_id", "kind", "id")
-_SET_COLUMNS = tuple(c for c in _COLUMNS if c not in _KEY_COLUMNS)
+# The records table's columns in the order of rows.full_row's values; an update sets all but
+# the key (in this order), then names the key.
+_SET_COLUMNS = tuple(c for c in COLUMNS if c not in _KEY_COLUMNS)
+_SET_AT = tuple(COLUMNS.index(c) for c in _SET_COLUMNS)
 # Columns callers may match on (live_records' ``columns``), as named in the table.
 _MATCHABLE = frozenset({"parent_id", "customer_id", "location_id", "job_id", "number", "name"})
 
-# In _COLUMNS' order.
+# In COLUMNS' order, the order of rows.full_row's values.
 _INSERT = Sql.of(
     "INSERT INTO records (environment, tenant_id, kind, id, parent_id, guid, active, deleted,"
-    " created_on, modified_on, row_version, status, data, customer_id, location_id, job_id,"
-    " number, name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " created_on, modified_on, row_version, customer_id, location_id, job_id, number, name,"
+    " status, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 # _SET_COLUMNS, then the key.
 _UPDATE = Sql.of(
     "UPDATE records SET parent_id = ?, guid = ?, active = ?, deleted = ?, created_on = ?,"
-    " modified_on = ?, row_version = ?, status = ?, data = ?, customer_id = ?,"
-    " location_id = ?, job_id = ?, number = ?, name = ?"
+    " modified_on = ?, row_version = ?, customer_id = ?, location_id = ?, job_id = ?,"
+    " number = ?, name = ?, status = ?, data = ?"
     " WHERE environment = ? AND tenant_id = ? AND kind = ? AND id = ?"
 )
 # PostgreSQL: the counter's write-back and the unit's new rows in one statement (one round trip
@@ -71,10 +55,10 @@ _UPDATE = Sql.of(
 _SETTLE_AND_INSERT = (
     "WITH settled AS (UPDATE record_counters SET next_id = ?, row_version = ?"
     " WHERE environment = ? AND tenant_id = ?) INSERT INTO records (environment, tenant_id,"
-    " kind, id, parent_id, guid, active, deleted, created_on, modified_on, row_version, status,"
-    " data, customer_id, location_id, job_id, number, name) VALUES "
+    " kind, id, parent_id, guid, active, deleted, created_on, modified_on, row_version,"
+    " customer_id, location_id, job_id, number, name, status, data) VALUES "
 )
-_ROW = "(" + ", ".join("?" for _ in _COLUMNS) + ")"
+_ROW = "(" + ", ".join("?" for _ in COLUMNS) + ")"
 _settle_and_insert: dict[int, Sql] = {}
 # Rows per statement: far below PostgreSQL's 32,767 parameters.
 _ROWS_PER_INSERT = 200
@@ -103,27 +87,24 @@ _LIVE = "SELECT id, parent_id, guid, active, created_on, data FROM records WHERE
 _live_sql: dict[tuple[Any, ...], Sql] = {}
 
 
-def _time_to_db(dialect: str, value: datetime) -> Any:
-    if dialect == "postgresql":
-        return value
-    aware = value.astimezone(UTC) if value.tzinfo else value
-    return aware.strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
 def _time_from_db(value: Any) -> datetime:
     parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _values(dialect: str, row: dict[str, Any], columns: Sequence[str]) -> list[Any]:
-    out = [row[c] for c in columns]
-    if dialect != "postgresql":
-        for i, value in enumerate(out):
-            if isinstance(value, datetime):
-                out[i] = _time_to_db(dialect, value)
-            elif isinstance(value, bool):
-                out[i] = int(value)
-    return out
+def _full_rows(
+    dialect: str, env: str, tenant_id: int, items: Iterable[tuple[Stored, int]]
+) -> list[tuple[Any, ...]]:
+    """The rows of ``items`` in :data:`COLUMNS` order, in the driver's terms: on SQLite times
+    as the text SQLAlchemy writes (booleans bind as 0/1 by themselves)."""
+    now = datetime.now(UTC)
+    sqlite = dialect != "postgresql"
+    return [
+        full_row(
+            env, tenant_id, version, record_row(rec, encode(rec.data).decode(), now, sqlite=sqlite)
+        )
+        for rec, version in items
+    ]
 
 
 async def insert_records(
@@ -138,11 +119,7 @@ async def insert_records(
 
     On PostgreSQL ``settle`` (the counter's next id and row version) is written back by the
     same statement; True when it was, so the caller need not write it."""
-    now = datetime.now(UTC)
-    rows = [
-        _values(session.dialect, _row(env, tenant_id, rec, version, now), _COLUMNS)
-        for rec, version in items
-    ]
+    rows = _full_rows(session.dialect, env, tenant_id, items)
     if settle is not None and session.dialect == "postgresql" and rows:
         head, rest = rows[:_ROWS_PER_INSERT], rows[_ROWS_PER_INSERT:]
         sql = _settle_and_insert.get(len(head))
@@ -168,11 +145,10 @@ async def update_records(
     session: Session, env: str, tenant_id: int, items: Iterable[tuple[Stored, int]]
 ) -> None:
     """Write existing records back whole, each with its new row version."""
-    now = datetime.now(UTC)
-    rows = []
-    for rec, version in items:
-        values = _values(session.dialect, _row(env, tenant_id, rec, version, now), _SET_COLUMNS)
-        rows.append([*values, env, tenant_id, rec.kind, rec.id])
+    rows = [
+        [*(row[i] for i in _SET_AT), env, tenant_id, row[2], row[3]]
+        for row in _full_rows(session.dialect, env, tenant_id, items)
+    ]
     if len(rows) == 1:
         await session.execute(_UPDATE, rows[0])
     elif rows:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from localtitan.store.database import Connection
+from localtitan.store.new_rows import insert_row
 from localtitan.store.tables import user_roles, users
 
 __all__ = [
@@ -44,17 +45,18 @@ async def user_id_of_email(conn: Connection, email: str) -> int | None:
 async def insert_user(
     conn: Connection, *, email: str, name: str, password_hash: str, now: datetime
 ) -> int:
-    result = await conn.execute(
-        users.insert().values(
-            email=email,
-            name=name,
-            password_hash=password_hash,
-            active=True,
-            created_on=now,
-            password_changed_on=now,
-        )
+    return await insert_row(
+        conn,
+        users,
+        {
+            "email": email,
+            "name": name,
+            "password_hash": password_hash,
+            "active": True,
+            "created_on": now,
+            "password_changed_on": now,
+        },
     )
-    return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
 async def user_row(conn: Connection, user_id: int) -> dict[str, Any] | None:
