@@ -8,6 +8,11 @@ The server runs with the request log and access log off (``--no-request-log --qu
 shows what the log adds. The door benchmark makes the same request on a tenant of 50
 customers; this one shows whether a big table changes it (and the peak RSS column whether a
 big tenant grows the server).
+
+The same run measures the ceiling (``bench/ceiling.py``: a bare ASGI app doing only the
+checks, the server's own statement and the envelope, with a response identical to the
+server's) beside both, and prints ours vs bare, ceiling vs bare and ours vs ceiling, with the
+server CPU per request of each.
 """
 
 from __future__ import annotations
@@ -23,10 +28,10 @@ from bench._harness import (
     HttpRequest,
     baseline_server,
     capture,
-    compare,
     fetch_token,
 )
 from bench._workloads import api_target, auth_headers
+from bench.ceiling import ceiling_notes, ceiling_server, compare_with_ceiling, postgres_dsn_of
 from bench.dataset import dataset_server
 from bench.door import LOG_OFF
 
@@ -59,11 +64,23 @@ async def run(cfg: Config) -> BenchResult:
                 raise RuntimeError(
                     f"expected a full page with more to come, got {real.body[:300]!r}"
                 )
-            async with baseline_server(cfg, real, workdir) as base:
+            db = (
+                {"postgres_dsn": postgres_dsn_of(ds.database_url)}
+                if ds.database_url
+                else {"sqlite_path": ds.sqlite_path}
+            )
+            async with (
+                baseline_server(cfg, real, workdir) as base,
+                ceiling_server(cfg, lt, token, workdir, **db) as top,
+            ):
                 replay = await capture(base, request)
-                comparison = await compare(
+                least = await capture(top, request)
+                if not real.same_payload(least):
+                    raise RuntimeError(f"the ceiling answered otherwise: {least.body[:300]!r}")
+                comparison, ceiling, gap = await compare_with_ceiling(
                     f"GET {request.target.replace(str(lt.tenant_id), '{t}')}",
                     HttpLoad("localtitan", lt.server, request, cfg),
+                    HttpLoad("ceiling", top, request, cfg),
                     HttpLoad("bare ASGI", base, request, cfg),
                     cfg,
                     target=TARGET,
@@ -73,12 +90,13 @@ async def run(cfg: Config) -> BenchResult:
     return BenchResult(
         NAME,
         TITLE,
-        [comparison],
+        [comparison, ceiling, gap],
         notes=[
             f"dataset {info.scale}: {info.counts['crm:customers']:,} customers; page of "
             f"{PAGE_SIZE}, {len(real.body):,} bytes; identical status, headers and body from "
             f"the baseline: {real.same_payload(replay)}",
             f"target {TARGET}: {'met' if met else 'MISSED'}; request log off",
+            *ceiling_notes(NAME, comparison, ceiling, real.same_payload(least)),
         ],
         facts={
             "dataset": info.scale,
@@ -88,5 +106,7 @@ async def run(cfg: Config) -> BenchResult:
             "target": TARGET,
             "met": met,
             "request_log": False,
+            "ceiling_vs_bare": ceiling.ratio("rps"),
+            "localtitan_vs_ceiling": gap.ratio("rps"),
         },
     )
