@@ -259,6 +259,7 @@ def _list_handler(op: Operation) -> Handler:
         with_total = bool(call.query.get("includeTotal")) or plan.total_required
         parent = _int(parent_id) if parent_id is not None else None
         sort = sort_text(call.query)
+        projection = _projection_for(catalog, op, coll)
         if plain and not sort and not related:
             read = await plain_page(
                 db.reads,
@@ -274,6 +275,8 @@ def _list_handler(op: Operation) -> Handler:
                     with_total,
                 ),
                 _pages,
+                # Served as stored: the store may hand back the page's records joined.
+                joined=projection is _as_bytes,
             )
         else:
             order = sort_order(sort, coll.properties) if sort else None
@@ -299,10 +302,13 @@ def _list_handler(op: Operation) -> Handler:
                 ),
                 _pages,
             )
-        rows = read.rows
-        has_more = len(rows) > size
-        rows = rows[:size]
-        items = _project(catalog, op, coll, rows)
+        if read.joined is not None:
+            has_more = read.has_more
+            items = [read.joined] if read.joined else []
+        else:
+            rows = read.rows
+            has_more = len(rows) > size
+            items = projection(rows[:size])
         known = {
             "page": shown,
             "pageSize": size,

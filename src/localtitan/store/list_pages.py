@@ -41,6 +41,7 @@ Remember = tuple[Hashable, int, int]
 @dataclass(frozen=True)
 class _Statements:
     first_page: Sql
+    first_joined: Sql
     page: Sql
     page_from: Sql
     start: Sql
@@ -70,6 +71,21 @@ def _statements(active: bool, parent: bool) -> _Statements:
                 "FROM records WHERE",
                 where,
                 "ORDER BY id LIMIT ?",
+            ),
+            # SQLite only (group_concat): the page's stored JSON joined by commas in one row,
+            # with the collection's version, the next page's first id, the count and the
+            # first id. The subquery's order is the order of the joined records: SQLite runs
+            # an ordered, limited subquery under an aggregate as a co-routine, row by row.
+            first_joined=_joined(
+                "SELECT (SELECT max(row_version) FROM records WHERE",
+                _KEY + "),",
+                "(SELECT id FROM records WHERE",
+                where,
+                "ORDER BY id LIMIT 1 OFFSET ?),",
+                "count(*), min(id), group_concat(data, ',') FROM",
+                "(SELECT id, data FROM records WHERE",
+                where,
+                "ORDER BY id LIMIT ?)",
             ),
             page=_joined("SELECT id, data FROM records WHERE", where, "ORDER BY id LIMIT ?"),
             page_from=_joined(
@@ -109,6 +125,10 @@ class PageRead:
     rows: list[Any]
     total: int | None = None
     remember: list[Remember] = field(default_factory=list)
+    # With ``joined``: the page's records as stored, joined by commas (``rows`` is empty),
+    # or b"" for an empty page; and whether more records follow it.
+    joined: bytes | None = None
+    has_more: bool = False
 
 
 async def _version(r: Reads, env: str, tenant_id: int, kind: str) -> int:
@@ -144,13 +164,31 @@ async def start_still_true(
     return first_id
 
 
-async def plain_page(driver: DriverReads, q: PlainPage, pages: PageCache) -> PageRead:
+async def plain_page(
+    driver: DriverReads, q: PlainPage, pages: PageCache, *, joined: bool = False
+) -> PageRead:
     """A page in id order; the extra row read to tell ``hasMore`` is the next page's first
-    record, which the page cache remembers for the client's next request."""
+    record, which the page cache remembers for the client's next request.
+
+    ``joined``: the caller serves the records as stored, so a first page on SQLite may come
+    back as one joined ``bytes`` (:attr:`PageRead.joined`): one row from the driver, not a
+    row per record (on the loop's thread, each row and column costs sqlite3 a release and a
+    take of the GIL, more than the record's own read).
+    """
     sql = _statements(q.active is not None, q.parent_id is not None)
     where = q.args()
     key_args = (q.env, q.tenant_id, q.kind)
     page_key = (*q.cache_key, q.page)
+    if q.page == 1 and not q.with_total and joined and driver.dialect == "sqlite":
+        found = await driver.one(sql.first_joined, (*key_args, *where, q.size, *where, q.size))
+        version, next_id, count, first_id, data = found[0]
+        if count:
+            pages.remember(page_key, int(version or 0), first_id)
+            if next_id is not None:
+                pages.remember((*q.cache_key, 2), int(version or 0), next_id)
+        out = PageRead([], has_more=next_id is not None)
+        out.joined = b"" if data is None else data if type(data) is bytes else data.encode()
+        return out
     if q.page == 1 and not q.with_total:
         # The page and the collection's version are one statement: no transaction to open,
         # no closures to build (the usual request: a client's first page).
