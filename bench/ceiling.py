@@ -247,12 +247,13 @@ class CeilingApp:
         where = (env, tenant, _KIND, False)
         if self._joined:
             # The server's SQLite statement: the page joined in one row (store/list_pages.py).
-            found = await self._db.rows(
-                _FIRST_JOINED, (env, tenant, _KIND, *where, size, *where, size)
-            )
-            _, next_id, _, _, data = found[0]
-            head = _HEAD % (b"false" if next_id is None else b"true", size)
-            return 200, b"".join((head, data or b"", b"]}"))
+            found = await self._db.rows(_FIRST_JOINED, (env, tenant, _KIND, *where, size + 1))
+            _, count, _, last_length, data = found[0]
+            head = _HEAD % (b"true" if count > size else b"false", size)
+            page = data or b""
+            if count > size:
+                page = memoryview(data)[: len(data) - last_length - 1]
+            return 200, b"".join((head, page, b"]}"))
         rows = await self._db.rows(_FIRST_PAGE, (env, tenant, _KIND, *where, size + 1))
         head = _HEAD % (b"true" if len(rows) > size else b"false", size)
         items = [row[1] for row in rows[:size]]

@@ -10,7 +10,7 @@ import functools
 import re
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -302,6 +302,7 @@ def _list_handler(op: Operation) -> Handler:
                 ),
                 _pages,
             )
+        items: Sequence[bytes | memoryview]
         if read.joined is not None:
             has_more = read.has_more
             items = [read.joined] if read.joined else []
@@ -416,18 +417,18 @@ def _head_of(catalog: Catalog, op: Operation) -> _Head:
     return head
 
 
-def _wrapped(opening: bytes, items: list[bytes], closing: bytes) -> bytes:
+def _wrapped(opening: bytes, items: Sequence[bytes | memoryview], closing: bytes) -> bytes:
     """``opening + b",".join(items) + closing`` with the page's bytes copied once, not once per
     concatenation (a 28 KB page was copied four times)."""
     if not items:
         return opening + closing
     if len(items) == 1:
         return b"".join((opening, items[0], closing))
-    return b",".join([opening + items[0], *items[1:-1], items[-1] + closing])
+    return b",".join([opening + items[0], *items[1:-1], b"".join((items[-1], closing))])
 
 
 def _envelope(
-    catalog: Catalog, op: Operation, known: Mapping[str, Any], items: list[bytes]
+    catalog: Catalog, op: Operation, known: Mapping[str, Any], items: Sequence[bytes | memoryview]
 ) -> bytes:
     """The operation's list envelope around already-encoded items (or a bare array)."""
     head_plan = _head_of(catalog, op)

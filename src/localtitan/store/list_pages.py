@@ -72,17 +72,16 @@ def _statements(active: bool, parent: bool) -> _Statements:
                 where,
                 "ORDER BY id LIMIT ?",
             ),
-            # SQLite only (group_concat): the page's stored JSON joined by commas in one row,
-            # with the collection's version, the next page's first id, the count and the
-            # first id. The subquery's order is the order of the joined records: SQLite runs
-            # an ordered, limited subquery under an aggregate as a co-routine, row by row.
+            # SQLite only (group_concat): the collection's version, how many records there
+            # are (up to one more than the page), the last one's id and its JSON's length
+            # (SQLite takes a bare column from the row of the query's one max()), and the
+            # records' stored JSON joined by commas, in one row. The subquery's order is the
+            # joined order: SQLite runs an ordered, limited subquery under an aggregate as a
+            # co-routine, row by row.
             first_joined=_joined(
                 "SELECT (SELECT max(row_version) FROM records WHERE",
                 _KEY + "),",
-                "(SELECT id FROM records WHERE",
-                where,
-                "ORDER BY id LIMIT 1 OFFSET ?),",
-                "count(*), min(id), group_concat(data, ',') FROM",
+                "count(*), max(id), length(CAST(data AS BLOB)), group_concat(data, ',') FROM",
                 "(SELECT id, data FROM records WHERE",
                 where,
                 "ORDER BY id LIMIT ?)",
@@ -127,7 +126,7 @@ class PageRead:
     remember: list[Remember] = field(default_factory=list)
     # With ``joined``: the page's records as stored, joined by commas (``rows`` is empty),
     # or b"" for an empty page; and whether more records follow it.
-    joined: bytes | None = None
+    joined: bytes | memoryview | None = None
     has_more: bool = False
 
 
@@ -180,14 +179,20 @@ async def plain_page(
     key_args = (q.env, q.tenant_id, q.kind)
     page_key = (*q.cache_key, q.page)
     if q.page == 1 and not q.with_total and joined and driver.dialect == "sqlite":
-        found = await driver.one(sql.first_joined, (*key_args, *where, q.size, *where, q.size))
-        version, next_id, count, first_id, data = found[0]
-        if count:
-            pages.remember(page_key, int(version or 0), first_id)
-            if next_id is not None:
-                pages.remember((*q.cache_key, 2), int(version or 0), next_id)
-        out = PageRead([], has_more=next_id is not None)
-        out.joined = b"" if data is None else data if type(data) is bytes else data.encode()
+        found = await driver.one(sql.first_joined, (*key_args, *where, q.size + 1))
+        version, count, last_id, last_length, data = found[0]
+        out = PageRead([], has_more=count > q.size)
+        if data is None:
+            out.joined = b""
+            return out
+        data = data if type(data) is bytes else data.encode()
+        if out.has_more:
+            # The extra record is the next page's first: remembered, and cut off the page
+            # (a view, not a copy: the envelope copies the page's bytes once).
+            pages.remember((*q.cache_key, 2), int(version or 0), last_id)
+            out.joined = memoryview(data)[: len(data) - last_length - 1]
+        else:
+            out.joined = data
         return out
     if q.page == 1 and not q.with_total:
         # The page and the collection's version are one statement: no transaction to open,
