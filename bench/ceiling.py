@@ -353,18 +353,36 @@ async def compare_with_ceiling(
 
 
 def ceiling_notes(name: str, ours: Comparison, top: Comparison, same_payload: bool) -> list[str]:
-    """Where the time goes, in CPU per request: the bare app's share, the ceiling's
-    (database work and checks) and what the server spends beyond the ceiling."""
-    bare = ours.cpu_per_request_us("baseline")
-    real = ours.cpu_per_request_us("subject")
-    least = top.cpu_per_request_us("subject")
+    """Where the time goes, in server CPU per request (user + kernel): the bare app's, the
+    ceiling's (what any server of this response pays: the statement, the token and app-key
+    checks, the envelope) and what localtitan spends beyond the ceiling (its door, handler and
+    layers)."""
+    sides = (
+        ("bare ASGI", ours, "baseline"),
+        ("ceiling", top, "subject"),
+        ("localtitan", ours, "subject"),
+    )
+    cpu = [c.cpu_per_request_us(side) for _, c, side in sides]
+    kernel = [c.cpu_per_request_us(side, "server_sys_cpu") for _, c, side in sides]
     notes = [f"ceiling's response identical to the server's: {same_payload}"]
-    if bare is not None and real is not None and least is not None:
-        notes.append(
-            f"server CPU per request: bare ASGI {bare:,.0f} µs, ceiling {least:,.0f} µs "
-            f"(+{least - bare:,.0f} µs: the statement, token and key checks, envelope), "
-            f"localtitan {real:,.0f} µs (+{real - least:,.0f} µs beyond the ceiling)"
+    if None in cpu:
+        return notes
+    shown = []
+    for (label, _, _), total, sys_part in zip(sides, cpu, kernel, strict=True):
+        assert total is not None
+        split = (
+            "" if sys_part is None else f" ({total - sys_part:,.0f} user + {sys_part:,.0f} kernel)"
         )
+        shown.append(f"{label} {total:,.0f} µs{split}")
+    bare, least, real = (v or 0.0 for v in cpu)
+    notes.append(
+        "server CPU per request: "
+        + ", ".join(shown)
+        + f"; the ceiling's +{least - bare:,.0f} µs over bare is the work any server of this "
+        f"response does (the statement, token and app-key checks, envelope), localtitan's "
+        f"+{real - least:,.0f} µs over the ceiling is its own (door, handler, layers): "
+        f"{(real - least) / real:.0%} of its CPU per request"
+    )
     return notes
 
 
