@@ -53,7 +53,9 @@ __all__ = ["CeilingSettings", "ceiling_server", "compare_with_ceiling", "main"]
 _KIND = "crm:customers"
 _COLLECTION = "/crm/v2/tenant/"
 _TAIL = 64  # the server's verified-token key: the token's last characters
-_PG_CONNECTIONS = 4  # what the server's one-statement reads keep (store/drivers.py, _HELD)
+# As many as the server's pool may open (store/drivers.py, _POOL_SIZE): with fewer, the
+# ceiling's PostgreSQL reads wait for a connection where the server's do not.
+_PG_CONNECTIONS = 8
 _JSON_HEADERS = [(b"content-type", b"application/json")]
 _FIRST_PAGE = _statements(False, False).first_page
 _FIRST_JOINED = _statements(False, False).first_joined
