@@ -108,8 +108,10 @@ class LocalTitan:
                 await self._serve(scope, receive, watched_send, area, env, prefix, rest)
 
             await logged(request_log, scope, send, env.value, area, serve)
+        elif area == "api":
+            await handle_api(scope, receive, send, self.runtime, env, rest)  # one frame less
         else:
-            await self._serve(scope, receive, send, area, env, prefix, rest)
+            await self._auth(scope, receive, send, env, prefix, rest)
 
     async def _serve(
         self,
