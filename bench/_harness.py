@@ -290,17 +290,26 @@ class Server:
     def cpu_seconds(self) -> float | None:
         """User + system CPU time the server has used so far (Linux only): its process and
         the live processes it started (``--workers N``: the supervisor and every worker)."""
+        times = self.cpu_times()
+        return None if times is None else times[0] + times[1]
+
+    def cpu_times(self) -> tuple[float, float] | None:
+        """(user, system) CPU seconds, as :meth:`cpu_seconds` counts them."""
         if self._proc is None:
             return None
-        total: float | None = None
+        found = False
+        user = system = 0.0
+        tick = os.sysconf("SC_CLK_TCK")
         for pid in _process_tree(self._proc.pid):
             try:
                 stat = Path(f"/proc/{pid}/stat").read_text()
             except OSError:
                 continue
             fields = stat.rsplit(")", 1)[1].split()
-            total = (total or 0.0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        return total
+            user += int(fields[11]) / tick
+            system += int(fields[12]) / tick
+            found = True
+        return (user, system) if found else None
 
     def peak_rss_mb(self) -> float | None:
         """The highest peak resident set (VmHWM) of one serving process, in MB: the process
@@ -517,6 +526,8 @@ class Sample:
     server_processes: int | None = None
     # Share of one CPU the server's PostgreSQL backends used during the phase (None: SQLite).
     database_cpu: float | None = None
+    # The kernel's part of server_cpu (system time: sockets, mostly).
+    server_sys_cpu: float | None = None
 
 
 class Workload(Protocol):
@@ -678,7 +689,7 @@ class HttpLoad:
         tally = _Tally(self.cfg.max_requests)
         database = self.server.database
         db0 = await database.snapshot() if database is not None else None
-        cpu0 = self.server.cpu_seconds()
+        cpu0 = self.server.cpu_times()
         client0 = time.process_time()
         start = time.perf_counter()
         deadline = start + duration
@@ -695,7 +706,7 @@ class HttpLoad:
         except TimeoutError:
             tally.fail(f"phase overran its duration by more than {self.cfg.grace:.0f} s")
         elapsed = time.perf_counter() - start
-        cpu1 = self.server.cpu_seconds()
+        cpu1 = self.server.cpu_times()
         client_cpu = (time.process_time() - client0) / elapsed
         db1 = await database.snapshot() if database is not None else None
         db_seconds = DatabaseCpu.spent(db0, db1)
@@ -711,7 +722,8 @@ class HttpLoad:
             p50_ms=None if p50 is None else p50 * 1000,
             p99_ms=None if p99 is None else p99 * 1000,
             mean_response_bytes=tally.body_bytes / tally.ok if tally.ok else None,
-            server_cpu=None if cpu0 is None or cpu1 is None else (cpu1 - cpu0) / elapsed,
+            server_cpu=None if cpu0 is None or cpu1 is None else (sum(cpu1) - sum(cpu0)) / elapsed,
+            server_sys_cpu=None if cpu0 is None or cpu1 is None else (cpu1[1] - cpu0[1]) / elapsed,
             client_cpu=client_cpu,
             error_examples=tally.examples,
             server_peak_rss_mb=self.server.peak_rss_mb(),
@@ -771,16 +783,16 @@ class Comparison:
         peaks = [s.server_peak_rss_mb for s in samples if s.server_peak_rss_mb is not None]
         return max(peaks) if peaks else None
 
-    def cpu_per_request_us(self, side: str) -> float | None:
+    def cpu_per_request_us(self, side: str, metric: str = "server_cpu") -> float | None:
         """Server CPU time per request (µs), the median over the rounds: on a busy machine a
-        steadier measure than req/s, which also counts the time the server waited for a CPU."""
+        steadier measure than req/s, which also counts the time the server waited for a CPU.
+        ``metric="server_sys_cpu"``: the kernel's part of it."""
         samples = self.subject if side == "subject" else self.baseline
-        return _median(
-            [
-                s.server_cpu / s.rps * 1e6 if s.server_cpu is not None and s.rps else None
-                for s in samples
-            ]
-        )
+        per_request = []
+        for s in samples:
+            value = getattr(s, metric)
+            per_request.append(value / s.rps * 1e6 if value is not None and s.rps else None)
+        return _median(per_request)
 
     def database_cpu_per_request_us(self, side: str) -> float | None:
         """The PostgreSQL backends' CPU time per request (µs), median over the rounds."""

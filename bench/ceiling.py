@@ -54,9 +54,13 @@ __all__ = ["CeilingSettings", "ceiling_server", "compare_with_ceiling", "main"]
 _KIND = "crm:customers"
 _COLLECTION = "/crm/v2/tenant/"
 _TAIL = 64  # the server's verified-token key: the token's last characters
-_PG_CONNECTIONS = 4  # what the server's one-statement reads keep (store/drivers.py, _HELD)
+# As many as the server's pool may open (store/drivers.py, _POOL_SIZE): with fewer, the
+# ceiling's PostgreSQL reads wait for a connection where the server's do not.
+_PG_CONNECTIONS = 8
 _JSON_HEADERS = [(b"content-type", b"application/json")]
 _FIRST_PAGE = _statements(False, False).first_page
+_FIRST_JOINED = _statements(False, False).first_joined
+_HEAD = b'{"hasMore":%s,"page":1,"pageSize":%d,"totalCount":null,"data":['
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,18 @@ class _Token:
         self.scopes = frozenset(claims["scope"])
         self.expires_at = float(claims["exp"])
         self.environment = str(claims["environment"])
+
+
+def _same_token(known: str, raw: str) -> bool:
+    """The server's check (auth/tokens.py): the signature in constant time, then ``==``."""
+    cut = known.rfind(".") + 1
+    signature = raw[cut:]
+    return (
+        len(raw) == len(known)
+        and signature.isascii()
+        and hmac.compare_digest(signature, known[cut:])
+        and raw == known
+    )
 
 
 class _SqliteDb:
@@ -161,6 +177,7 @@ class CeilingApp:
         self._tokens = {token.raw[-_TAIL:]: token}
         self._app_key = settings.app_key.encode()
         self._db: Any = None
+        self._joined = bool(settings.sqlite_path)
 
     async def _start(self) -> None:
         if self.s.sqlite_path:
@@ -201,7 +218,7 @@ class CeilingApp:
         if raw[:7].lower() == "bearer ":
             raw = raw[7:].strip()
         token = self._tokens.get(raw[-_TAIL:])
-        if token is None or not (raw.isascii() and hmac.compare_digest(token.raw, raw)):
+        if token is None or not _same_token(token.raw, raw):
             return 401, b'{"status":401}'
         if token.environment != self.s.environment or token.expires_at < time.time():
             return 401, b'{"status":401}'
@@ -230,14 +247,24 @@ class CeilingApp:
         if query.get("page", "1") != "1" or not 1 <= size <= 5000 or "includeTotal" in query:
             return 400, b'{"status":400}'
         env = self.s.environment
-        # The server's statement: the limit written in its text (a plan PostgreSQL reuses).
-        rows = await self._db.rows(
-            _limited(_FIRST_PAGE, size + 1), (env, tenant, _KIND, env, tenant, _KIND, False)
-        )
-        more = b"true" if len(rows) > size else b"false"
-        head = b'{"hasMore":%s,"page":1,"pageSize":%d,"totalCount":null,"data":[' % (more, size)
+        where = (env, tenant, _KIND, False)
+        if self._joined:
+            # The server's SQLite statement: the page joined in one row (store/list_pages.py).
+            found = await self._db.rows(_FIRST_JOINED, (env, tenant, _KIND, *where, size + 1))
+            _, count, _, last_length, data = found[0]
+            head = _HEAD % (b"true" if count > size else b"false", size)
+            page = data or b""
+            if count > size:
+                page = memoryview(data)[: len(data) - last_length - 1]
+            return 200, b"".join((head, page, b"]}"))
+        # The server's PostgreSQL statement: the limit written in its text (a reusable plan).
+        rows = await self._db.rows(_limited(_FIRST_PAGE, size + 1), (env, tenant, _KIND, *where))
+        head = _HEAD % (b"true" if len(rows) > size else b"false", size)
         items = [row[1] for row in rows[:size]]
-        return 200, head + b",".join(items) + b"]}"
+        if not items:
+            return 200, head + b"]}"
+        # The page's bytes copied once, as the server's envelope does (engine/generic.py).
+        return 200, b",".join([head + items[0], *items[1:-1], items[-1] + b"]}"])
 
     async def _get(self, tenant: int, record_id: int) -> tuple[int, bytes]:
         env = self.s.environment
@@ -331,18 +358,36 @@ async def compare_with_ceiling(
 
 
 def ceiling_notes(name: str, ours: Comparison, top: Comparison, same_payload: bool) -> list[str]:
-    """Where the time goes, in CPU per request: the bare app's share, the ceiling's
-    (database work and checks) and what the server spends beyond the ceiling."""
-    bare = ours.cpu_per_request_us("baseline")
-    real = ours.cpu_per_request_us("subject")
-    least = top.cpu_per_request_us("subject")
+    """Where the time goes, in server CPU per request (user + kernel): the bare app's, the
+    ceiling's (what any server of this response pays: the statement, the token and app-key
+    checks, the envelope) and what localtitan spends beyond the ceiling (its door, handler and
+    layers)."""
+    sides = (
+        ("bare ASGI", ours, "baseline"),
+        ("ceiling", top, "subject"),
+        ("localtitan", ours, "subject"),
+    )
+    cpu = [c.cpu_per_request_us(side) for _, c, side in sides]
+    kernel = [c.cpu_per_request_us(side, "server_sys_cpu") for _, c, side in sides]
     notes = [f"ceiling's response identical to the server's: {same_payload}"]
-    if bare is not None and real is not None and least is not None:
-        notes.append(
-            f"server CPU per request: bare ASGI {bare:,.0f} µs, ceiling {least:,.0f} µs "
-            f"(+{least - bare:,.0f} µs: the statement, token and key checks, envelope), "
-            f"localtitan {real:,.0f} µs (+{real - least:,.0f} µs beyond the ceiling)"
+    if None in cpu:
+        return notes
+    shown = []
+    for (label, _, _), total, sys_part in zip(sides, cpu, kernel, strict=True):
+        assert total is not None
+        split = (
+            "" if sys_part is None else f" ({total - sys_part:,.0f} user + {sys_part:,.0f} kernel)"
         )
+        shown.append(f"{label} {total:,.0f} µs{split}")
+    bare, least, real = (v or 0.0 for v in cpu)
+    notes.append(
+        "server CPU per request: "
+        + ", ".join(shown)
+        + f"; the ceiling's +{least - bare:,.0f} µs over bare is the work any server of this "
+        f"response does (the statement, token and app-key checks, envelope), localtitan's "
+        f"+{real - least:,.0f} µs over the ceiling is its own (door, handler, layers): "
+        f"{(real - least) / real:.0%} of its CPU per request"
+    )
     return notes
 
 

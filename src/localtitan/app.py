@@ -115,8 +115,10 @@ class LocalTitan:
         request_log = self.runtime.request_log
         if request_log.active:
             await logged(request_log, scope, receive, send, area, env, prefix, rest, self._serve)
+        elif area == "api":
+            await handle_api(scope, receive, send, self.runtime, env, rest)  # one frame less
         else:
-            await self._serve(scope, receive, send, area, env, prefix, rest)
+            await self._auth(scope, receive, send, env, prefix, rest)
 
     async def _serve(
         self,

@@ -85,23 +85,40 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._header_seconds = _header_timeout()
+        # At most one timer per connection, left running across requests: each request only
+        # moves the deadline (None: no headers awaited). A timer made and cancelled per
+        # request was a libuv timer handle allocated, started and closed on every request
+        # of a keep-alive connection.
         self._header_timer: asyncio.TimerHandle | None = None
-        self._header_due = 0.0
+        self._timer_at = 0.0
+        self._header_due: float | None = None
 
     def _arm(self, seconds: float | None = None) -> None:
-        self._disarm()
         wait = self._header_seconds if seconds is None else seconds
-        self._header_due = self.loop.time() + wait
-        self._header_timer = self.loop.call_later(wait, self._headers_late)
+        due = self._header_due = self.loop.time() + wait
+        if self._header_timer is not None:
+            if self._timer_at <= due:
+                return  # it fires first and looks at the deadline then
+            self._header_timer.cancel()
+        self._schedule(due)
+
+    def _schedule(self, at: float) -> None:
+        self._timer_at = at
+        self._header_timer = self.loop.call_at(at, self._headers_late)
 
     def _disarm(self) -> None:
-        if self._header_timer is not None:
-            self._header_timer.cancel()
-            self._header_timer = None
+        self._header_due = None
 
     def _headers_late(self) -> None:
         self._header_timer = None
-        if self.loop.time() - self._header_due > _STALL:
+        due = self._header_due
+        if due is None:
+            return  # the headers arrived; the next request's first byte sets a deadline
+        now = self.loop.time()
+        if now < due:
+            self._schedule(due)  # set by a later request than the one this timer was for
+            return
+        if now - due > _STALL:
             # The worker was too busy to run this timer on time, so it may not have read
             # what the client sent meanwhile either (uvloop runs timers before reading): the
             # delay is the server's, not the client's. Look again after the reading.
@@ -116,6 +133,9 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
         super().connection_lost(exc)
 
     def on_message_begin(self) -> None:

@@ -40,3 +40,22 @@ async def test_a_token_sharing_a_verified_tokens_signature_is_refused(
     assert (
         await client.get(url, headers={**headers, "Authorization": f"Bearer {token}"})
     ).status_code == 200
+
+
+async def test_a_token_of_the_same_length_and_signature_is_refused(
+    client: httpx.AsyncClient, creds: Creds
+) -> None:
+    """Only the signature is compared in constant time; the claims before it must match too."""
+    token = await creds.token(client)
+    url = creds.api(CUSTOMERS) + "?pageSize=5"
+    headers = {"Authorization": token, "ST-App-Key": creds.app_key}
+    assert (await client.get(url, headers=headers)).status_code == 200  # now cached
+
+    head, payload, signature = token.split(".")
+    middle = len(payload) // 2
+    swapped = "B" if payload[middle] != "B" else "C"
+    forged = f"{head}.{payload[:middle]}{swapped}{payload[middle + 1 :]}.{signature}"
+    assert len(forged) == len(token) and forged[-64:] == token[-64:]
+    r = await client.get(url, headers={**headers, "Authorization": forged})
+    assert r.status_code == 401, r.text
+    assert (await client.get(url, headers=headers)).status_code == 200

@@ -39,8 +39,27 @@ def _b64(data: bytes) -> bytes:
 # The verified-token cache is keyed by the token's last characters (its signature's): hashing
 # a whole token (11 KB with 200 scopes) cost more than the rest of a cached check, and the
 # header's string is new on every request, so its hash is never kept. A hit still compares
-# the whole token.
+# the whole token (_same_token).
 _KEY_CHARS = 64
+
+
+def _same_token(known: str, raw: str) -> bool:
+    """``raw`` is the token ``known``: its signature compared in constant time first, then,
+    only once that matched, the whole token with ``==``.
+
+    The signature is the secret part; the header and claims before it are signed, not
+    secret (they are base64 of JSON anyone holding the token can read). A constant-time
+    compare of a whole token (7 KB in the benchmarks) cost about 50,000 instructions a
+    request (callgrind: 6% of a whole list page on the real server); ``==`` is a memcmp.
+    """
+    cut = known.rfind(".") + 1
+    signature = raw[cut:]
+    return (
+        len(raw) == len(known)
+        and signature.isascii()
+        and secrets.compare_digest(signature, known[cut:])
+        and raw == known
+    )
 
 
 class TokenError(Exception):
@@ -116,7 +135,7 @@ class TokenService:
     async def verify(self, raw: str, environment: Environment) -> AccessToken:
         now = time.time()
         cached = self._verified.get(raw[-_KEY_CHARS:])
-        if cached is not None and not (raw.isascii() and secrets.compare_digest(cached.raw, raw)):
+        if cached is not None and not _same_token(cached.raw, raw):
             cached = None  # another token ending the same way: verify it in full
         if cached is not None:
             if cached.environment is not environment:

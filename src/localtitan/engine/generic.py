@@ -10,7 +10,7 @@ import functools
 import re
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -203,17 +203,18 @@ def _plain_active(extra: list[Any]) -> tuple[bool, bool | None]:
     return False, None
 
 
-# conditions_for is a pure function of its arguments: the conditions of a query seen before
-# (the same parameters and values, say ``pageSize=50``) are reused, with whether they are
-# the plain shape. Only queries whose values can be keys are remembered.
+# conditions_for, related_conditions and sort_text are pure functions of their arguments:
+# what a query seen before (the same parameters and values, say ``pageSize=50``) means is
+# reused: its conditions, whether they are the plain shape, the related conditions and the
+# sort. Only queries whose values can be keys are remembered.
 _FILTERS_MAX = 1024
-_filters_seen: OrderedDict[tuple[Any, ...], tuple[list[Cond], bool, bool | None]] = OrderedDict()
+_QueryPlan = tuple[list[Cond], bool, bool | None, list[Cond], str | None]
+_filters_seen: OrderedDict[tuple[Any, ...], _QueryPlan] = OrderedDict()
 
 
-def _filters(
-    query: Mapping[str, Any], coll: Collection, has_active: bool
-) -> tuple[list[Cond], bool, bool | None]:
-    """(conditions, plain shape, active choice) for a list query (engine/query.py's filters)."""
+def _filters(query: Mapping[str, Any], coll: Collection, has_active: bool) -> _QueryPlan:
+    """(conditions, plain shape, active choice, related conditions, sort) for a list query
+    (engine/query.py's filters, engine/related.py's)."""
     key: tuple[Any, ...] | None
     try:
         key = (coll.kind, has_active, frozenset(query.items()))
@@ -223,7 +224,12 @@ def _filters(
     if hit is not None:
         return hit
     conds = conditions_for(query, coll.properties, has_active=has_active, kind=coll.kind)
-    found = (conds, *_plain_active(conds))
+    found = (
+        conds,
+        *_plain_active(conds),
+        related_conditions(coll.kind, query),
+        sort_text(query),
+    )
     if key is not None:
         _filters_seen[key] = found
         if len(_filters_seen) > _FILTERS_MAX:
@@ -255,11 +261,10 @@ def _list_handler(op: Operation) -> Handler:
         env = call.environment.value
         # What the filters mean is engine/query.py's and engine/related.py's (plain data);
         # their statements are the store's (store/list_pages.py, store/filtered_pages.py).
-        filters, plain, active = _filters(call.query, coll, plan.has_active)
-        related = related_conditions(coll.kind, call.query)
+        filters, plain, active, related, sort = _filters(call.query, coll, plan.has_active)
         with_total = bool(call.query.get("includeTotal")) or plan.total_required
         parent = _int(parent_id) if parent_id is not None else None
-        sort = sort_text(call.query)
+        projection = _projection_for(catalog, op, coll)
         if plain and not sort and not related:
             read = await plain_page(
                 db.reads,
@@ -275,6 +280,8 @@ def _list_handler(op: Operation) -> Handler:
                     with_total,
                 ),
                 _pages,
+                # Served as stored: the store may hand back the page's records joined.
+                joined=projection is as_stored,
             )
         else:
             order = sort_order(sort, coll.properties) if sort else None
@@ -300,10 +307,14 @@ def _list_handler(op: Operation) -> Handler:
                 ),
                 _pages,
             )
-        rows = read.rows
-        has_more = len(rows) > size
-        rows = rows[:size]
-        items = _project(catalog, op, coll, rows)
+        items: Sequence[bytes | memoryview]
+        if read.joined is not None:
+            has_more = read.has_more
+            items = [read.joined] if read.joined else []
+        else:
+            rows = read.rows
+            has_more = len(rows) > size
+            items = projection(rows[:size])
         known = {
             "page": shown,
             "pageSize": size,
@@ -383,18 +394,18 @@ def _head_of(catalog: Catalog, op: Operation) -> _Head:
     return head
 
 
-def _wrapped(opening: bytes, items: list[bytes], closing: bytes) -> bytes:
+def _wrapped(opening: bytes, items: Sequence[bytes | memoryview], closing: bytes) -> bytes:
     """``opening + b",".join(items) + closing`` with the page's bytes copied once, not once per
     concatenation (a 28 KB page was copied four times)."""
     if not items:
         return opening + closing
     if len(items) == 1:
         return b"".join((opening, items[0], closing))
-    return b",".join([opening + items[0], *items[1:-1], items[-1] + closing])
+    return b",".join([opening + items[0], *items[1:-1], b"".join((items[-1], closing))])
 
 
 def _envelope(
-    catalog: Catalog, op: Operation, known: Mapping[str, Any], items: list[bytes]
+    catalog: Catalog, op: Operation, known: Mapping[str, Any], items: Sequence[bytes | memoryview]
 ) -> bytes:
     """The operation's list envelope around already-encoded items (or a bare array)."""
     head_plan = _head_of(catalog, op)

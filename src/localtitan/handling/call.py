@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 __all__ = ["Call", "Handler", "Result"]
 
 
-@dataclass
+# slots: a call and its result are made on every request (fewer allocations, faster inits).
+@dataclass(slots=True)
 class Call:
     runtime: Runtime
     operation: Operation
@@ -31,7 +32,7 @@ class Call:
     trace_id: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Result:
     status: int = 200
     body: bytes | None = None

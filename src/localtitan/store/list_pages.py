@@ -42,6 +42,7 @@ Remember = tuple[Hashable, int, int]
 @dataclass(frozen=True)
 class _Statements:
     first_page: Sql
+    first_joined: Sql
     page: Sql
     page_from: Sql
     start: Sql
@@ -71,6 +72,20 @@ def _statements(active: bool, parent: bool) -> _Statements:
                 "FROM records WHERE",
                 where,
                 "ORDER BY id LIMIT ?",
+            ),
+            # SQLite only (group_concat): the collection's version, how many records there
+            # are (up to one more than the page), the last one's id and its JSON's length
+            # (SQLite takes a bare column from the row of the query's one max()), and the
+            # records' stored JSON joined by commas, in one row. The subquery's order is the
+            # joined order: SQLite runs an ordered, limited subquery under an aggregate as a
+            # co-routine, row by row.
+            first_joined=_joined(
+                "SELECT (SELECT max(row_version) FROM records WHERE",
+                _KEY + "),",
+                "count(*), max(id), length(CAST(data AS BLOB)), group_concat(data, ',') FROM",
+                "(SELECT id, data FROM records WHERE",
+                where,
+                "ORDER BY id LIMIT ?)",
             ),
             page=_joined("SELECT id, data FROM records WHERE", where, "ORDER BY id LIMIT ?"),
             page_from=_joined(
@@ -129,6 +144,10 @@ class PageRead:
     rows: list[Any]
     total: int | None = None
     remember: list[Remember] = field(default_factory=list)
+    # With ``joined``: the page's records as stored, joined by commas (``rows`` is empty),
+    # or b"" for an empty page; and whether more records follow it.
+    joined: bytes | memoryview | None = None
+    has_more: bool = False
 
 
 async def _version(r: Reads, env: str, tenant_id: int, kind: str) -> int:
@@ -164,13 +183,37 @@ async def start_still_true(
     return first_id
 
 
-async def plain_page(driver: DriverReads, q: PlainPage, pages: PageCache) -> PageRead:
+async def plain_page(
+    driver: DriverReads, q: PlainPage, pages: PageCache, *, joined: bool = False
+) -> PageRead:
     """A page in id order; the extra row read to tell ``hasMore`` is the next page's first
-    record, which the page cache remembers for the client's next request."""
+    record, which the page cache remembers for the client's next request.
+
+    ``joined``: the caller serves the records as stored, so a first page on SQLite may come
+    back as one joined ``bytes`` (:attr:`PageRead.joined`): one row from the driver, not a
+    row per record (on the loop's thread, each row and column costs sqlite3 a release and a
+    take of the GIL, more than the record's own read).
+    """
     sql = _statements(q.active is not None, q.parent_id is not None)
     where = q.args()
     key_args = (q.env, q.tenant_id, q.kind)
     page_key = (*q.cache_key, q.page)
+    if q.page == 1 and not q.with_total and joined and driver.dialect == "sqlite":
+        found = await driver.one(sql.first_joined, (*key_args, *where, q.size + 1))
+        version, count, last_id, last_length, data = found[0]
+        out = PageRead([], has_more=count > q.size)
+        if data is None:
+            out.joined = b""
+            return out
+        data = data if type(data) is bytes else data.encode()
+        if out.has_more:
+            # The extra record is the next page's first: remembered, and cut off the page
+            # (a view, not a copy: the envelope copies the page's bytes once).
+            pages.remember((*q.cache_key, 2), int(version or 0), last_id)
+            out.joined = memoryview(data)[: len(data) - last_length - 1]
+        else:
+            out.joined = data
+        return out
     if q.page == 1 and not q.with_total:
         # The page and the collection's version are one statement: no transaction to open,
         # no closures to build (the usual request: a client's first page).

@@ -23,7 +23,7 @@ _BY_GUID = Sql.of(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: made on every get, and frozen inits cost more
 class Found:
     id: int
     parent_id: int | None
