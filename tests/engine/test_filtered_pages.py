@@ -127,3 +127,38 @@ async def test_a_range_is_counted_again_only_when_writes_could_have_widened_it(
     # Counted (3), kept (3), kept (3 + 1 written = 4), kept, then 4 + 1 = 5 may be wide: the
     # page after that counts again.
     assert seen == [1, 0, 0, 0, 0, 1]
+
+
+@pytest.mark.parametrize("narrow_below", [1000, 3])
+async def test_the_same_filter_at_another_page_size_gets_that_many_records(
+    client: httpx.AsyncClient,
+    creds: Creds,
+    app: LocalTitan,
+    monkeypatch: pytest.MonkeyPatch,
+    narrow_below: int,
+) -> None:
+    # The page's limit is written into its statement, one statement per page size: a size
+    # asked for after another must not read the other's number of records.
+    monkeypatch.setattr(filtered_pages, "_NARROW", narrow_below)
+    api = await connect(client, creds)
+    times = [START + timedelta(days=i) for i in range(12)]
+    made = await insert(app, creds, "jpm:jobs", [{"summary": "j"}] * 12, times=times)
+    ids = [r["id"] for r in made]
+    since = {"modifiedOnOrAfter": _stamp(START + timedelta(days=2))}
+    got = []
+    for size, page in ((3, 1), (5, 1), (3, 2), (5, 2), (20, 1)):
+        body = await api.ok(JOBS, params={**since, "pageSize": size, "page": page})
+        got.append(([r["id"] for r in body["data"]], body["hasMore"]))
+    wanted = ids[2:]
+    assert got == [
+        (wanted[:3], True),
+        (wanted[:5], True),
+        (wanted[3:6], True),
+        (wanted[5:10], False),
+        (wanted, False),
+    ]
+    # Sorted pages too (the sorted statement has a limit of its own).
+    body = await api.ok(JOBS, params={**since, "pageSize": 4, "sort": "-modifiedOn"})
+    assert [r["id"] for r in body["data"]] == wanted[::-1][:4]
+    body = await api.ok(JOBS, params={**since, "pageSize": 6, "sort": "-modifiedOn"})
+    assert [r["id"] for r in body["data"]] == wanted[::-1][:6]

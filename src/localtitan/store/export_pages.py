@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from localtitan.store.drivers import DriverReads, Reads, Sql
+from localtitan.store.list_pages import _limited
 
 __all__ = ["ExportPage", "export_page", "in_envelope"]
 
@@ -154,14 +155,18 @@ def _retrieved(task: asyncio.Task[ExportPage]) -> None:
 async def _read(driver: DriverReads, key: _Key, *, ahead: bool = False) -> ExportPage:
     _, env, tenant_id, kind, after, since, active, size = key
     sqlite = driver.dialect == "sqlite"
-    sql = _statement(since is not None, active is not None, driver.dialect == "postgresql")
+    # The limit written into the text (decision 0295): bound, PostgreSQL planned the page
+    # afresh on every execution, about a tenth of its work for a 1,001-record page.
+    sql = _limited(
+        _statement(since is not None, active is not None, driver.dialect == "postgresql"),
+        size + 1,
+    )
     where = (env, tenant_id, kind)
     args: list[Any] = [*where, after]
     if since is not None:
         args.append(_sqlite_time(since) if sqlite else since)
     if active is not None:
         args.append(active)
-    args.append(size + 1)
 
     async def read(r: Reads) -> tuple[Sequence[Sequence[Any]], int]:
         rows = await r.rows(sql, args)
