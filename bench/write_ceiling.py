@@ -40,6 +40,7 @@ from typing import Any
 import msgspec
 
 from bench.baseline import Captured
+from localtitan.store.rows import COLUMNS
 
 __all__ = ["WriteCeiling", "main"]
 
@@ -50,26 +51,7 @@ IDLE_TURNS = 2
 # The ceiling's rows go under the server's tenant id plus this: a tenant no request names.
 TENANT_OFFSET = 1_000_000_000
 _FIRST_ID = 10_000_001
-_COLUMNS = (
-    "environment",
-    "tenant_id",
-    "kind",
-    "id",
-    "parent_id",
-    "guid",
-    "active",
-    "deleted",
-    "created_on",
-    "modified_on",
-    "row_version",
-    "status",
-    "data",
-    "customer_id",
-    "location_id",
-    "job_id",
-    "number",
-    "name",
-)
+_COLUMNS = COLUMNS  # the server's own records columns (store/rows.py)
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM records WHERE environment = ? AND tenant_id = ?"
 _CUSTOMER = _SELECT + " AND kind = 'crm:customers' AND id = ?"
 _LOCATIONS = _SELECT + " AND kind = 'crm:locations' AND customer_id = ? ORDER BY id LIMIT 1"
