@@ -52,8 +52,10 @@ app.add_typer(apps_app, name="app")
 app.add_typer(secret_app, name="secret")
 app.add_typer(keys_app, name="keys")
 
-console = Console()
-err_console = Console(stderr=True)
+# No emoji codes: Rich would turn a ":AB:" inside a certificate fingerprint (or an ":ok:" in an
+# app's name) into a picture, and what the CLI prints must be what is stored.
+console = Console(emoji=False)
+err_console = Console(stderr=True, emoji=False)
 
 DataDir = Annotated[
     Path | None,

@@ -59,7 +59,11 @@ def tenant_create(
     if as_json:
         _print_json(out)
     else:
-        console.print(f"Created tenant {tenant.id} ({tenant.name}) in {', '.join(env_names)}.")
+        console.print(
+            f"Created tenant {tenant.id} ({tenant.name}) in {', '.join(env_names)}.",
+            markup=False,  # the name is the user's text, not Rich markup
+            highlight=False,
+        )
 
 
 @tenant_app.command("list")
@@ -78,7 +82,7 @@ def tenant_list(
         return
     for t in found:
         names = ", ".join(e.value for e in t.environments)
-        console.print(f"{t.id}  {t.name}  ({names})")
+        console.print(f"{t.id}  {t.name}  ({names})", markup=False, highlight=False)
 
 
 def _app_json(a: app_registry.App) -> dict[str, Any]:
