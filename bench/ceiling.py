@@ -46,6 +46,7 @@ from bench._harness import (
     Workload,
     free_port,
 )
+from localtitan.auth.tokens import _same_token  # the server's own check, not a copy of it
 from localtitan.store.list_pages import _limited, _statements
 from localtitan.store.record_reads import _BY_ID
 
@@ -95,18 +96,6 @@ class _Token:
         self.scopes = frozenset(claims["scope"])
         self.expires_at = float(claims["exp"])
         self.environment = str(claims["environment"])
-
-
-def _same_token(known: str, raw: str) -> bool:
-    """The server's check (auth/tokens.py): the signature in constant time, then ``==``."""
-    cut = known.rfind(".") + 1
-    signature = raw[cut:]
-    return (
-        len(raw) == len(known)
-        and signature.isascii()
-        and hmac.compare_digest(signature, known[cut:])
-        and raw == known
-    )
 
 
 class _SqliteDb:
