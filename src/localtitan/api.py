@@ -80,17 +80,24 @@ def _handler(runtime: Runtime, op: Operation) -> tuple[Handler, str] | None:
 
 
 async def _send(
-    send: Any, status: int, body: bytes, content_type: bytes, headers: dict[str, str]
+    send: Any,
+    status: int,
+    body: bytes,
+    content_type: bytes,
+    headers: dict[str, str],
+    facts: RequestFacts | None,
 ) -> None:
     raw = [(b"content-type", content_type), (b"content-length", b"%d" % len(body))]
     if headers:
         raw.extend((k.lower().encode(), v.encode()) for k, v in headers.items())
+    if facts is not None:
+        facts.responded(status, raw, body)
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})
 
 
-async def _send_error(send: Any, err: ApiError, trace_id: str) -> None:
-    await _send(send, err.status, err.body(trace_id), _JSON, err.headers)
+async def _send_error(send: Any, err: ApiError, trace_id: str, facts: RequestFacts | None) -> None:
+    await _send(send, err.status, err.body(trace_id), _JSON, err.headers, facts)
 
 
 @dataclass(slots=True)
@@ -184,7 +191,7 @@ async def handle_api(
     try:
         result = await _handle(scope, receive, runtime, env, path, trace_id, facts)
     except ApiError as err:
-        await _send_error(send, err, trace_id)
+        await _send_error(send, err, trace_id, facts)
         return
     except Exception:
         log.exception("Unhandled error in %s %s (trace %s)", scope["method"], path, trace_id)
@@ -194,6 +201,7 @@ async def handle_api(
             error_body(500, "An unexpected error occurred.", trace_id=trace_id),
             _JSON,
             {},
+            facts,
         )
         return
     content_type = _CONTENT_TYPES.get(result.content_type) or result.content_type.encode()
@@ -203,6 +211,7 @@ async def handle_api(
         result.body if result.body is not None else b"",
         content_type,
         result.headers,
+        facts,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 
 from localtitan.app import LocalTitan
 from localtitan.store.tables import request_log
@@ -47,3 +47,9 @@ def known_row(**values: Any) -> dict[str, Any]:
 async def insert_rows(app: LocalTitan, rows: list[dict[str, Any]]) -> None:
     async with app.runtime.db.begin() as conn:
         await conn.execute(insert(request_log), rows)
+
+
+async def clear(app: LocalTitan) -> None:
+    """Empty the table: the tests of one module share a database."""
+    async with app.runtime.db.begin() as conn:
+        await conn.execute(delete(request_log))

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import httpx
 import pytest
-from log_kit import insert_rows, known_row, rows_of
+from log_kit import clear, insert_rows, known_row, rows_of
 
 from conftest import Creds, make_creds
 from localtitan.app import LocalTitan
@@ -46,6 +46,43 @@ async def test_rows_older_than_the_age_bound_are_pruned(app: LocalTitan) -> None
     )
     assert await app.runtime.request_log.prune() >= 1
     assert [r["path"] for r in await rows_of(app, app_id=marker)] == ["/recent"]
+
+
+async def test_the_age_bound_finds_its_edge_among_many_rows_written_a_little_out_of_order(
+    app: LocalTitan,
+) -> None:
+    # Two processes' batches interleave: times go up with the ids, give or take a second.
+    # Pruning finds the edge by id (there is no index on time), so it must still keep every
+    # row newer than the bound and drop every row clearly older.
+    await clear(app)
+    now = int(time.time() * 1000)
+    edge = now - 3 * DAY_MS
+    marker = 9_000_000_003
+    rows = []
+    for i in range(300):
+        jitter = 700 if i % 2 else -700
+        rows.append(
+            known_row(app_id=marker, time_ms=edge + (i - 150) * 10_000 + jitter, path=f"/{i}")
+        )
+    await insert_rows(app, rows)
+    await app.runtime.request_log.prune()
+    kept = [int(r["path"][1:]) for r in await rows_of(app, app_id=marker)]
+    assert kept == list(range(kept[0], 300))
+    assert 149 <= kept[0] <= 151
+
+
+async def test_pruning_an_empty_log_or_one_with_nothing_old_deletes_nothing(
+    app: LocalTitan,
+) -> None:
+    await clear(app)
+    assert await app.runtime.request_log.prune() == 0
+    now = int(time.time() * 1000)
+    marker = 9_000_000_004
+    await insert_rows(
+        app, [known_row(app_id=marker, time_ms=now - i, path=f"/{i}") for i in range(5)]
+    )
+    assert await app.runtime.request_log.prune() == 0
+    assert len(await rows_of(app, app_id=marker)) == 5
 
 
 async def test_only_the_newest_rows_up_to_the_count_bound_are_kept(

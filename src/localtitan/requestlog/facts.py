@@ -11,11 +11,16 @@ references (method, path, headers, status, the start of the body) and the timing
 queued request holds one small object and the lists uvicorn and the door made anyway, not the
 ASGI scope (fewer objects kept alive means fewer and shorter garbage collections while a batch
 waits).
+
+The door, which sends every API response in one piece, tells the facts about it itself
+(:meth:`RequestFacts.responded`); other responses (the token endpoint's) are watched on their
+way out (:meth:`RequestFacts.watching`). A wrapper around ``send`` for every API call cost two
+more coroutine calls and a closure per request, a tenth of what the log cost in all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 __all__ = ["FACTS_KEY", "RequestFacts", "facts_of"]
@@ -27,6 +32,7 @@ class RequestFacts:
     __slots__ = (
         "app_id",
         "area",
+        "body_limit",
         "client",
         "client_id",
         "environment",
@@ -42,12 +48,16 @@ class RequestFacts:
         "response_headers",
         "response_size",
         "status",
+        "success_limit",
         "tenant_id",
         "trace_id",
         "wall",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, success_limit: int = 0, body_limit: int = 0) -> None:
+        # How much of a response body is kept: less of a success's than an error's (0190).
+        self.success_limit = success_limit
+        self.body_limit = body_limit
         # What the door and the token endpoint fill in.
         self.operation_id: str | None = None
         self.tenant_id: int | None = None
@@ -73,6 +83,38 @@ class RequestFacts:
         self.query: bytes
         self.request_headers: list[tuple[bytes, bytes]]
         self.client: tuple[str, int] | None
+
+    def responded(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        """A whole response, about to be sent: its status, headers, size, the kept start."""
+        self.status = status
+        self.response_headers = headers
+        size = self.response_size = len(body)
+        limit = self.success_limit if status < 400 else self.body_limit
+        # A slice copies: a body that fits is kept as it is (it is not changed after this).
+        self.kept = body if size <= limit else body[:limit]
+
+    def watching(
+        self, send: Callable[[dict[str, Any]], Awaitable[None]]
+    ) -> Callable[[dict[str, Any]], Awaitable[None]]:
+        """``send``, noting the response that goes through it, in as many pieces as it has."""
+        limit = 0
+
+        async def watch(message: dict[str, Any]) -> None:
+            nonlocal limit
+            if message["type"] == "http.response.start":
+                status = self.status = message["status"]
+                self.response_headers = message.get("headers")
+                limit = self.success_limit if status < 400 else self.body_limit
+            else:
+                body = message.get("body")
+                if body:
+                    self.response_size += len(body)
+                    kept = self.kept
+                    if len(kept) < limit:
+                        self.kept = kept + body[: limit - len(kept)] if kept else body[:limit]
+            await send(message)
+
+        return watch
 
 
 def facts_of(scope: Mapping[str, Any]) -> RequestFacts | None:

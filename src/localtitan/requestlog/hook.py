@@ -1,8 +1,9 @@
 """Where the request log meets a request: around the token endpoints and the API in ``app.py``.
 
 The wrapper notes the time, hands the door (or the token endpoint) a :class:`RequestFacts` to
-fill in, watches the response go out (status, headers, size, and only the start of the body
-the log keeps), and queues that same object, holding references only. It copies, decodes,
+fill in, has the response noted as it goes out (status, headers, size, and only the start of
+the body the log keeps: the door does it itself, the token endpoint's is watched), and queues
+that same object, holding references only. It copies, decodes,
 encodes and redacts nothing: the background flusher does all of that, a batch at a time.
 """
 
@@ -36,30 +37,13 @@ async def logged(
 ) -> None:
     """Run ``serve(scope, receive, <watching send>, ...)`` and queue what happened; an
     exception still queues a 500."""
-    facts = RequestFacts()
+    facts = RequestFacts(request_log.success_body_limit, request_log.body_limit)
     scope[FACTS_KEY] = facts
-    limit = 0
     started = perf_counter()
-
-    async def watch(message: dict[str, Any]) -> None:
-        nonlocal limit
-        if message["type"] == "http.response.start":
-            status = facts.status = message["status"]
-            facts.response_headers = message.get("headers")
-            # A successful response keeps less of its body than an error (decision 0190).
-            limit = request_log.success_body_limit if status < 400 else request_log.body_limit
-        else:
-            body = message.get("body")
-            if body:
-                facts.response_size += len(body)
-                kept = facts.kept
-                if len(kept) < limit:
-                    # Usually the one and only chunk: a slice of it, or itself when it fits.
-                    facts.kept = kept + body[: limit - len(kept)] if kept else body[:limit]
-        await send(message)
-
     try:
-        await serve(scope, receive, watch, area, env, prefix, rest)
+        # The door tells the facts about its response itself (api._send).
+        watched = send if area == "api" else facts.watching(send)
+        await serve(scope, receive, watched, area, env, prefix, rest)
     finally:
         facts.latency = perf_counter() - started
         facts.wall = time()

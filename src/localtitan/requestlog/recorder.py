@@ -4,8 +4,8 @@ On the request path :meth:`RequestLog.add` appends one object of references to a
 the list holds ``request_log_queue`` entries already, counts the request as dropped: the log
 never makes a request wait). The flusher wakes every second, or as soon as a batch is full,
 takes the list, builds the rows (redacting and truncating as it goes), prints the access-log
-lines, writes the batch in one transaction (``store.request_log``), and now and then deletes
-rows past the age and count bounds. Each server process has its own queue and writes its own
+lines, writes the batch in a few short transactions (``store.request_log``), and now and then
+deletes rows past the age and count bounds. Each server process has its own queue and writes its own
 batches into the shared database. Shutdown flushes what is left.
 """
 
@@ -101,7 +101,6 @@ class RequestLog:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.flush()
-        self._writer.close()
 
     async def _loop(self) -> None:
         while True:
@@ -139,9 +138,10 @@ class RequestLog:
             if not self.to_table:
                 return len(rows)
             written = 0
+            step = self._writer.chunk
             try:
-                for start in range(0, len(rows), self.batch_size):
-                    chunk = rows[start : start + self.batch_size]
+                for start in range(0, len(rows), step):
+                    chunk = rows[start : start + step]
                     await self._writer.append(chunk)
                     written += len(chunk)
             except Exception:

@@ -79,8 +79,8 @@ class Database:
     @asynccontextmanager
     async def _write_turn(self) -> AsyncIterator[None]:
         """The process's write turn for a writer that is not a unit (SQLAlchemy's
-        transactions, the request log): the units' open transaction commits first, as its
-        write lock would otherwise keep this writer waiting."""
+        transactions, the request log's pruning): the units' open transaction commits first,
+        as its write lock would otherwise keep this writer waiting."""
         async with self._turn_lock():
             self.sessions.settle()
             yield

@@ -2,13 +2,14 @@
 pruned to its bounds, and read back for the log pages and ``localtitan logs tail``.
 
 Writes run on the drivers, below SQLAlchemy: a batch arrives as tuples in :data:`COLUMNS`
-order and goes to SQLite as ``BEGIN IMMEDIATE``, one ``executemany`` of a statement written
-here once, and ``COMMIT``, all in one worker-thread hop on the writer's own ``sqlite3``
-connection (SQLite works with the GIL let go; through SQLAlchemy the same batch cost a
-checkout, a begin event and a hop per statement, about 1.5 ms); to PostgreSQL as one binary
-``COPY`` (asyncpg encodes the rows in C). On SQLite each batch waits for the process's write
-turn (:meth:`Database.begin` takes the same one), so it queues behind the API's writes instead
-of fighting them for SQLite's lock.
+order. On SQLite it is written by the process's one writer, the same connection and write
+turn as the API's write units (:meth:`Database.writing`), on the event loop's thread, in
+chunks of :data:`SQLITE_CHUNK` rows (about a millisecond and a half each, the longest the
+loop is held), each chunk one ``executemany`` and a commit that the API's units queued meanwhile
+may share. It used to go to a worker thread on a connection of its own: there, every row's
+step let go of the GIL and took it back from the loop's thread, two threads on one CPU
+trading it a thousand times a batch, which cost more than the inserts. On PostgreSQL a batch
+is one binary ``COPY`` (asyncpg encodes the rows in C).
 
 Every read names the app or the tenant it is for (or, for ``tail``, filters by them when
 given); callers check that the person asking may see that app or tenant before they call.
@@ -16,8 +17,6 @@ given); callers check that the person asking may see that app or tenant before t
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,11 +25,13 @@ import msgspec
 from sqlalchemy import Select, delete, func, select
 
 from localtitan.store.database import Connection, Database
+from localtitan.store.drivers import Sql
 from localtitan.store.tables import request_log
 
 __all__ = [
     "COLUMNS",
     "MAX_PAGE",
+    "SQLITE_CHUNK",
     "LogEntry",
     "LogFilter",
     "LogRow",
@@ -88,26 +89,32 @@ LogRow = tuple[
 
 _MARKS = ", ".join("?" * len(COLUMNS))
 _INSERT = f"INSERT INTO request_log ({', '.join(COLUMNS)}) VALUES ({_MARKS})"  # noqa: S608 - constants
+_INSERT_SQL = Sql.of(_INSERT)
 MAX_PAGE = 500
+# Rows per write on SQLite: each chunk holds the event loop for its inserts and commit.
+SQLITE_CHUNK = 250
 
 
 class LogWriter:
-    """Writes one process's batches; ``close()`` lets go of its SQLite connection."""
+    """Writes one process's batches."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
         path = db.engine.url.database if db.is_sqlite else None
         # An in-memory database is seen by SQLAlchemy's connection only.
-        self._path = path if path and path != ":memory:" else None
-        self._conn: sqlite3.Connection | None = None
+        self._on_driver = db.is_sqlite and bool(path) and path != ":memory:"
+        # What one call of append() is given at most (the recorder cuts its batches so).
+        self.chunk = SQLITE_CHUNK if db.is_sqlite else 1000
 
     async def append(self, rows: Sequence[LogRow]) -> None:
         """Write ``rows`` in one transaction."""
         if not rows:
             return
-        if self._path is not None:
-            async with self.db._write_turn():
-                await asyncio.to_thread(self._sqlite_append, rows)
+        if self._on_driver:
+            # In a savepoint (no finishing()): a chunk that fails rolls back alone, never
+            # the API's writes sharing its commit.
+            async with self.db.writing() as session:
+                await session.executemany(_INSERT_SQL, rows)
             return
         async with self.db.begin() as conn:
             if self.db.is_sqlite:
@@ -119,45 +126,47 @@ class LogWriter:
                 "request_log", records=rows, columns=COLUMNS
             )
 
-    def _sqlite_append(self, rows: Sequence[LogRow]) -> None:
-        conn = self._conn
-        if conn is None:
-            assert self._path is not None
-            conn = sqlite3.connect(
-                self._path, timeout=30, isolation_level=None, check_same_thread=False
-            )
-            conn.execute("PRAGMA busy_timeout=30000")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn = conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.executemany(_INSERT, rows)
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-
-    def close(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            conn.close()
-
 
 async def prune(db: Database, *, before_ms: int, keep: int) -> int:
     """Delete rows older than ``before_ms`` and all but the newest ``keep``; how many went.
 
-    The newest ``keep`` are those whose id is within ``keep`` of the highest: ids are given
-    in the order rows are written and, but for a lost batch on PostgreSQL, without gaps (a gap
-    keeps a few fewer). Finding that edge is one index probe, where counting ``keep`` rows
-    down from the top reads every page of the table.
+    Both edges are found by id, with index probes only. Rows are written in about the order of
+    their times (each process's batches a second or so apart), so the first row at or after
+    ``before_ms`` is found by bisecting the ids, and the rows below it go: a row written a
+    moment out of order beside the edge may stay a moment longer (or go a moment sooner),
+    nothing a bound in days notices. The newest ``keep`` are those whose id is within ``keep``
+    of the highest: ids are given in the order rows are written and, but for a lost batch on
+    PostgreSQL, without gaps (a gap keeps a few fewer).
     """
     c = request_log.c
     async with db.begin() as conn:
-        gone = (await conn.execute(delete(request_log).where(c.time_ms < before_ms))).rowcount
+        gone = 0
+        oldest = (await conn.execute(select(c.time_ms).order_by(c.id).limit(1))).first()
+        if oldest is not None and oldest.time_ms < before_ms:
+            edge = await _first_id_at_or_after(conn, before_ms)
+            gone += (await conn.execute(delete(request_log).where(c.id < edge))).rowcount
         top = (await conn.execute(select(func.max(c.id)))).scalar_one_or_none()
         if top is not None and top - keep > 0:
             gone += (await conn.execute(delete(request_log).where(c.id <= top - keep))).rowcount
     return int(gone or 0)
+
+
+async def _first_id_at_or_after(conn: Connection, time_ms: int) -> int:
+    """The lowest id whose row's time is ``time_ms`` or later (one past the highest id when
+    none is), by bisection: each probe is the first row at or above an id."""
+    c = request_log.c
+    low = (await conn.execute(select(func.min(c.id)))).scalar_one_or_none() or 0
+    high = ((await conn.execute(select(func.max(c.id)))).scalar_one_or_none() or 0) + 1
+    while low < high:
+        middle = (low + high) // 2
+        probe = select(c.id, c.time_ms).where(c.id >= middle).order_by(c.id).limit(1)
+        row = (await conn.execute(probe)).first()
+        # No row in [middle, high) (the row found is at or past high) is as good as a new one.
+        if row is None or row.id >= high or row.time_ms >= time_ms:
+            high = middle
+        else:
+            low = row.id + 1
+    return int(low)
 
 
 # ---------------------------------------------------------------- reading it back
