@@ -23,3 +23,12 @@ def test_a_tenant_name_is_printed_as_it_was_given(tmp_path: Path) -> None:
     listed = runner.invoke(cli.app, ["tenant", "list", "--data-dir", str(tmp_path)])
     assert listed.exit_code == 0, listed.output
     assert f"4242  {NAME}" in listed.stdout
+
+
+def test_an_error_quoting_what_was_typed_prints_it_as_typed(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(
+        cli.app, ["release-notes", "publish", "[bold]nope[/bold]", "--data-dir", str(tmp_path)]
+    )
+    assert result.exit_code == 1
+    assert "There is no release '[bold]nope[/bold]'" in result.stderr

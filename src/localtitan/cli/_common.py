@@ -12,6 +12,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from localtitan.platform import access, credentials, users
 from localtitan.platform import apps as app_registry
@@ -82,7 +83,9 @@ def _settings(data_dir: Path | None, database_url: str | None, **more: Any) -> S
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
-    err_console.print(f"[red]Error:[/red] {message}")
+    # The message quotes what the user typed or what the system said: printed as it is,
+    # never read as Rich markup ("[bold]" in a name would vanish).
+    err_console.print(f"[red]Error:[/red] {escape(message)}")
     raise typer.Exit(code)
 
 
