@@ -18,7 +18,7 @@ and its collections by generation; the app freezes its startup objects as a serv
 does (``--no-freeze`` not). ``--only CASE`` and ``--requests N`` narrow a run, for instance
 under callgrind, whose instruction counts do not move with the machine's load.
 ``--ceiling`` serves ``list`` and ``get`` from the ceiling (:mod:`bench.ceiling`: the least an
-app can do for the same response) on the same SQLite database and token instead, checking
+app can do for the same response) on the same database and token instead, checking
 its response equals the server's: the two runs' difference is what localtitan's own layers
 cost, without the HTTP server's share that both pay.
 """
@@ -221,12 +221,11 @@ async def _main(args: argparse.Namespace) -> None:
 
 async def _ceiling(app: Any, creds: Any, token: str) -> Any:
     """bench/ceiling.py's app on the server's own SQLite file, token and app key."""
-    from bench.ceiling import CeilingApp, CeilingSettings, _scopes
+    from bench.ceiling import CeilingApp, CeilingSettings, _scopes, postgres_dsn_of
     from localtitan.platform.environments import api_prefix
 
     url = app.runtime.settings.resolved_database_url
-    if not url.startswith("sqlite"):
-        raise SystemExit("--ceiling reads SQLite only here (the benchmarks compare PostgreSQL)")
+    sqlite = url.split("///", 1)[1] if url.startswith("sqlite") else None
     list_scope, get_scope = _scopes()
     ceiling = CeilingApp(
         CeilingSettings(
@@ -236,7 +235,8 @@ async def _ceiling(app: Any, creds: Any, token: str) -> Any:
             prefix=api_prefix(creds.environment),
             list_scope=list_scope,
             get_scope=get_scope,
-            sqlite_path=url.split("///", 1)[1],
+            sqlite_path=sqlite,
+            postgres_dsn=None if sqlite else postgres_dsn_of(url),
         )
     )
     await ceiling._start()
@@ -275,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--ceiling",
         action="store_true",
-        help="list and get served by bench/ceiling.py's app instead (SQLite)",
+        help="list and get served by bench/ceiling.py's app instead",
     )
     p.add_argument("--sort", default="tottime", help="cProfile order: tottime or cumulative")
     p.add_argument("--top", type=int, default=25, help="functions to print")

@@ -276,12 +276,12 @@ def _list_handler(op: Operation) -> Handler:
         page = first if page is None else page
         size = query.get("pageSize")
         size = DEFAULT_PAGE_SIZE if size is None else size
-        errors: dict[str, list[str]] = {}
-        if page < first:
-            errors["page"] = [f"The page must be {first} or more."]
-        if size < 1 or size > largest:
-            errors["pageSize"] = [f"The page size must be between 1 and {largest}."]
-        if errors:
+        if page < first or size < 1 or size > largest:
+            errors: dict[str, list[str]] = {}
+            if page < first:
+                errors["page"] = [f"The page must be {first} or more."]
+            if size < 1 or size > largest:
+                errors["pageSize"] = [f"The page size must be between 1 and {largest}."]
             raise ApiError(400, "One or more validation errors occurred.", errors=errors)
         shown, page = page, page - first + 1  # a list numbered from 0 (docs/decisions/0130)
         db = call.runtime.db
