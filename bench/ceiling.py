@@ -46,7 +46,7 @@ from bench._harness import (
     Workload,
     free_port,
 )
-from localtitan.auth.tokens import _same_token  # the server's own check, not a copy of it
+from localtitan.auth.tokens import _same_token_bytes  # the server's own check, as bytes
 from localtitan.store.list_pages import _limited, _statements
 from localtitan.store.record_reads import _BY_ID
 
@@ -91,7 +91,7 @@ class _Token:
     def __init__(self, raw: str) -> None:
         # The server verified it (it issued it); the cache holds what verifying it gave.
         claims = jwt.decode(raw, options={"verify_signature": False})
-        self.raw = raw
+        self.raw = raw.encode()
         self.tenant = str(claims["tenant"])
         self.scopes = frozenset(claims["scope"])
         self.expires_at = float(claims["exp"])
@@ -198,16 +198,17 @@ class CeilingApp:
         authorization = app_key = None
         for key, value in scope["headers"]:
             if key == b"authorization":
-                authorization = value.decode("latin-1")
+                authorization = value
             elif key == b"st-app-key":
                 app_key = value
         if not authorization:
             return 401, b'{"status":401}'
+        # As the server's door: the token found and compared as the header's bytes.
         raw = authorization.strip()
-        if raw[:7].lower() == "bearer ":
+        if raw[:7].lower() == b"bearer ":
             raw = raw[7:].strip()
         token = self._tokens.get(raw[-_TAIL:])
-        if token is None or not _same_token(token.raw, raw):
+        if token is None or not _same_token_bytes(token.raw, raw):
             return 401, b'{"status":401}'
         if token.environment != self.s.environment or token.expires_at < time.time():
             return 401, b'{"status":401}'

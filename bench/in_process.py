@@ -17,6 +17,10 @@ without the flag is what logging costs. Each case also prints the garbage collec
 and its collections by generation; the app freezes its startup objects as a served process
 does (``--no-freeze`` not). ``--only CASE`` and ``--requests N`` narrow a run, for instance
 under callgrind, whose instruction counts do not move with the machine's load.
+``--ceiling`` serves ``list`` and ``get`` from the ceiling (:mod:`bench.ceiling`: the least an
+app can do for the same response) on the same database and token instead, checking
+its response equals the server's: the two runs' difference is what localtitan's own layers
+cost, without the HTTP server's share that both pay.
 """
 
 from __future__ import annotations
@@ -113,6 +117,10 @@ async def _main(args: argparse.Namespace) -> None:
             assert r.status_code == 200, r.text
         r = await client.get(url + "?pageSize=50", headers=headers)
         wanted = r.json()["data"][25]["id"]
+    target: Any = app
+    ceiling: Any = None
+    if args.ceiling:
+        ceiling = target = await _ceiling(app, creds, token)
     auth = [(b"authorization", token.encode()), (b"st-app-key", creds.app_key.encode())]
     json_type = [(b"content-type", b"application/json")]
     form_type = [(b"content-type", b"application/x-www-form-urlencoded")]
@@ -126,6 +134,8 @@ async def _main(args: argparse.Namespace) -> None:
         "token": (creds.token_url, b"", "POST", form, form_type, 500),
         "post": (url, b"", "POST", json.dumps(BODY).encode(), auth + json_type, 500),
     }
+
+    sent: list[dict[str, Any]] = []
 
     async def one(path: str, qs: bytes, method: str, body: bytes, extra: Any) -> int:
         scope = {
@@ -143,6 +153,7 @@ async def _main(args: argparse.Namespace) -> None:
             "root_path": "",
         }
         status = 0
+        sent.clear()
 
         async def receive() -> dict[str, Any]:
             return {"type": "http.request", "body": body, "more_body": False}
@@ -150,8 +161,9 @@ async def _main(args: argparse.Namespace) -> None:
         async def send(message: dict[str, Any]) -> None:
             nonlocal status
             status = message.get("status", status)
+            sent.append(message)
 
-        await app(scope, receive, send)
+        await target(scope, receive, send)
         return status
 
     async def timed(
@@ -183,6 +195,15 @@ async def _main(args: argparse.Namespace) -> None:
     for name, (path, qs, method, body, extra, n) in cases.items():
         if args.only and name != args.only:
             continue
+        if args.ceiling:
+            if name not in ("list", "get"):
+                continue
+            target = app
+            assert await one(path, qs, method, body, extra) == 200, name
+            ours = list(sent)
+            target = ceiling
+            assert await one(path, qs, method, body, extra) == 200, name
+            assert _same_response(ours, sent), f"the ceiling's {name} differs from the server's"
         assert await one(path, qs, method, body, extra) == 200, name
         await timed(name, path, qs, method, body, extra, args.requests or n * args.repeat)
     if args.profile:
@@ -193,7 +214,41 @@ async def _main(args: argparse.Namespace) -> None:
             await one(path, qs, method, body, extra)
         profile.disable()
         pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
+    if args.ceiling:
+        await ceiling._db.close()
     await app.shutdown()
+
+
+async def _ceiling(app: Any, creds: Any, token: str) -> Any:
+    """bench/ceiling.py's app on the server's own SQLite file, token and app key."""
+    from bench.ceiling import CeilingApp, CeilingSettings, _scopes, postgres_dsn_of
+    from localtitan.platform.environments import api_prefix
+
+    url = app.runtime.settings.resolved_database_url
+    sqlite = url.split("///", 1)[1] if url.startswith("sqlite") else None
+    list_scope, get_scope = _scopes()
+    ceiling = CeilingApp(
+        CeilingSettings(
+            token=token,
+            app_key=creds.app_key,
+            environment=creds.environment.value,
+            prefix=api_prefix(creds.environment),
+            list_scope=list_scope,
+            get_scope=get_scope,
+            sqlite_path=sqlite,
+            postgres_dsn=None if sqlite else postgres_dsn_of(url),
+        )
+    )
+    await ceiling._start()
+    return ceiling
+
+
+def _same_response(ours: list[dict[str, Any]], theirs: list[dict[str, Any]]) -> bool:
+    def key(sent: list[dict[str, Any]]) -> tuple[Any, ...]:
+        start, body = sent
+        return start["status"], sorted(start["headers"]), body["body"]
+
+    return key(ours) == key(theirs)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -216,6 +271,11 @@ def main(argv: list[str] | None = None) -> int:
         "--request-log",
         action="store_true",
         help="the request log and a text access log on (each case then includes its flush)",
+    )
+    p.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="list and get served by bench/ceiling.py's app instead",
     )
     p.add_argument("--sort", default="tottime", help="cProfile order: tottime or cumulative")
     p.add_argument("--top", type=int, default=25, help="functions to print")

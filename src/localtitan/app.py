@@ -29,11 +29,15 @@ from localtitan.store.blobs import read_blob
 
 __all__ = ["LocalTitan", "create_app"]
 
-_PREFIXES: tuple[tuple[str, str, Environment], ...] = (
-    ("/auth-integration", "auth", Environment.INTEGRATION),
-    ("/api-integration", "api", Environment.INTEGRATION),
-    ("/auth", "auth", Environment.PRODUCTION),
-    ("/api", "api", Environment.PRODUCTION),
+# (prefix, prefix + "/", area, environment): the slashed form made once, not per request.
+_PREFIXES: tuple[tuple[str, str, str, Environment], ...] = tuple(
+    (prefix, prefix + "/", area, env)
+    for prefix, area, env in (
+        ("/auth-integration", "auth", Environment.INTEGRATION),
+        ("/api-integration", "api", Environment.INTEGRATION),
+        ("/auth", "auth", Environment.PRODUCTION),
+        ("/api", "api", Environment.PRODUCTION),
+    )
 )
 
 _AUTH_ROUTES = {
@@ -97,21 +101,19 @@ class LocalTitan:
 
     async def _http(self, scope: Any, receive: Any, send: Any) -> None:
         path: str = scope["path"]
-        host = _host(scope)
-        target: tuple[str, Environment, str, str] | None = None
-        if host in API_HOSTS:
-            target = ("api", API_HOSTS[host], "", path)
-        elif host in AUTH_HOSTS:
-            target = ("auth", AUTH_HOSTS[host], "", path)
+        by_host = _host_route(scope)
+        if by_host is not None:
+            area, env = by_host
+            prefix, rest = "", path
         else:
-            for prefix, part, env in _PREFIXES:
-                if path == prefix or path.startswith(prefix + "/"):
-                    target = (part, env, prefix, path[len(prefix) :] or "/")
+            for route in _PREFIXES:
+                if path.startswith(route[1]) or path == route[0]:
+                    prefix, _, area, env = route
+                    rest = path[len(prefix) :] or "/"
                     break
-        if target is None:
-            await self._portal(scope, receive, send, path)
-            return
-        area, env, prefix, rest = target
+            else:
+                await self._portal(scope, receive, send, path)
+                return
         request_log = self.runtime.request_log
         if request_log.active:
             await logged(request_log, scope, receive, send, area, env, prefix, rest, self._serve)
@@ -201,11 +203,31 @@ class LocalTitan:
                 return
 
 
-def _host(scope: dict[str, Any]) -> str:
+# What a Host header's bytes route to: an environment's API or auth host, or None (routed by
+# path). Clients send the same few values, so each is worked out once; bounded, because any
+# client can send any value.
+_HOST_ROUTES: dict[bytes, tuple[str, Environment] | None] = {}
+_HOST_ROUTES_MAX = 256
+
+
+def _host_route(scope: dict[str, Any]) -> tuple[str, Environment] | None:
     for key, value in scope["headers"]:
         if key == b"host":
-            return str(value.decode("latin-1")).split(":")[0].lower()
-    return ""
+            try:
+                return _HOST_ROUTES[value]
+            except KeyError:
+                pass
+            host = value.decode("latin-1").split(":")[0].lower()
+            route: tuple[str, Environment] | None = None
+            if host in API_HOSTS:
+                route = ("api", API_HOSTS[host])
+            elif host in AUTH_HOSTS:
+                route = ("auth", AUTH_HOSTS[host])
+            if len(_HOST_ROUTES) >= _HOST_ROUTES_MAX:
+                _HOST_ROUTES.clear()
+            _HOST_ROUTES[bytes(value)] = route
+            return route
+    return None
 
 
 def create_app(settings: Settings | None = None) -> LocalTitan:

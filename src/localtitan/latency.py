@@ -80,9 +80,11 @@ class Latency:
         mode, fixed = parse_latency(raw)
         return cls(mode, fixed)
 
-    @property
-    def active(self) -> bool:
-        return self.mode != "none"
+    # Whether requests wait at all: read by the door on every request, so an attribute.
+    active: bool = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.active = self.mode != "none"
 
     def seconds(self, kind: str) -> float:
         if self.mode == "fixed":

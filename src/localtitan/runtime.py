@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from localtitan.auth.keys import KeyRing
 from localtitan.auth.tokens import TokenService
@@ -34,6 +34,17 @@ class ClientInfo:
     active: bool
     # The app was deleted: its key is revoked (403), not merely paused (401).
     revoked: bool = False
+    # The key as the bytes of an ST-App-Key header that carries it (the door compares the
+    # header's bytes; its text would be them decoded as latin-1), or None for a key no header
+    # could carry.
+    app_key_bytes: bytes | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        try:
+            encoded: bytes | None = self.app_key.encode("latin-1")
+        except UnicodeEncodeError:
+            encoded = None
+        object.__setattr__(self, "app_key_bytes", encoded)
 
 
 class Runtime:

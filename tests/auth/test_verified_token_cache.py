@@ -59,3 +59,23 @@ async def test_a_token_of_the_same_length_and_signature_is_refused(
     r = await client.get(url, headers={**headers, "Authorization": forged})
     assert r.status_code == 401, r.text
     assert (await client.get(url, headers=headers)).status_code == 200
+
+
+async def test_a_known_token_is_accepted_however_the_header_spaces_it(
+    client: httpx.AsyncClient, creds: Creds
+) -> None:
+    """The door finds a verified token as the header's bytes; a header it cannot match so
+    (here a trailing no-break space, latin-1 0xA0, which text stripping removes) is read as
+    text as before, with the same answer."""
+    token = await creds.token(client)
+    url = creds.api(CUSTOMERS) + "?pageSize=5"
+    for value in (token, f"Bearer {token}", f"  bearer   {token}  ", f"BEARER {token}\t"):
+        r = await client.get(url, headers={"Authorization": value, "ST-App-Key": creds.app_key})
+        assert r.status_code == 200, (value[:10], r.text)
+    spaced = {"Authorization": b"Bearer " + token.encode() + b"\xa0", "ST-App-Key": creds.app_key}
+    assert (await client.get(url, headers=spaced)).status_code == 200
+    # An app key is compared as it arrived: one more byte, or a non-ASCII one, is another key.
+    for key in (creds.app_key.encode() + b" ", creds.app_key.encode()[:-1] + b"\xe9"):
+        r = await client.get(url, headers={"Authorization": token, "ST-App-Key": key})
+        assert r.status_code == 403, r.text
+        assert r.json()["title"] == "The app key does not belong to the app of this access token."

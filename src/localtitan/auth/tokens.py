@@ -11,7 +11,7 @@ import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import jwt
 import msgspec
@@ -62,6 +62,14 @@ def _same_token(known: str, raw: str) -> bool:
     )
 
 
+def _same_token_bytes(known: bytes, raw: bytes) -> bool:
+    """:func:`_same_token` for a token as the bytes of the header it arrived in."""
+    cut = known.rfind(b".") + 1
+    return (
+        len(raw) == len(known) and secrets.compare_digest(raw[cut:], known[cut:]) and raw == known
+    )
+
+
 class TokenError(Exception):
     """The presented token cannot be used; the message is safe to show the client."""
 
@@ -74,6 +82,8 @@ class AccessToken:
     environment: Environment
     scopes: frozenset[str]
     expires_at: float
+    # ``raw`` as the bytes of a header carrying it (b"" when no header could: see cached).
+    encoded: bytes = field(default=b"", repr=False, compare=False)
 
 
 def _lifetime_ok(claims: dict[str, object]) -> bool:
@@ -132,18 +142,35 @@ class TokenService:
         signature = key.private_key.sign(signing_input, _PKCS1, _SHA256)
         return (signing_input + b"." + _b64(signature)).decode("ascii"), TOKEN_LIFETIME
 
+    def cached(self, raw: bytes, environment: Environment) -> AccessToken | None:
+        """The token ``raw`` (an Authorization header's bytes without ``Bearer``) when this
+        process has verified it and it is still good, as :meth:`verify` would answer it; None
+        when it is not known as these bytes, for :meth:`verify` to check.
+
+        A header's text is its bytes decoded as latin-1, so the token known under the same
+        last characters and equal as bytes is the one :meth:`verify` would find for the text.
+        """
+        known = self._verified.get(raw[-_KEY_CHARS:].decode("latin-1"))
+        if known is None or not known.encoded or not _same_token_bytes(known.encoded, raw):
+            return None
+        if known.environment is environment and time.time() <= known.expires_at + _LEEWAY:
+            return known
+        return self._still_good(known, environment)  # raises
+
+    def _still_good(self, known: AccessToken, environment: Environment) -> AccessToken:
+        if known.environment is not environment:
+            raise TokenError("The access token was issued for another environment.")
+        if known.expires_at + _LEEWAY < time.time():
+            self._verified.pop(known.raw[-_KEY_CHARS:], None)
+            raise TokenError("The access token has expired.")
+        return known
+
     async def verify(self, raw: str, environment: Environment) -> AccessToken:
-        now = time.time()
         cached = self._verified.get(raw[-_KEY_CHARS:])
         if cached is not None and not _same_token(cached.raw, raw):
             cached = None  # another token ending the same way: verify it in full
         if cached is not None:
-            if cached.environment is not environment:
-                raise TokenError("The access token was issued for another environment.")
-            if cached.expires_at + _LEEWAY < now:
-                self._verified.pop(raw[-_KEY_CHARS:], None)
-                raise TokenError("The access token has expired.")
-            return cached
+            return self._still_good(cached, environment)
         try:
             header = jwt.get_unverified_header(raw)
         except jwt.PyJWTError:
@@ -178,6 +205,8 @@ class TokenService:
                 environment,
                 frozenset(claims["scope"]),
                 float(claims["exp"]),
+                # Only text that is a header's bytes decoded (latin-1) has such bytes.
+                raw.encode("latin-1") if raw.isascii() else b"",
             )
         except (TypeError, ValueError):
             raise TokenError("The access token is invalid.") from None

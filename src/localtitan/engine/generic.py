@@ -10,7 +10,7 @@ import functools
 import re
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -74,15 +74,23 @@ def _path_params(op: Operation) -> list[str]:
     return list(_path_names(op.path))
 
 
+def _id_names(op: Operation, coll: Collection) -> tuple[str | None, str | None]:
+    """The path parameters naming (the parent, the record); either may be None."""
+    names = _path_names(op.path)
+    item = op.path.endswith("}")
+    record = names[-1] if item and names else None
+    before = names[:-1] if item else names
+    return (before[-1] if coll.has_parent and before else None), record
+
+
 def _ids_from_path(op: Operation, coll: Collection, call: Call) -> tuple[Any, Any]:
     """(parent id, record id) named by the path; either may be None."""
-    values = [call.path.get(n) for n in _path_names(op.path)]
-    item = op.path.endswith("}")
-    record_id = values[-1] if item and values else None
-    if item:
-        values = values[:-1]
-    parent_id = values[-1] if coll.has_parent and values else None
-    return parent_id, record_id
+    parent, record = _id_names(op, coll)
+    path = call.path
+    return (
+        None if parent is None else path.get(parent),
+        None if record is None else path.get(record),
+    )
 
 
 def _not_found(what: str, ident: Any) -> ApiError:
@@ -161,15 +169,19 @@ def _respond(catalog: Catalog, op: Operation, record: Mapping[str, Any]) -> Resu
 # ---------------------------------------------------------------- list
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _ListPlan:
     """What a list operation needs that does not change from call to call."""
 
+    catalog: Catalog
     coll: Collection
     has_active: bool
     first: int  # the first page's number: 1, or 0 where the document says so
     largest: int
     total_required: bool
+    parent_name: str | None  # the path parameter naming the parent (_id_names)
+    projection: Projection
+    head: _Head
 
 
 _list_plans: dict[tuple[int, str], _ListPlan] = {}
@@ -181,12 +193,17 @@ def _list_plan(catalog: Catalog, op: Operation) -> _ListPlan:
     plan = _list_plans.get(key)
     if plan is None:
         first, largest = page_bounds(op, _LOWER_MAXIMUM.get(op.id, MAX_PAGE_SIZE))
+        coll = catalog.collection(op)
         plan = _list_plans[key] = _ListPlan(
-            coll=catalog.collection(op),
+            catalog=catalog,
+            coll=coll,
             has_active=any(p.name == "active" for p in op.parameters),
             first=first,
             largest=largest,
             total_required=_total_required(catalog, op),
+            parent_name=_id_names(op, coll)[0],
+            projection=_projection_for(catalog, op, coll),
+            head=_head_of(catalog, op),
         )
     return plan
 
@@ -238,33 +255,43 @@ def _filters(query: Mapping[str, Any], coll: Collection, has_active: bool) -> _Q
 
 
 def _list_handler(op: Operation) -> Handler:
+    # As for a get: the plan for the manifest last served, without a look-up per request.
+    last: tuple[Any, _ListPlan] | None = None
+
     async def handle(call: Call) -> Result:
-        catalog = catalog_for(call.runtime.manifest)
-        plan = _list_plan(catalog, op)
-        coll = plan.coll
-        parent_id, _ = _ids_from_path(op, coll, call)
-        await _check_parent(call, catalog, coll, parent_id)
+        nonlocal last
+        manifest = call.runtime.manifest
+        if last is not None and last[0] is manifest:
+            plan = last[1]
+        else:
+            plan = _list_plan(catalog_for(manifest), op)
+            last = (manifest, plan)
+        catalog, coll = plan.catalog, plan.coll
+        parent_id = None if plan.parent_name is None else call.path.get(plan.parent_name)
+        if parent_id is not None:
+            await _check_parent(call, catalog, coll, parent_id)
         first, largest = plan.first, plan.largest
-        page = call.query.get("page")
+        query = call.query
+        page = query.get("page")
         page = first if page is None else page
-        size = call.query.get("pageSize")
+        size = query.get("pageSize")
         size = DEFAULT_PAGE_SIZE if size is None else size
-        errors: dict[str, list[str]] = {}
-        if page < first:
-            errors["page"] = [f"The page must be {first} or more."]
-        if size < 1 or size > largest:
-            errors["pageSize"] = [f"The page size must be between 1 and {largest}."]
-        if errors:
+        if page < first or size < 1 or size > largest:
+            errors: dict[str, list[str]] = {}
+            if page < first:
+                errors["page"] = [f"The page must be {first} or more."]
+            if size < 1 or size > largest:
+                errors["pageSize"] = [f"The page size must be between 1 and {largest}."]
             raise ApiError(400, "One or more validation errors occurred.", errors=errors)
         shown, page = page, page - first + 1  # a list numbered from 0 (docs/decisions/0130)
         db = call.runtime.db
         env = call.environment.value
         # What the filters mean is engine/query.py's and engine/related.py's (plain data);
         # their statements are the store's (store/list_pages.py, store/filtered_pages.py).
-        filters, plain, active, related, sort = _filters(call.query, coll, plan.has_active)
-        with_total = bool(call.query.get("includeTotal")) or plan.total_required
+        filters, plain, active, related, sort = _filters(query, coll, plan.has_active)
+        with_total = bool(query.get("includeTotal")) or plan.total_required
         parent = _int(parent_id) if parent_id is not None else None
-        projection = _projection_for(catalog, op, coll)
+        projection = plan.projection
         if plain and not sort and not related:
             read = await plain_page(
                 db.reads,
@@ -286,9 +313,7 @@ def _list_handler(op: Operation) -> Handler:
         else:
             order = sort_order(sort, coll.properties) if sort else None
             query_key = tuple(
-                sorted(
-                    (k, repr(v)) for k, v in call.query.items() if k not in ("page", "includeTotal")
-                )
+                sorted((k, repr(v)) for k, v in query.items() if k not in ("page", "includeTotal"))
             )
             read = await filtered_page(
                 db.reads,
@@ -315,14 +340,8 @@ def _list_handler(op: Operation) -> Handler:
             rows = read.rows
             has_more = len(rows) > size
             items = projection(rows[:size])
-        known = {
-            "page": shown,
-            "pageSize": size,
-            "hasMore": has_more,
-            "totalCount": read.total,
-            "tenantId": call.tenant_id,
-        }
-        return Result(body=_envelope(catalog, op, known, items))
+        head = (shown, size, has_more, read.total, call.tenant_id)
+        return Result(200, _envelope(catalog, op, plan.head, head, items))
 
     return handle
 
@@ -404,24 +423,35 @@ def _wrapped(opening: bytes, items: Sequence[bytes | memoryview], closing: bytes
     return b",".join([opening + items[0], *items[1:-1], b"".join((items[-1], closing))])
 
 
+# What an envelope's head may hold, in the order of _envelope's ``values``.
+_KNOWN = ("page", "pageSize", "hasMore", "totalCount", "tenantId")
+
+
 def _envelope(
-    catalog: Catalog, op: Operation, known: Mapping[str, Any], items: Sequence[bytes | memoryview]
+    catalog: Catalog,
+    op: Operation,
+    head_plan: _Head,
+    values: tuple[int, int, bool, int | None, int],
+    items: Sequence[bytes | memoryview],
 ) -> bytes:
-    """The operation's list envelope around already-encoded items (or a bare array)."""
-    head_plan = _head_of(catalog, op)
+    """The operation's list envelope (``head_plan``: _head_of's) around already-encoded items
+    (or a bare array); ``values`` are page, pageSize, hasMore, totalCount and tenantId."""
     if head_plan is None:
-        head = encode({k: known.get(k) for k in ("page", "pageSize", "hasMore", "totalCount")})
+        head = encode(dict(zip(_KNOWN[:4], values, strict=False)))
         return _wrapped(head[:-1] + b',"data":[', items, b"]}")
     if isinstance(head_plan, str):
         return _wrapped(b"[", items, b"]")  # a bare array
     head_schema, names, has_data = head_plan
-    values = tuple(known.get(k) for k in names)
+    # The head is a function of the values (the few a client's pages take), so it is encoded
+    # once for each.
     memo = (id(catalog), op.id, values)
     cached = _head_bytes.get(memo)
     if cached is not None:
         head = cached
     else:
-        head = encode(shape(catalog.manifest, head_schema, dict(zip(names, values, strict=True))))
+        known = dict(zip(_KNOWN, values, strict=True))
+        fields = {k: known.get(k) for k in names}
+        head = encode(shape(catalog.manifest, head_schema, fields))
         _head_bytes[memo] = head
         if len(_head_bytes) > _HEADS_MAX:
             _head_bytes.popitem(last=False)
@@ -434,7 +464,7 @@ def _envelope(
 # ---------------------------------------------------------------- get
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _GetPlan:
     coll: Collection
     # The stored JSON is the response as it is: this operation declares the very fields stored.
@@ -442,6 +472,9 @@ class _GetPlan:
     # ``Result_Of_...``: the record wrapped as {"data": {...}}.
     wrapped: Mapping[str, Any] | None
     status: int
+    # The path parameters naming the parent and the record (_id_names).
+    parent_name: str | None
+    record_name: str | None
 
 
 _get_plans: dict[tuple[int, str], _GetPlan] = {}
@@ -467,22 +500,37 @@ def _get_plan(catalog: Catalog, op: Operation) -> _GetPlan:
             types = [types] if isinstance(types, str) else types
             is_object = "object" in types or "properties" in concrete
             as_stored = is_object and bool(props) and props == coll.properties
-    plan = _get_plans[key] = _GetPlan(coll, as_stored, wrapped, status)
+    plan = _get_plans[key] = _GetPlan(coll, as_stored, wrapped, status, *_id_names(op, coll))
     return plan
 
 
 def _get_handler(op: Operation) -> Handler:
+    # The plan for the manifest last served (every runtime of a process has the same one):
+    # found without a look-up per request.
+    last: tuple[Any, _GetPlan] | None = None
+
     async def handle(call: Call) -> Result:
-        catalog = catalog_for(call.runtime.manifest)
-        plan = _get_plan(catalog, op)
+        nonlocal last
+        manifest = call.runtime.manifest
+        if last is not None and last[0] is manifest:
+            plan = last[1]
+        else:
+            plan = _get_plan(catalog_for(manifest), op)
+            last = (manifest, plan)
         coll = plan.coll
-        parent_id, record_id = _ids_from_path(op, coll, call)
+        path = call.path
+        record_id = None if plan.record_name is None else path.get(plan.record_name)
         found = await _find_stored(call, coll, record_id)
-        if found is None or (parent_id is not None and found.parent_id != _int(parent_id)):
+        if found is None:
             raise _not_found(_label(coll), record_id)
+        if plan.parent_name is not None:
+            parent_id = path.get(plan.parent_name)
+            if parent_id is not None and found.parent_id != _int(parent_id):
+                raise _not_found(_label(coll), record_id)
         if plan.as_stored:
             raw = found.data
-            return Result(status=plan.status, body=raw.encode() if isinstance(raw, str) else raw)
+            return Result(plan.status, raw.encode() if isinstance(raw, str) else raw)
+        catalog = catalog_for(manifest)
         data = decode(found.data)
         if plan.wrapped is not None:
             return _json({"data": shape(catalog.manifest, plan.wrapped, data)})
@@ -491,19 +539,25 @@ def _get_handler(op: Operation) -> Handler:
     return handle
 
 
-async def _find_stored(call: Call, coll: Collection, record_id: Any) -> Found | None:
-    """The live record ``record_id`` names, read on the driver (store/record_reads.py)."""
+def _find_stored(call: Call, coll: Collection, record_id: Any) -> Awaitable[Found | None]:
+    """The live record ``record_id`` names, read on the driver (store/record_reads.py).
+    Not a coroutine itself: it hands back the store's, one await layer fewer a get."""
     env = call.environment.value
+    reads = call.runtime.db.reads
     if coll.id_is_guid:
         guid = str(record_id).lower()
-        return await find_record(
-            call.runtime.db.reads, env, call.tenant_id, coll.kind, id=None, guid=guid
-        )
-    rid = _int(record_id)
-    if rid is None:
-        return None
-    reads = call.runtime.db.reads
-    return await find_record(reads, env, call.tenant_id, coll.kind, id=rid, guid=None)
+        return find_record(reads, env, call.tenant_id, coll.kind, id=None, guid=guid)
+    if type(record_id) is int and INT64_MIN <= record_id <= INT64_MAX:
+        rid: int | None = record_id  # what validation made of the path's integer
+    else:
+        rid = _int(record_id)
+        if rid is None:
+            return _no_record()
+    return find_record(reads, env, call.tenant_id, coll.kind, id=rid, guid=None)
+
+
+async def _no_record() -> None:
+    return None
 
 
 # ---------------------------------------------------------------- create

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from operator import attrgetter
+from typing import TYPE_CHECKING
 
 __all__ = [
     "API_HOSTS",
@@ -18,6 +20,16 @@ __all__ = [
 class Environment(StrEnum):
     INTEGRATION = "integration"
     PRODUCTION = "production"
+
+    if TYPE_CHECKING:
+
+        @property
+        def value(self) -> str: ...
+
+    else:
+        # Read on every request; enum's own ``value`` is two Python calls (its descriptor and
+        # the getter), this one none. The same string either way. A descriptor, so not a member.
+        value = property(attrgetter("_value_"))
 
 
 ENVIRONMENTS: tuple[Environment, ...] = (Environment.INTEGRATION, Environment.PRODUCTION)

@@ -30,6 +30,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 from localtitan.store.drivers import DriverReads, Reads, Sql
@@ -46,6 +47,7 @@ _shapes: dict[tuple[bool, bool, bool], Sql] = {}
 # A page read ahead is kept this long for its client, and at most this many at once (about
 # 1 MB each at 1,000 records): memory stays flat whatever the tenant's size.
 _AHEAD_SECONDS = 2.0
+_DATA = itemgetter(1)  # a row's stored JSON, taken from every row in C (map)
 _AHEAD_MAX = 8
 
 
@@ -188,7 +190,7 @@ async def _read(driver: DriverReads, key: _Key, *, ahead: bool = False) -> Expor
     has_more = len(rows) > size
     if has_more:
         rows = rows[:size]
-    return ExportPage([row[1] for row in rows], has_more, int(rows[-1][0]))
+    return ExportPage(list(map(_DATA, rows)), has_more, int(rows[-1][0]))
 
 
 def in_envelope(head: bytes, items: Sequence[bytes | str]) -> bytes:

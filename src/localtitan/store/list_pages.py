@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from localtitan.store.drivers import DriverReads, Reads, Sql
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
 __all__ = ["PageRead", "PlainPage", "Remember", "learn", "plain_page", "start_still_true"]
 
 _MAX_CHANGES_CHECKED = 200
+# A page row's stored JSON, taken from every row in C (map) rather than a Python loop: on
+# PostgreSQL a 51-row page's comprehension was about 350 bytecodes a request.
+_DATA = itemgetter(1)
 _KEY = "environment = ? AND tenant_id = ? AND kind = ?"
 _VERSION = Sql.of(
     "SELECT max(row_version) FROM records WHERE environment = ? AND tenant_id = ? AND kind = ?"
@@ -130,13 +134,12 @@ class PlainPage:
     cache_key: tuple[Any, ...]
     with_total: bool
 
-    def args(self) -> list[Any]:
-        out: list[Any] = [self.env, self.tenant_id, self.kind, False]
-        if self.active is not None:
-            out.append(self.active)
-        if self.parent_id is not None:
-            out.append(self.parent_id)
-        return out
+    def args(self) -> tuple[Any, ...]:
+        active, parent = self.active, self.parent_id
+        head = (self.env, self.tenant_id, self.kind, False)
+        if active is None:
+            return head if parent is None else (*head, parent)
+        return (*head, active) if parent is None else (*head, active, parent)
 
 
 @dataclass
@@ -194,26 +197,23 @@ async def plain_page(
     row per record (on the loop's thread, each row and column costs sqlite3 a release and a
     take of the GIL, more than the record's own read).
     """
-    sql = _statements(q.active is not None, q.parent_id is not None)
+    shape = (q.active is not None, q.parent_id is not None)
+    sql = _shapes.get(shape) or _statements(*shape)
     where = q.args()
     key_args = (q.env, q.tenant_id, q.kind)
-    page_key = (*q.cache_key, q.page)
     if q.page == 1 and not q.with_total and joined and driver.dialect == "sqlite":
         found = await driver.one(sql.first_joined, (*key_args, *where, q.size + 1))
         version, count, last_id, last_length, data = found[0]
-        out = PageRead([], has_more=count > q.size)
         if data is None:
-            out.joined = b""
-            return out
+            return PageRead([], None, [], b"", False)
         data = data if type(data) is bytes else data.encode()
-        if out.has_more:
+        if count > q.size:
             # The extra record is the next page's first: remembered, and cut off the page
             # (a view, not a copy: the envelope copies the page's bytes once).
             pages.remember((*q.cache_key, 2), int(version or 0), last_id)
-            out.joined = memoryview(data)[: len(data) - last_length - 1]
-        else:
-            out.joined = data
-        return out
+            return PageRead([], None, [], memoryview(data)[: len(data) - last_length - 1], True)
+        return PageRead([], None, [], data, False)
+    page_key = (*q.cache_key, q.page)
     if q.page == 1 and not q.with_total:
         # The page and the collection's version are one statement: no transaction to open,
         # no closures to build (the usual request: a client's first page).
@@ -224,7 +224,7 @@ async def plain_page(
             pages.remember(page_key, version, rows[0][0])
             if len(rows) > q.size:
                 pages.remember((*q.cache_key, 2), version, rows[q.size][0])
-        return PageRead([row[1] for row in rows])
+        return PageRead(list(map(_DATA, rows)))
 
     async def read(r: Reads, *, may_scan: bool) -> PageRead | None:
         out = PageRead([])
@@ -261,7 +261,7 @@ async def plain_page(
             out.remember.append((page_key, version, rows[0][0]))
         if len(rows) > q.size:
             out.remember.append(((*q.cache_key, q.page + 1), version, rows[q.size][0]))
-        out.rows = [row[1] for row in rows]
+        out.rows = list(map(_DATA, rows))
         if q.with_total:
             out.total = int(await r.value(sql.count, where))
         return out
