@@ -227,8 +227,9 @@ async def writing(call: Call) -> AsyncIterator[Tx]:
     """A write unit. The counter is taken first: it orders the write among the tenant's and
     gives its time, before anything reads ``tx.now``. Commits when the block ends without an
     error; an error (a 400 or 404 raised by the handler) rolls everything back."""
-    async with call.runtime.db.writing() as session:
-        counter = await take(session, call.environment.value, call.tenant_id)
+    env = call.environment.value
+    async with call.runtime.db.writing((env, call.tenant_id)) as session:
+        counter = await take(session, env, call.tenant_id)
         tx = Tx(call, session, counter)
         yield tx
         await tx._finish()
