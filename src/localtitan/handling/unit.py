@@ -71,6 +71,8 @@ class Tx:
         self.counter = counter
         self.now = counter.stamp if counter is not None else datetime.now(UTC)
         self.catalog = catalog(call)
+        # ``now`` as the API writes it, made once (every record the unit writes carries it).
+        self._stamp: str | None = None
         # (kind, id) -> (record, its row version), written at the next read or the commit.
         self._new: dict[tuple[str, int], tuple[Stored, int]] = {}
         self._changed: dict[tuple[str, int], tuple[Stored, int]] = {}
@@ -132,9 +134,16 @@ class Tx:
         a history entry, a stored file); the first of them."""
         return self._counter().ids(count)
 
+    @property
+    def stamp(self) -> str:
+        """``now`` as the API writes times (createdOn, modifiedOn)."""
+        if self._stamp is None:
+            self._stamp = format_time(self.now)
+        return self._stamp
+
     async def save(self, rec: Stored) -> Stored:
         if "modifiedOn" in rec.data:
-            rec.data["modifiedOn"] = format_time(self.now)
+            rec.data["modifiedOn"] = self.stamp
         rec.modified_on = self.now
         coll = self.catalog.collections.get(rec.kind)
         if coll is not None and coll.properties:
@@ -161,7 +170,7 @@ class Tx:
         record_id = self._counter().ids(1)
         coll = self.catalog.collections.get(kind)
         guid = str(uuid.uuid4()) if coll is not None and coll.id_is_guid else None
-        stamp = format_time(self.now)
+        stamp = self.stamp
         full = {
             "active": True,
             "createdOn": stamp,
