@@ -165,9 +165,18 @@ class Tx:
         return rec
 
     async def create(
-        self, kind: str, data: Mapping[str, Any], *, parent_id: int | None = None
+        self,
+        kind: str,
+        data: Mapping[str, Any],
+        *,
+        parent_id: int | None = None,
+        record_id: int | None = None,
     ) -> Stored:
-        record_id = self._counter().ids(1)
+        """A new record of ``kind``, filled to its stored shape; its id is the next of the
+        tenant's counter, or ``record_id``, one :meth:`new_ids` reserved for it (a record
+        whose data names records created after its id was known)."""
+        if record_id is None:
+            record_id = self._counter().ids(1)
         coll = self.catalog.collections.get(kind)
         guid = str(uuid.uuid4()) if coll is not None and coll.id_is_guid else None
         stamp = self.stamp
