@@ -229,3 +229,19 @@ async def test_concurrent_writes_keep_theirs_when_others_fail(
     assert sum(isinstance(r, RuntimeError) for r in results) == 8
     assert len(set(ids)) == len(ids) == 4
     assert sorted(await _names(app, creds)) == [f"C{i:02d}" for i in range(0, 12, 3)]
+
+
+async def test_each_concurrent_write_is_committed_when_it_answers(
+    app: LocalTitan, creds: Creds
+) -> None:
+    """Write units of one tenant that run together share a commit (SQLite: decision 0260;
+    PostgreSQL: 0320), and each answers only once that commit has returned: a read on
+    another connection, made the moment a unit answers, already sees its record."""
+    seen: dict[str, bool] = {}
+
+    async def create_then_read(name: str) -> None:
+        await _create(app, creds, name)
+        seen[name] = name in await _names(app, creds)
+
+    await asyncio.gather(*(create_then_read(f"C{i:02d}") for i in range(20)))
+    assert seen == {f"C{i:02d}": True for i in range(20)}
