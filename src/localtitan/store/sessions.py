@@ -332,7 +332,9 @@ class _Sqlite(Sessions):
             finally:
                 self._after_unit()
         if group is not None:
-            await group.done
+            # Shielded: the future is the group's, and a waiter cancelled would cancel it (the
+            # other units' answers, and the commit's set_result, with it).
+            await asyncio.shield(group.done)
 
     def _after_unit(self) -> None:
         group = self._group
