@@ -11,8 +11,8 @@ from the body over the server's own stored record and encoded), and commits. It 
 the bytes the server answered (as the bare app does), so the only difference from the bare app
 is the durable write and from localtitan everything localtitan does around it.
 
-On SQLite it commits in groups as the server does (a transaction stays open while creates
-keep arriving, at most 16 a commit); on PostgreSQL one transaction per create, as the server.
+It commits in groups as the server does (a transaction stays open while creates keep
+arriving, at most 16 a commit; on PostgreSQL one group per tenant, on one connection).
 It writes to the server's own database (same file or PostgreSQL database, same indexes and
 size), under its own tenant id, so the server's data is untouched; on SQLite with the
 server's settings (WAL, ``synchronous=NORMAL``: a commit survives ``kill -9``), on PostgreSQL
@@ -80,6 +80,11 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _encoder = msgspec.json.Encoder(decimal_format="number")
 
 
+async def _rollback_open(conn: Any) -> None:
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
+
+
 def _numbered(sql: str) -> str:
     parts = sql.split("?")
     return parts[0] + "".join(f"${i}{p}" for i, p in enumerate(parts[1:], 1))
@@ -111,6 +116,9 @@ class WriteCeiling:
         self._done: asyncio.Future[None] | None = None
         self._units = 0
         self._tick: asyncio.Handle | None = None
+        # PostgreSQL's group commit: the open group's connection and the commits under way.
+        self._conn_pg: Any = None
+        self._committing: set[asyncio.Task[None]] = set()
         # The server's stored customer and location: column values and decoded JSON.
         self._customer: dict[str, Any] = {}
         self._location: dict[str, Any] = {}
@@ -122,7 +130,10 @@ class WriteCeiling:
             import asyncpg
 
             dsn = self.database.replace("postgresql+asyncpg://", "postgresql://")
-            self._pool = await asyncpg.create_pool(dsn, min_size=1, max_size=8)
+            # As the server's write pool: no reset round trip on release (store/pg_units.py).
+            self._pool = await asyncpg.create_pool(
+                dsn, min_size=1, max_size=8, reset=_rollback_open
+            )
             async with self._pool.acquire() as conn:
                 rows = await self._templates_pg(conn)
                 await conn.execute(_numbered(_START), self.env, self.tenant, _FIRST_ID)
@@ -198,10 +209,25 @@ class WriteCeiling:
 
     async def _write(self, body: Any) -> None:
         if self.pg:
-            async with self._pool.acquire() as conn, conn.transaction():
+            # The tenant's creates share a transaction on one connection, committed as the
+            # server commits a tenant's groups (store/pg_units.py).
+            async with self._lock:
+                if self._done is None:
+                    self._conn_pg = await self._pool.acquire()
+                    await self._conn_pg.execute("BEGIN")
+                    self._done = asyncio.get_running_loop().create_future()
+                    self._units = 0
+                done = self._done
+                conn = self._conn_pg
                 next_id, version, clock = await conn.fetchrow(_TAKE_PG, self.env, self.tenant)
                 rows = self._rows(body, next_id, version, clock)
                 await conn.execute(_INSERT_PG_TWO, *rows[0], *rows[1])
+                self._units += 1
+                if self._units >= GROUP_MOST:
+                    self._commit()
+                elif self._tick is None:
+                    self._tick = asyncio.get_running_loop().call_soon(self._idle, self._units, 0)
+            await asyncio.shield(done)
             return
         conn = self._conn
         assert conn is not None
@@ -230,6 +256,8 @@ class WriteCeiling:
         self._tick = None
         if self._done is None:
             return
+        if self._lock.locked():
+            return  # a create holds the turn: it ticks again as it leaves
         idle = 0 if self._units != units else idle + 1
         if idle >= IDLE_TURNS:
             self._commit()
@@ -241,8 +269,22 @@ class WriteCeiling:
         if self._tick is not None:
             self._tick.cancel()
             self._tick = None
-        assert self._conn is not None and done is not None
+        assert done is not None
+        if self.pg:
+            conn, self._conn_pg = self._conn_pg, None
+            task = asyncio.get_running_loop().create_task(self._commit_pg(conn, done))
+            self._committing.add(task)
+            task.add_done_callback(self._committing.discard)
+            return
+        assert self._conn is not None
         self._conn.execute("COMMIT")
+        done.set_result(None)
+
+    async def _commit_pg(self, conn: Any, done: asyncio.Future[None]) -> None:
+        try:
+            await conn.execute("COMMIT")
+        finally:
+            await self._pool.release(conn)
         done.set_result(None)
 
     # ------------------------------------------------------------ ASGI

@@ -229,3 +229,35 @@ async def test_concurrent_writes_keep_theirs_when_others_fail(
     assert sum(isinstance(r, RuntimeError) for r in results) == 8
     assert len(set(ids)) == len(ids) == 4
     assert sorted(await _names(app, creds)) == [f"C{i:02d}" for i in range(0, 12, 3)]
+
+
+async def test_each_concurrent_write_is_committed_when_it_answers(
+    app: LocalTitan, creds: Creds
+) -> None:
+    """Write units of one tenant that run together share a commit (SQLite: decision 0260;
+    PostgreSQL: 0320), and each answers only once that commit has returned: a read on
+    another connection, made the moment a unit answers, already sees its record."""
+    seen: dict[str, bool] = {}
+
+    async def create_then_read(name: str) -> None:
+        await _create(app, creds, name)
+        seen[name] = name in await _names(app, creds)
+
+    await asyncio.gather(*(create_then_read(f"C{i:02d}") for i in range(20)))
+    assert seen == {f"C{i:02d}": True for i in range(20)}
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_a_unit_cancelled_while_it_waits_for_its_commit_fails_no_other(
+    app: LocalTitan, creds: Creds, backend: str
+) -> None:
+    """A request cancelled once its unit has joined a group (its client's task, a shutdown)
+    stops waiting alone: the group still commits, and its other units answer."""
+    first = asyncio.create_task(_create(app, creds, "Cancelled"))
+    await asyncio.sleep(0)  # its unit ran (SQLite's statements do not wait) and waits now
+    others = [asyncio.create_task(_create(app, creds, f"C{i}")) for i in range(3)]
+    await asyncio.sleep(0)
+    first.cancel()
+    ids = await asyncio.gather(*others)
+    assert len(set(ids)) == 3
+    assert sorted(await _names(app, creds)) == ["C0", "C1", "C2", "Cancelled"]

@@ -109,15 +109,17 @@ async def create_job(call: Call) -> Result:
                 f"Location {location.id} does not belong to customer {body.get('customerId')}.",
             )
         fields = {k: v for k, v in body.items() if k != "appointments"}
-        job = await tx.create(JOBS, {**fields, "jobStatus": "Scheduled", "total": 0})
-        number = str(job.id)
+        # The job's id first (its appointments name it), the job itself once its appointments
+        # are known: it is filled to its stored shape once, not again for a save.
+        job_id = tx.new_ids(1)
+        number = str(job_id)
         made: list[Stored] = []
         for i, appt in enumerate(appointments, start=1):
             made.append(
                 await tx.create(
                     APPOINTMENTS,
                     {
-                        "jobId": job.id,
+                        "jobId": job_id,
                         "customerId": body.get("customerId"),
                         "appointmentNumber": f"{number}-{i}",
                         "start": _text(appt.get("start")),
@@ -131,13 +133,19 @@ async def create_job(call: Call) -> Result:
                 )
             )
             await _assign(tx, made[-1], list(appt.get("technicianIds") or []))
-        job.data.update(
-            jobNumber=number,
-            appointmentCount=len(made),
-            firstAppointmentId=made[0].id,
-            lastAppointmentId=made[-1].id,
+        job = await tx.create(
+            JOBS,
+            {
+                **fields,
+                "jobStatus": "Scheduled",
+                "total": 0,
+                "jobNumber": number,
+                "appointmentCount": len(made),
+                "firstAppointmentId": made[0].id,
+                "lastAppointmentId": made[-1].id,
+            },
+            record_id=job_id,
         )
-        await tx.save(job)
         await _history(tx, job.id, "Job Booked")
         return respond(call, job.data)
 

@@ -186,6 +186,8 @@ class Shapers:
         if kind == "number":
 
             def number(value: Any) -> Any:
+                if type(value) is int or type(value) is float:
+                    return value
                 if value is None or isinstance(value, _CONTAINERS):
                     return on_none()
                 if isinstance(value, int | float) and not isinstance(value, bool):
@@ -195,6 +197,8 @@ class Shapers:
             return number
 
         def boolean(value: Any) -> Any:
+            if type(value) is bool:
+                return value
             if value is None or isinstance(value, _CONTAINERS):
                 return on_none()
             return bool(value) if not isinstance(value, str) else value.lower() == "true"
@@ -216,7 +220,7 @@ class Shapers:
             def passing(value: Any) -> Any:
                 if value is None:
                     return on_none()
-                if not isinstance(value, Mapping):
+                if type(value) is not dict and not isinstance(value, Mapping):
                     return blank()
                 return dict(value)
 
@@ -239,7 +243,8 @@ class Shapers:
         def obj(value: Any) -> Any:
             if value is None:
                 return on_none()
-            if not isinstance(value, Mapping):
+            # A dict first: isinstance against an ABC is a Python call.
+            if type(value) is not dict and not isinstance(value, Mapping):
                 return blank()
             if not children:
                 compile_children()
@@ -295,7 +300,7 @@ def _object_function(
         "def obj(value):",
         "    if value is None:",
         "        return on_none()",
-        "    if not isinstance(value, Mapping):",
+        "    if type(value) is not dict and not isinstance(value, Mapping):",
         "        return blank()",
         "    if not C:",
         "        compile_children()",

@@ -71,6 +71,8 @@ class Tx:
         self.counter = counter
         self.now = counter.stamp if counter is not None else datetime.now(UTC)
         self.catalog = catalog(call)
+        # ``now`` as the API writes it, made once (every record the unit writes carries it).
+        self._stamp: str | None = None
         # (kind, id) -> (record, its row version), written at the next read or the commit.
         self._new: dict[tuple[str, int], tuple[Stored, int]] = {}
         self._changed: dict[tuple[str, int], tuple[Stored, int]] = {}
@@ -132,9 +134,16 @@ class Tx:
         a history entry, a stored file); the first of them."""
         return self._counter().ids(count)
 
+    @property
+    def stamp(self) -> str:
+        """``now`` as the API writes times (createdOn, modifiedOn)."""
+        if self._stamp is None:
+            self._stamp = format_time(self.now)
+        return self._stamp
+
     async def save(self, rec: Stored) -> Stored:
         if "modifiedOn" in rec.data:
-            rec.data["modifiedOn"] = format_time(self.now)
+            rec.data["modifiedOn"] = self.stamp
         rec.modified_on = self.now
         coll = self.catalog.collections.get(rec.kind)
         if coll is not None and coll.properties:
@@ -156,12 +165,21 @@ class Tx:
         return rec
 
     async def create(
-        self, kind: str, data: Mapping[str, Any], *, parent_id: int | None = None
+        self,
+        kind: str,
+        data: Mapping[str, Any],
+        *,
+        parent_id: int | None = None,
+        record_id: int | None = None,
     ) -> Stored:
-        record_id = self._counter().ids(1)
+        """A new record of ``kind``, filled to its stored shape; its id is the next of the
+        tenant's counter, or ``record_id``, one :meth:`new_ids` reserved for it (a record
+        whose data names records created after its id was known)."""
+        if record_id is None:
+            record_id = self._counter().ids(1)
         coll = self.catalog.collections.get(kind)
         guid = str(uuid.uuid4()) if coll is not None and coll.id_is_guid else None
-        stamp = format_time(self.now)
+        stamp = self.stamp
         full = {
             "active": True,
             "createdOn": stamp,
@@ -227,8 +245,9 @@ async def writing(call: Call) -> AsyncIterator[Tx]:
     """A write unit. The counter is taken first: it orders the write among the tenant's and
     gives its time, before anything reads ``tx.now``. Commits when the block ends without an
     error; an error (a 400 or 404 raised by the handler) rolls everything back."""
-    async with call.runtime.db.writing() as session:
-        counter = await take(session, call.environment.value, call.tenant_id)
+    env = call.environment.value
+    async with call.runtime.db.writing((env, call.tenant_id)) as session:
+        counter = await take(session, env, call.tenant_id)
         tx = Tx(call, session, counter)
         yield tx
         await tx._finish()

@@ -15,6 +15,8 @@ __all__ = ["Match", "Router", "router_for"]
 
 _METHOD_ORDER = ("GET", "POST", "PUT", "PATCH", "DELETE")
 _MAX_SEGMENTS = 32
+# The most (method, path) pairs Router.match remembers before it starts again.
+_SEEN_MOST = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,9 @@ class Router:
         self._root = _Node()
         for op in operations:
             self._add(op)
+        # (method, path) -> its operation and parameters: a client repeats its paths (a
+        # create's, a page's), and the walk costs more than the look-up. Bounded.
+        self._seen: dict[tuple[str, str], tuple[Operation, dict[str, str]] | None] = {}
 
     def _add(self, op: Operation) -> None:
         node = self._root
@@ -70,6 +75,19 @@ class Router:
 
     def match(self, method: str, path: str) -> Match | None:
         """The operation for ``method`` at ``path`` (after the environment prefix)."""
+        key = (method, path)
+        try:
+            seen = self._seen[key]
+        except KeyError:
+            found = self._walk(method, path)
+            if len(self._seen) >= _SEEN_MOST:
+                self._seen.clear()
+            self._seen[key] = None if found is None else (found.operation, dict(found.path_params))
+            return found
+        # A copy of the parameters each time: a caller may change its own.
+        return None if seen is None else Match(seen[0], dict(seen[1]))
+
+    def _walk(self, method: str, path: str) -> Match | None:
         segments = _split(path)
         if segments is None:
             return None

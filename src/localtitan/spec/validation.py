@@ -379,7 +379,9 @@ def _bind_body(spec: tuple[Node, bool], body: bytes | None, errs: Errors) -> Any
         errs.add("$", _position(reason, body.decode("latin-1"), exc.start))
         return None
     try:
-        value = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        if text.startswith("\ufeff"):  # as json.loads: a second mark after utf-8-sig's
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        value = _JSON.decode(text)
     except json.JSONDecodeError as exc:
         errs.add(*syntax_error(exc.doc, exc.msg, exc.pos))
         return None
@@ -421,6 +423,10 @@ def _bind_body(spec: tuple[Node, bool], body: bytes | None, errs: Errors) -> Any
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"'{name[:1]}' is an invalid start of a value")
+
+
+# json.loads with these options, made once (loads builds a decoder on every call).
+_JSON = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

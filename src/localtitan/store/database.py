@@ -62,11 +62,13 @@ class Database:
             yield conn
 
     @asynccontextmanager
-    async def writing(self) -> AsyncIterator[Session]:
+    async def writing(self, key: tuple[str, int] | None = None) -> AsyncIterator[Session]:
         """A write transaction on the driver (store/sessions.py). On SQLite it waits for the
-        same write turn as :meth:`begin`, so the process still has one writer at a time."""
+        same write turn as :meth:`begin`, so the process still has one writer at a time; on
+        PostgreSQL a unit of the tenant ``key`` names (environment, tenant id) commits with
+        the tenant's units queued behind it (store/pg_units.py)."""
         if not self.is_sqlite:
-            async with self.sessions.write() as session:
+            async with self.sessions.unit(self._turn_lock(), key) as session:
                 yield session
             return
         async with self.sessions.unit(self._turn_lock()) as session:

@@ -93,6 +93,8 @@ def _reference_id(data: Mapping[str, Any], field: str) -> int | None:
     value = data.get(field)
     if value is None and field in NESTED_REFERENCES:
         nested = data.get(NESTED_REFERENCES[field])
+        if nested is None:
+            return None
         value = nested.get("id") if isinstance(nested, Mapping) else None
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -125,7 +127,7 @@ def record_row(rec: Stored, text: str, now: datetime, *, sqlite: bool) -> Row:
     ``now``. ``sqlite``: times as SQLite's text, for an insert on the driver (SQLAlchemy and
     asyncpg take datetimes)."""
     data: Any = rec.data
-    if not isinstance(data, Mapping):
+    if type(data) is not dict and not isinstance(data, Mapping):
         data = {}
     # The column follows the JSON, so a status change made to the data is what filters see.
     raw_status = data.get("status", data.get("jobStatus"))
@@ -133,7 +135,9 @@ def record_row(rec: Stored, text: str, now: datetime, *, sqlite: bool) -> Row:
     created: Any = rec.created_on or now
     modified: Any = rec.modified_on or now
     if sqlite:
-        created, modified = sqlite_time(created), sqlite_time(modified)
+        same = created == modified
+        created = sqlite_time(created)
+        modified = created if same else sqlite_time(modified)
     return (
         rec.kind,
         rec.id,

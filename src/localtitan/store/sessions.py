@@ -37,7 +37,7 @@ from typing import Any, Protocol
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from localtitan.store.drivers import LazyPool, Sql
+from localtitan.store.drivers import Sql
 
 __all__ = ["Session", "Sessions", "WriteLockTimeout", "driver_sessions"]
 
@@ -47,7 +47,6 @@ WRITE_LOCK_WAIT = 30.0
 # Commits between checkpoints of the WAL by a worker thread. SQLite's own default checkpoints
 # every 1,000 pages; a job with its appointment is about four.
 _CHECKPOINT_EVERY = 200
-_POOL_SIZE = 8
 # The most write units one SQLite transaction (one commit) holds: bounds how long the first
 # of them waits for its answer and how long another process waits for the write lock.
 _GROUP_MOST = 16
@@ -202,9 +201,17 @@ class Sessions:
         raise NotImplementedError
 
     @asynccontextmanager
-    async def unit(self, turn: asyncio.Lock) -> AsyncIterator[Session]:
+    async def unit(
+        self, turn: asyncio.Lock, key: tuple[str, int] | None = None
+    ) -> AsyncIterator[Session]:
         """A write unit's session, in the process's write ``turn`` (SQLite): its own
-        transaction here; on SQLite's own file one shared with the units queued behind it."""
+        transaction here; on SQLite's own file one shared with the units queued behind it, on
+        PostgreSQL with the units of its tenant (``key``: environment and tenant id) queued
+        behind it (store/pg_units.py)."""
+        if self.dialect != "sqlite":
+            async with self.write() as session:
+                yield session
+            return
         async with turn, self.write() as session:
             yield session
 
@@ -291,7 +298,9 @@ class _Sqlite(Sessions):
             self._checkpoint()
 
     @asynccontextmanager
-    async def unit(self, turn: asyncio.Lock) -> AsyncIterator[Session]:
+    async def unit(
+        self, turn: asyncio.Lock, key: tuple[str, int] | None = None
+    ) -> AsyncIterator[Session]:
         """Group commit: a unit leaves its transaction open for the units that reach the
         write turn in the event loop's next turns (other requests, already under way), and
         the group commits once a loop turn passes with none joining (or at the
@@ -323,7 +332,9 @@ class _Sqlite(Sessions):
             finally:
                 self._after_unit()
         if group is not None:
-            await group.done
+            # Shielded: the future is the group's, and a waiter cancelled would cancel it (the
+            # other units' answers, and the commit's set_result, with it).
+            await asyncio.shield(group.done)
 
     def _after_unit(self) -> None:
         group = self._group
@@ -444,35 +455,6 @@ async def _begin_immediate(conn: sqlite3.Connection) -> None:
         pause = min(pause * 2, 0.05)
 
 
-class _Postgres(Sessions):
-    dialect = "postgresql"
-
-    def __init__(self, dsn: str) -> None:
-        # Its own pool, not the hot reads' (store/drivers.py): a unit holds its connection
-        # while its handler runs, and a read it makes meanwhile must not wait for a
-        # connection a unit holds.
-        self._pools = LazyPool(dsn, min_size=1, max_size=_POOL_SIZE, statement_cache_size=512)
-        self._get_pool = self._pools.get
-
-    @asynccontextmanager
-    async def read(self) -> AsyncIterator[Session]:
-        pool = await self._get_pool()
-        async with (
-            pool.acquire() as conn,
-            conn.transaction(isolation="repeatable_read", readonly=True),
-        ):
-            yield _PgSession(conn)
-
-    @asynccontextmanager
-    async def write(self) -> AsyncIterator[Session]:
-        pool = await self._get_pool()
-        async with pool.acquire() as conn, conn.transaction():
-            yield _PgSession(conn)
-
-    async def close(self) -> None:
-        await self._pools.close()
-
-
 class _ThroughEngine(Sessions):
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -500,5 +482,7 @@ def driver_sessions(url: str, engine: AsyncEngine) -> Sessions:
     if backend == "sqlite" and parsed.database and parsed.database != ":memory:":
         return _Sqlite(parsed.database)
     if backend == "postgresql" and parsed.get_driver_name() == "asyncpg":
-        return _Postgres(parsed.set(drivername="postgresql").render_as_string(hide_password=False))
+        from localtitan.store.pg_units import PgSessions  # it builds on this module
+
+        return PgSessions(parsed.set(drivername="postgresql").render_as_string(hide_password=False))
     return _ThroughEngine(engine)
