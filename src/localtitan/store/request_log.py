@@ -130,43 +130,20 @@ class LogWriter:
 async def prune(db: Database, *, before_ms: int, keep: int) -> int:
     """Delete rows older than ``before_ms`` and all but the newest ``keep``; how many went.
 
-    Both edges are found by id, with index probes only. Rows are written in about the order of
-    their times (each process's batches a second or so apart), so the first row at or after
-    ``before_ms`` is found by bisecting the ids, and the rows below it go: a row written a
-    moment out of order beside the edge may stay a moment longer (or go a moment sooner),
-    nothing a bound in days notices. The newest ``keep`` are those whose id is within ``keep``
-    of the highest: ids are given in the order rows are written and, but for a lost batch on
-    PostgreSQL, without gaps (a gap keeps a few fewer).
+    The newest ``keep`` are those whose id is within ``keep`` of the highest: ids are given
+    in the order rows are written and, but for a lost batch on PostgreSQL, without gaps (a gap
+    keeps a few fewer). Finding that edge is one index probe, where counting ``keep`` rows
+    down from the top reads every page of the table. Rows older than ``before_ms`` are found
+    by the index on time, whatever order they were written in (a clock set back, rows
+    imported): an edge found by id instead would assume rows come in time order.
     """
     c = request_log.c
     async with db.begin() as conn:
-        gone = 0
-        oldest = (await conn.execute(select(c.time_ms).order_by(c.id).limit(1))).first()
-        if oldest is not None and oldest.time_ms < before_ms:
-            edge = await _first_id_at_or_after(conn, before_ms)
-            gone += (await conn.execute(delete(request_log).where(c.id < edge))).rowcount
+        gone = (await conn.execute(delete(request_log).where(c.time_ms < before_ms))).rowcount
         top = (await conn.execute(select(func.max(c.id)))).scalar_one_or_none()
         if top is not None and top - keep > 0:
             gone += (await conn.execute(delete(request_log).where(c.id <= top - keep))).rowcount
     return int(gone or 0)
-
-
-async def _first_id_at_or_after(conn: Connection, time_ms: int) -> int:
-    """The lowest id whose row's time is ``time_ms`` or later (one past the highest id when
-    none is), by bisection: each probe is the first row at or above an id."""
-    c = request_log.c
-    low = (await conn.execute(select(func.min(c.id)))).scalar_one_or_none() or 0
-    high = ((await conn.execute(select(func.max(c.id)))).scalar_one_or_none() or 0) + 1
-    while low < high:
-        middle = (low + high) // 2
-        probe = select(c.id, c.time_ms).where(c.id >= middle).order_by(c.id).limit(1)
-        row = (await conn.execute(probe)).first()
-        # No row in [middle, high) (the row found is at or past high) is as good as a new one.
-        if row is None or row.id >= high or row.time_ms >= time_ms:
-            high = middle
-        else:
-            low = row.id + 1
-    return int(low)
 
 
 # ---------------------------------------------------------------- reading it back

@@ -356,7 +356,7 @@ request_log = Table(
     Column("response_body", Text, nullable=True),
     Index("ix_request_log_app", "app_id", "time_ms"),
     Index("ix_request_log_tenant", "tenant_id", "environment", "time_ms"),
-    # None on time alone (0012): pruning by age finds its edge by id.
+    Index("ix_request_log_time", "time_ms"),
 )
 
 # ---------------------------------------------------------------- portal accounts (0010)
