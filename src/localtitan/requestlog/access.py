@@ -12,6 +12,7 @@ from typing import Any
 
 import msgspec
 
+from localtitan.requestlog.rows import remember
 from localtitan.store.request_log import COLUMNS, LogRow
 
 __all__ = ["access_line", "line_of"]
@@ -28,7 +29,6 @@ def _escaped(text: str) -> str:
 
 # Targets seen before and whether they needed escaping: a client calls the same few paths
 # again and again, and the check above costs more than a dictionary lookup.
-_REMEMBERED = 4096
 _targets: dict[str, str] = {}
 _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
@@ -37,9 +37,7 @@ def _safe(text: str) -> str:
     found = _targets.get(text)
     if found is None:
         found = _escaped(text)
-        if len(_targets) >= _REMEMBERED:
-            _targets.clear()
-        _targets[text] = found
+        remember(_targets, text, found)
     return found
 
 
@@ -93,8 +91,7 @@ def line_of(row: LogRow, client: str, fmt: str) -> str:
             "traceId": trace_id,
         }
         return _json.encode(doc).decode() + "\n"
-    target = path + "?" + query if query else path
-    target = _targets.get(target) or _safe(target)
+    target = _safe(path + "?" + query if query else path)
     if method not in _METHODS:
         method = _safe(method)
     if operation_id is not None and tenant_id is not None and app_id is not None:
@@ -110,14 +107,8 @@ def line_of(row: LogRow, client: str, fmt: str) -> str:
             extra += f" app={app_id}"
     if trace_id is not None:
         extra += f" trace={trace_id}"
-    # _when() written out: this line is printed for every request, a call costs about as
-    # much as the rest of the date.
-    second, millis = divmod(time_ms, 1000)
-    if _second[0] != second:
-        _second[0] = second
-        _second[1] = time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(second))
     return (
-        f'{_second[1]}{millis:03d}Z {client} {environment} "{method} {target}" '
+        f'{_when(time_ms)} {client} {environment} "{method} {target}" '
         f"{status} {response_size}B {latency_ms:.1f}ms{extra}\n"
     )
 

@@ -67,7 +67,7 @@ class RequestFacts:
         self.request_body: bytes | None = None
         # Set when the body was cut to the log's limit: the size it had.
         self.request_size: int | None = None
-        # What the hook's send watcher fills in; an exception before the response started
+        # What responded() or watching() fills in; an exception before the response started
         # leaves the 500 the log records.
         self.status = 500
         self.response_headers: list[tuple[bytes, bytes]] | None = None

@@ -3,8 +3,8 @@
 The wrapper notes the time, hands the door (or the token endpoint) a :class:`RequestFacts` to
 fill in, has the response noted as it goes out (status, headers, size, and only the start of
 the body the log keeps: the door does it itself, the token endpoint's is watched), and queues
-that same object, holding references only. It copies, decodes,
-encodes and redacts nothing: the background flusher does all of that, a batch at a time.
+that same object, holding references only. It copies, decodes, encodes and redacts nothing:
+the background flusher does all of that, a batch at a time.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ async def logged(
     rest: str,
     serve: Serve,
 ) -> None:
-    """Run ``serve(scope, receive, <watching send>, ...)`` and queue what happened; an
-    exception still queues a 500."""
+    """Run ``serve(scope, receive, send, ...)`` and queue what happened; an exception still
+    queues a 500."""
     facts = RequestFacts(request_log.success_body_limit, request_log.body_limit)
     scope[FACTS_KEY] = facts
     started = perf_counter()

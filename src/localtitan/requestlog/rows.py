@@ -15,7 +15,7 @@ cases are short cuts that give exactly what the general redaction (``redaction.p
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import msgspec
 
@@ -25,7 +25,10 @@ from localtitan.store.request_log import LogRow
 if TYPE_CHECKING:
     from localtitan.requestlog.recorder import Entry
 
-__all__ = ["body_text", "headers_json", "row_of"]
+__all__ = ["body_text", "headers_json", "remember", "row_of"]
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 _json = msgspec.json.Encoder()
 _MAX_PATH = 2000
@@ -40,6 +43,14 @@ _headers: dict[tuple[bytes, bytes], str] = {}
 _queries: dict[bytes, str | None] = {}
 _clients: dict[str, str] = {}
 _secret_headers: dict[tuple[bytes, bytes], str] = {}
+
+
+def remember(memo: dict[K, V], key: K, value: V) -> None:
+    """Keep ``value`` under ``key`` in a memo of at most ``_REMEMBERED`` entries (a full one
+    starts again empty: clients send the same few values, which come back at once)."""
+    if len(memo) >= _REMEMBERED:
+        memo.clear()
+    memo[key] = value
 
 
 def _no_nul(text: str) -> str:
@@ -95,9 +106,7 @@ def _fragment(pair: tuple[bytes, bytes]) -> str:
 def _header(pair: tuple[bytes, bytes]) -> str:
     fragment = _fragment(pair)
     if fragment == _json.encode([part.decode("latin-1") for part in pair]).decode():
-        if len(_headers) >= _REMEMBERED:
-            _headers.clear()
-        _headers[pair] = fragment
+        remember(_headers, pair, fragment)
     return fragment
 
 
@@ -121,9 +130,7 @@ def _secret_header(pair: tuple[bytes, bytes]) -> str:
     found = _secret_headers.get(key)
     if found is None:
         found = _fragment(pair)
-        if len(_secret_headers) >= _REMEMBERED:
-            _secret_headers.clear()
-        _secret_headers[key] = found
+        remember(_secret_headers, key, found)
     return found
 
 
@@ -148,9 +155,7 @@ def _query(raw: bytes) -> str | None:
         return found  # type: ignore[return-value]
     text = _no_nul(redact_query(raw.decode("latin-1"))[:_MAX_QUERY]) or None
     if text == raw.decode("latin-1"):
-        if len(_queries) >= _REMEMBERED:
-            _queries.clear()
-        _queries[raw] = text
+        remember(_queries, raw, text)
     return text
 
 
@@ -160,9 +165,7 @@ def _client_id(raw: str) -> str:
         return found
     text = _no_nul(redact_text(raw)[:100])
     if text == raw:
-        if len(_clients) >= _REMEMBERED:
-            _clients.clear()
-        _clients[raw] = text
+        remember(_clients, raw, text)
     return text
 
 
@@ -175,21 +178,10 @@ def _content_type(headers: list[tuple[bytes, bytes]] | None) -> str:
 
 def row_of(entry: Entry, body_limit: int, success_limit: int) -> LogRow:
     """The row of one queued request (see ``store.request_log.COLUMNS``)."""
-    # Runs for every request: the remembered client id, query and path are looked up here
-    # rather than in a function each (a call costs about what the lookup does).
     request_raw = entry.request_body
     request_size = entry.request_size or (len(request_raw) if request_raw else 0)
     query = entry.query
-    query_text: str | None = None
-    if query:
-        found = _queries.get(query, False)
-        query_text = _query(query) if found is False else found  # type: ignore[assignment]
     client_id = entry.client_id
-    client_text = (_clients.get(client_id) or _client_id(client_id)) if client_id else None
-    path = entry.path
-    if len(path) > _MAX_PATH or "\x00" in path:
-        path = _no_nul(path[:_MAX_PATH])
-    method = entry.method
     status = entry.status
     kept = entry.kept
     size = entry.response_size
@@ -200,11 +192,11 @@ def row_of(entry: Entry, body_limit: int, success_limit: int) -> LogRow:
         entry.area,
         entry.tenant_id,
         entry.app_id,
-        client_text,
-        method if len(method) <= 16 else method[:16],
-        path,
+        _client_id(client_id) if client_id else None,
+        entry.method[:16],
+        _no_nul(entry.path[:_MAX_PATH]),
         entry.operation_id,
-        query_text,
+        _query(query) if query else None,
         status,
         # Milliseconds to the microsecond: the same as round(..., 3) but for ties, at a third
         # of its cost.
