@@ -24,9 +24,11 @@ __all__ = ["Shaper", "Shapers", "shapers_for"]
 
 Shaper = Callable[[Any], Any]
 _MISSING: Any = object()
-# Objects with this many properties get generated straight-line code; generating costs about
-# 0.3 ms once, which small nested objects would not win back.
-_GENERATE_FROM = 12
+# Objects with this many properties get generated straight-line code. Generating costs about
+# 0.3 ms once for a dozen properties, less for fewer; a small nested object (an address, a
+# location's) is shaped on every write and answer of its records, where the loop below took
+# three times as long, so every object with properties is generated.
+_GENERATE_FROM = 1
 _MAX_DEPTH = shaping._MAX_DEPTH
 _CONTAINERS = (Mapping, list)
 

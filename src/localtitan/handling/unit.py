@@ -261,10 +261,16 @@ async def transaction(
     if write is None:
         write = call.operation.method not in _READS
     if not write:
-        async with reading(call) as tx:
-            return await work(tx)
-    async with writing(call) as tx:
-        return await work(tx)
+        async with call.runtime.db.reading() as session:
+            return await work(Tx(call, session))
+    # writing(), written out: one context manager fewer on every write request.
+    env = call.environment.value
+    async with call.runtime.db.writing((env, call.tenant_id)) as session:
+        counter = await take(session, env, call.tenant_id)
+        tx = Tx(call, session, counter)
+        result = await work(tx)
+        await tx._finish()
+        return result
 
 
 def _int(value: Any) -> int | None:

@@ -12,6 +12,7 @@ Attribute-style failures (required, length, range) are collected in ``Errors``.
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 import threading
 from collections.abc import Callable, Mapping
@@ -455,16 +456,25 @@ class EnumNode(Node):
 
 
 class Prop:
-    __slots__ = ("name", "node", "nullable", "required")
+    __slots__ = ("name", "node", "nullable", "required", "text")
 
     def __init__(self, name: str, node: Node, nullable: bool, required: bool) -> None:
         self.name, self.node, self.nullable, self.required = name, node, nullable, required
+        # A plain string (no format, no pattern): the length bounds a JSON string within which
+        # reading it gives the string itself, with nothing to report (StringNode.from_json).
+        self.text: tuple[int, float] | None = None
+        if type(node) is StringNode and node.parsers is None and node.pattern is None:
+            low = node.min_len or 0
+            self.text = (low, math.inf if node.max_len is None else node.max_len)
 
 
 class ObjectNode(Node):
     def __init__(self, clr: str) -> None:
         self.clr = clr
         self.props: dict[str, Prop] = {}
+        # The same properties by their declared name: a body's key as declared is found
+        # without lower-casing it (it names the same property as its lower case does).
+        self.exact: dict[str, Prop] = {}
         self.required: tuple[Prop, ...] = ()
         self.extra: tuple[Node, bool] | None = None  # additionalProperties (node, nullable)
         self.max_props: int | None = None
@@ -474,7 +484,18 @@ class ObjectNode(Node):
             raise BadJson(parts, self.clr, expected="object", kind=_container_kind(value))
         out: dict[str, Any] = {}
         for key, item in value.items():
-            prop = self.props.get(key.lower())
+            prop = self.exact.get(key) or self.props.get(key.lower())
+            if prop is not None and prop.text is not None and type(item) is str:
+                # Most members: a string within its bounds reads as itself (what _member
+                # gives), without the path bookkeeping only an error needs.
+                low, high = prop.text
+                if low <= len(item) <= high:
+                    out[prop.name] = item
+                    if prop.required and item == "":
+                        parts.append(key)
+                        errs.add(model_path(parts), f"The {label(prop.name)} field is required.")
+                        parts.pop()
+                    continue
             parts.append(key)
             try:
                 if prop is not None:
@@ -679,6 +700,7 @@ class Compiler:
             child, nullable = self.compile(sub, name)
             node.props[name.lower()] = Prop(name, child, nullable, name in required)
         node.required = tuple(p for p in node.props.values() if p.required)
+        node.exact = {p.name: p for p in node.props.values()}
         extra = schema.get("additionalProperties")
         if extra is not None and extra is not False and "properties" not in schema:
             node.extra = self.compile(extra)

@@ -61,18 +61,15 @@ class Database:
         async with self._write_turn(), self._writer.begin() as conn:
             yield conn
 
-    @asynccontextmanager
-    async def writing(self, key: tuple[str, int] | None = None) -> AsyncIterator[Session]:
+    def writing(
+        self, key: tuple[str, int] | None = None
+    ) -> contextlib.AbstractAsyncContextManager[Session]:
         """A write transaction on the driver (store/sessions.py). On SQLite it waits for the
         same write turn as :meth:`begin`, so the process still has one writer at a time; on
         PostgreSQL a unit of the tenant ``key`` names (environment, tenant id) commits with
-        the tenant's units queued behind it (store/pg_units.py)."""
-        if not self.is_sqlite:
-            async with self.sessions.unit(self._turn_lock(), key) as session:
-                yield session
-            return
-        async with self.sessions.unit(self._turn_lock()) as session:
-            yield session
+        the tenant's units queued behind it (store/pg_units.py). The sessions' own context
+        manager, not one wrapped around it: every write request enters it."""
+        return self.sessions.unit(self._turn_lock(), None if self.is_sqlite else key)
 
     def reading(self) -> contextlib.AbstractAsyncContextManager[Session]:
         """A read transaction on the driver: one snapshot, and no write lock or turn."""

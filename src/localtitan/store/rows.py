@@ -79,14 +79,27 @@ _NUMBER_ALIASES = ("jobNumber", "appointmentNumber", "invoiceNumber", "reference
 Row = tuple[Any, ...]
 
 
+# The last time sqlite_time wrote, and its text: a unit's records all carry its one write
+# time (the same object), so its rows make the text once. A tuple, replaced whole: threads
+# that build rows (the bulk writer) read one pair or the other, never half of each.
+_last_time: tuple[datetime | None, str] = (None, "")
+
+
 def sqlite_time(value: datetime) -> str:
     """``value`` as SQLAlchemy stores a DateTime on SQLite (naive UTC wall time, six
     fractional digits), for rows written on the driver; text of that shape sorts as its time
     does. UTC times (the generator's) skip ``astimezone``, a fifth of a seed's row work."""
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC) if value.tzinfo else value
+    global _last_time
+    last = _last_time
+    if value is last[0]:
+        return last[1]
+    utc = value
+    if utc.tzinfo is not UTC:
+        utc = utc.astimezone(UTC) if utc.tzinfo else utc
     # isoformat pads the year to four digits; strftime("%Y") does not on glibc (year 58).
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    text = utc.replace(tzinfo=None).isoformat(" ", "microseconds")
+    _last_time = (value, text)
+    return text
 
 
 def _reference_id(data: Mapping[str, Any], field: str) -> int | None:
