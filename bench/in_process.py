@@ -16,7 +16,8 @@ batch is full, and each case's time includes its last flush, so the figure again
 without the flag is what logging costs. Each case also prints the garbage collector's time
 and its collections by generation; the app freezes its startup objects as a served process
 does (``--no-freeze`` not). ``--only CASE`` and ``--requests N`` narrow a run, for instance
-under callgrind, whose instruction counts do not move with the machine's load.
+under callgrind, whose instruction counts do not move with the machine's load; ``--together K``
+sends K requests at once (a server's connections: POSTs then share SQLite's group commits).
 ``--ceiling`` serves ``list`` and ``get`` from the ceiling (:mod:`bench.ceiling`: the least an
 app can do for the same response) on the same database and token instead, checking
 its response equals the server's: the two runs' difference is what localtitan's own layers
@@ -172,7 +173,15 @@ async def _main(args: argparse.Namespace) -> None:
         await request_log.flush()
         collector.reset()
         started = time.process_time()
-        for _ in range(n):
+        together = args.together
+        if together > 1:
+            # In flight at once, as a server's connections send them: write units share
+            # SQLite's commits (store/sessions.py) as they do under the benchmark's load.
+            for first in range(0, n, together):
+                batch = min(together, n - first)
+                await asyncio.gather(*(one(path, qs, method, body, extra) for _ in range(batch)))
+                await asyncio.sleep(0)
+        for _ in range(n if together <= 1 else 0):
             await one(path, qs, method, body, extra)
             # A server's loop turns between requests: the log's flusher runs when a batch is
             # full, as it would there, and the queue never holds more than a batch or so.
@@ -263,6 +272,12 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=0,
         help="requests per case (under callgrind: two runs' difference is the cost of the extra)",
+    )
+    p.add_argument(
+        "--together",
+        type=int,
+        default=1,
+        help="requests in flight at once (SQLite's write units then share commits)",
     )
     p.add_argument(
         "--no-freeze", action="store_true", help="leave startup's objects to the collector"

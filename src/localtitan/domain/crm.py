@@ -29,7 +29,9 @@ PREFERRED_TECHNICIAN = "crm:locations/{}/preferredtechnician"
 
 
 def _body(call: Call) -> Mapping[str, Any]:
-    return call.body if isinstance(call.body, Mapping) else {}
+    body = call.body
+    # A dict first: isinstance against an ABC is a Python call.
+    return body if type(body) is dict or isinstance(body, Mapping) else {}
 
 
 async def _contacts(tx: Tx, kind: str, parent_id: int, owner: str, items: Any) -> list[Any]:

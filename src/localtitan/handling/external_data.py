@@ -15,7 +15,8 @@ def unwrap_external_data(body: Mapping[str, Any], current: Any = None) -> dict[s
     ``patchMode=Merge`` keeps the entries of ``current`` whose keys it does not name;
     ``Replace`` (the default) leaves only those it names."""
     request = body.get("externalData")
-    if not isinstance(request, Mapping) or "externalData" not in request:
+    # None first: most bodies have none, and isinstance against an ABC is a Python call.
+    if request is None or not isinstance(request, Mapping) or "externalData" not in request:
         return dict(body)
     entries: list[Mapping[str, Any]] = [
         {"key": e.get("key"), "value": e.get("value")}

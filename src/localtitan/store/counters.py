@@ -88,6 +88,13 @@ class Counter:
 async def take(session: Session, env: str, tenant_id: int) -> Counter:
     """Lock the tenant's counter for this transaction and take its write time."""
     pg = session.dialect == "postgresql"
+    if not pg:
+        # SQLite's group commit: an earlier unit of the group wrote the counter back last
+        # (settle), and the row holds what it wrote once that runs, before the commit.
+        written = getattr(session, "written_last", None)
+        held = None if written is None else written((env, tenant_id))
+        if held is not None:
+            return _sqlite_counter(env, tenant_id, held[0], held[1], held[2])
     sql = _TAKE_PG if pg else _TAKE_SQLITE
     rows = await session.rows(sql, (env, tenant_id))
     if not rows:
@@ -96,6 +103,10 @@ async def take(session: Session, env: str, tenant_id: int) -> Counter:
     next_id, version, clock = (int(v) for v in rows[0])
     if pg:
         return Counter(env, tenant_id, next_id, version, from_micros(clock), (next_id, version))
+    return _sqlite_counter(env, tenant_id, next_id, version, clock)
+
+
+def _sqlite_counter(env: str, tenant_id: int, next_id: int, version: int, clock: int) -> Counter:
     # SQLite's write lock is already held (BEGIN IMMEDIATE): the clock is read under it.
     clock = max(micros(datetime.now(UTC)), clock + 1)
     return Counter(
@@ -106,16 +117,20 @@ async def take(session: Session, env: str, tenant_id: int) -> Counter:
 async def settle(session: Session, counter: Counter) -> None:
     """Write back what the unit handed out (and on SQLite its time), before it commits."""
     if counter.clock_us is not None:
-        await session.execute(
-            _SETTLE_SQLITE,
-            (
-                counter.next_id,
-                counter.row_version,
-                counter.clock_us,
-                counter.env,
-                counter.tenant_id,
-            ),
+        args = (
+            counter.next_id,
+            counter.row_version,
+            counter.clock_us,
+            counter.env,
+            counter.tenant_id,
         )
+        write_last = getattr(session, "write_last", None)
+        if write_last is not None:
+            # A unit in SQLite's group commit: the group writes the counter once, as its last
+            # unit left it, just before it commits; the next unit takes it from there.
+            write_last((counter.env, counter.tenant_id), _SETTLE_SQLITE, args)
+        else:
+            await session.execute(_SETTLE_SQLITE, args)
         counter.clock_us = None
         counter.settled()
     elif counter.moved:

@@ -110,11 +110,16 @@ class _UnitSession(_SqliteSession):
     unit changes (a 16 KiB page each), about what a commit of its own would, so most units,
     which only write at the end, run without one."""
 
-    __slots__ = ("final", "saved", "wrote")
+    __slots__ = ("final", "group_last", "last", "saved", "wrote")
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, group_last: dict[Any, tuple[Sql, Sequence[Any]]]
+    ) -> None:
         super().__init__(conn)
         self.final = self.saved = self.wrote = False
+        # The group's write-backs (write_last), and the ones this unit adds once it succeeds.
+        self.group_last = group_last
+        self.last: dict[Any, tuple[Sql, Sequence[Any]]] = {}
 
     def _writing(self) -> None:
         if not self.saved and not self.final:
@@ -132,6 +137,18 @@ class _UnitSession(_SqliteSession):
 
     def finishing(self) -> None:
         self.final = True
+
+    def write_last(self, key: Any, sql: Sql, args: Sequence[Any]) -> None:
+        """Run ``sql`` just before the group commits, in place of an earlier unit's statement
+        of the same ``key``: for a row each unit writes whole and only the last write counts
+        (the tenant's counter, store/counters.py). Kept only if this unit succeeds."""
+        self.last[key] = (sql, args)
+
+    def written_last(self, key: Any) -> Sequence[Any] | None:
+        """The arguments of the latest :meth:`write_last` of ``key`` in the group (this
+        unit's own first): what the row holds once they run."""
+        found = self.last.get(key) or self.group_last.get(key)
+        return None if found is None else found[1]
 
 
 class _PgSession:
@@ -226,13 +243,15 @@ class Sessions:
 class _Group:
     """Write units that share one SQLite transaction and wait for its commit."""
 
-    __slots__ = ("done", "tick", "turn", "units")
+    __slots__ = ("done", "last", "tick", "turn", "units")
 
     def __init__(self, done: asyncio.Future[None], turn: asyncio.Lock) -> None:
         self.done = done
         self.turn = turn
         self.units = 0
         self.tick: asyncio.Handle | None = None
+        # Statements run before the commit, by key (_UnitSession.write_last).
+        self.last: dict[Any, tuple[Sql, Sequence[Any]]] = {}
 
 
 class _Sqlite(Sessions):
@@ -319,7 +338,7 @@ class _Sqlite(Sessions):
                     await _begin_immediate(conn)
                     self._group = _Group(asyncio.get_running_loop().create_future(), turn)
                 group = self._group
-                session = _UnitSession(conn)
+                session = _UnitSession(conn, group.last)
                 try:
                     yield session
                 except BaseException:
@@ -328,6 +347,8 @@ class _Sqlite(Sessions):
                     raise
                 if session.saved:
                     conn.execute("RELEASE unit")
+                if session.last:
+                    self._group.last.update(session.last)
                 self._group.units += 1
             finally:
                 self._after_unit()
@@ -388,6 +409,8 @@ class _Sqlite(Sessions):
         assert conn is not None
         try:
             if failure is None and group.units:
+                for sql, args in group.last.values():
+                    conn.execute(sql.qmark, args)
                 conn.execute("COMMIT")
             elif conn.in_transaction:
                 conn.execute("ROLLBACK")
