@@ -231,6 +231,36 @@ async def test_concurrent_writes_keep_theirs_when_others_fail(
     assert sorted(await _names(app, creds)) == [f"C{i:02d}" for i in range(0, 12, 3)]
 
 
+async def test_units_that_share_a_commit_number_their_records_one_after_another(
+    app: LocalTitan, creds: Creds
+) -> None:
+    """Units that run together (one group, one commit) take ids one after another, as units
+    committed alone do: the failed ones' ids go to the next unit, and the tenant's counter,
+    once the group committed, carries on after the last id the group gave out."""
+
+    async def fails(name: str) -> int:
+        async with writing(_writer(app, creds)) as tx:
+            await tx.create(CUSTOMERS, {"name": name})
+            raise RuntimeError(f"{name} refused")
+
+    work = [_create(app, creds, f"C{i:02d}") if i % 4 else fails(f"C{i:02d}") for i in range(12)]
+    results = await asyncio.gather(*work, return_exceptions=True)
+    ids = sorted(r for r in results if isinstance(r, int))
+    assert len(ids) == 9
+    assert ids == list(range(ids[0], ids[0] + 9))
+    assert await _create(app, creds, "After") == ids[-1] + 1
+    async with app.runtime.db.read() as conn:
+        next_id = (
+            await conn.execute(
+                select(record_counters.c.next_id).where(
+                    record_counters.c.environment == creds.environment.value,
+                    record_counters.c.tenant_id == creds.tenant_id,
+                )
+            )
+        ).scalar_one()
+    assert next_id == ids[-1] + 2
+
+
 async def test_each_concurrent_write_is_committed_when_it_answers(
     app: LocalTitan, creds: Creds
 ) -> None:
