@@ -240,7 +240,8 @@ class Shapers:
                 children.extend(self.compile(props[f[0]], depth + 1) for f in fields)
 
         if len(fields) >= _GENERATE_FROM:
-            return _object_function(fields, children, compile_children, on_none, blank)
+            arrays = {i for i, f in enumerate(fields) if self._is_array(props[f[0]], depth + 1)}
+            return _object_function(fields, arrays, children, compile_children, on_none, blank)
 
         def obj(value: Any) -> Any:
             if value is None:
@@ -264,6 +265,14 @@ class Shapers:
 
         return obj
 
+    def _is_array(self, schema: Mapping[str, Any], depth: int) -> bool:
+        """Whether ``schema`` is shaped as an array (which gives a new list for a list)."""
+        if depth > _MAX_DEPTH:
+            return False
+        concrete, _ = shaping._resolved(self.manifest, schema)
+        types = [t for t in shaping._types(concrete) if t != "null"]
+        return bool(types) and types[0] == "array"
+
     def _kept_type(self, schema: Mapping[str, Any], depth: int) -> type | None:
         """The Python type whose values ``shape`` returns unchanged for ``schema``."""
         if depth > _MAX_DEPTH:
@@ -282,13 +291,16 @@ class Shapers:
 
 def _object_function(
     fields: list[tuple[str, Any, bool, type | None]],
+    arrays: set[int],
     children: list[Shaper],
     compile_children: Callable[[], None],
     on_none: Callable[[], Any],
     blank: Callable[[], Any],
 ) -> Shaper:
     """Generate the object shaper as straight-line code: one dict display, one conditional
-    expression per property. Three to four times faster than looping over the properties."""
+    expression per property. Three to four times faster than looping over the properties.
+    An empty list where ``arrays`` holds an array property becomes a new empty list in place
+    (what its shaper gives; most records' lists are empty)."""
     env: dict[str, Any] = {
         "M": _MISSING,
         "C": children,
@@ -314,6 +326,8 @@ def _object_function(
         env[f"K{i}"] = kept
         missing = f"D{i}" if scalar else f"_clone(D{i})"
         present = f"C[{i}](v)" if kept is None else f"v if type(v) is K{i} else C[{i}](v)"
+        if i in arrays:
+            present = f"[] if type(v) is list and not v else C[{i}](v)"
         lines.append(
             f"        {name!r}: ({missing} if (v := get({name!r}, M)) is M else {present}),"
         )
