@@ -275,7 +275,7 @@ class _Postgres(DriverReads):
         if self._waiting:
             self._hand_on(conn)
         else:
-            free.append(conn)
+            self._free.append(conn)  # not ``free``: close() may have replaced the list
         return rows
 
     async def _take(self) -> Any:
