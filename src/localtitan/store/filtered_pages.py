@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BigInteger, String, bindparam, func, literal_column, select
+from sqlalchemy import BigInteger, String, any_, bindparam, func, literal_column, select
 from sqlalchemy.engine import Dialect
 
 from localtitan.store import conditions as c
@@ -160,11 +160,16 @@ def _id_ordered(q: FilteredPage, mode: str, narrow: bool) -> Any:
                 .scalar_subquery()
             )
         # A rowid names one row: the key's conditions would only repeat themselves.
-        where = (
-            [key.in_(picked.scalar_subquery())]
-            if rowid
-            else [*of_kind, key.in_(picked.scalar_subquery())]
-        )
+        where: list[Any]
+        if rowid:
+            where = [key.in_(picked.scalar_subquery())]
+        elif narrow:
+            # PostgreSQL: the ids as an array (an init plan) read by one index scan
+            # (``id = ANY``) rather than a hash of the ids joined to a lookup per id: about
+            # 3-7% less of the database's CPU; the plan stays generic (decisions 0295, 0340).
+            where = [*of_kind, key == any_(func.array(picked.scalar_subquery()))]
+        else:
+            where = [*of_kind, key.in_(picked.scalar_subquery())]
         return select(*columns).where(*where).order_by(records.c.id)
 
     return build
