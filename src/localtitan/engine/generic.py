@@ -10,11 +10,11 @@ import functools
 import re
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from localtitan.engine.continuation import decode_token, encode_token
 from localtitan.engine.page_cache import PageCache
@@ -166,6 +166,31 @@ def _respond(catalog: Catalog, op: Operation, record: Mapping[str, Any]) -> Resu
     return _json(shape(catalog.manifest, schema, record), status)
 
 
+# ---------------------------------------------------------------- plans
+
+_Plan = TypeVar("_Plan")
+
+
+class _LastPlan(Generic[_Plan]):
+    """One operation's plan for the manifest last served (every runtime of a process has the
+    same one): a handler finds it without the plan cache's look-up per request."""
+
+    __slots__ = ("_build", "_last", "_op")
+
+    def __init__(self, build: Callable[[Catalog, Operation], _Plan], op: Operation) -> None:
+        self._build = build
+        self._op = op
+        self._last: tuple[Any, _Plan] | None = None
+
+    def plan_for(self, manifest: Any) -> _Plan:
+        last = self._last
+        if last is not None and last[0] is manifest:
+            return last[1]
+        plan = self._build(catalog_for(manifest), self._op)
+        self._last = (manifest, plan)
+        return plan
+
+
 # ---------------------------------------------------------------- list
 
 
@@ -255,17 +280,10 @@ def _filters(query: Mapping[str, Any], coll: Collection, has_active: bool) -> _Q
 
 
 def _list_handler(op: Operation) -> Handler:
-    # As for a get: the plan for the manifest last served, without a look-up per request.
-    last: tuple[Any, _ListPlan] | None = None
+    plan_for = _LastPlan(_list_plan, op).plan_for
 
     async def handle(call: Call) -> Result:
-        nonlocal last
-        manifest = call.runtime.manifest
-        if last is not None and last[0] is manifest:
-            plan = last[1]
-        else:
-            plan = _list_plan(catalog_for(manifest), op)
-            last = (manifest, plan)
+        plan = plan_for(call.runtime.manifest)
         catalog, coll = plan.catalog, plan.coll
         parent_id = None if plan.parent_name is None else call.path.get(plan.parent_name)
         if parent_id is not None:
@@ -505,18 +523,11 @@ def _get_plan(catalog: Catalog, op: Operation) -> _GetPlan:
 
 
 def _get_handler(op: Operation) -> Handler:
-    # The plan for the manifest last served (every runtime of a process has the same one):
-    # found without a look-up per request.
-    last: tuple[Any, _GetPlan] | None = None
+    plan_for = _LastPlan(_get_plan, op).plan_for
 
     async def handle(call: Call) -> Result:
-        nonlocal last
         manifest = call.runtime.manifest
-        if last is not None and last[0] is manifest:
-            plan = last[1]
-        else:
-            plan = _get_plan(catalog_for(manifest), op)
-            last = (manifest, plan)
+        plan = plan_for(manifest)
         coll = plan.coll
         path = call.path
         record_id = None if plan.record_name is None else path.get(plan.record_name)
