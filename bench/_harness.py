@@ -114,11 +114,17 @@ class Config:
         return replace(cls(duration=1.5, warmup=0.5, quick=True), **overrides)
 
 
+# The CPUs this process may use, read once before pin_client() narrows them to the client's:
+# read after, they are the client's alone, and every server would be left on the client's CPU
+# (which is what happened from 2026-11-28 to 2026-12-02: every "pinned" run shared one CPU).
+_CPUS: tuple[int, ...] = (
+    tuple(sorted(os.sched_getaffinity(0))) if hasattr(os, "sched_getaffinity") else ()
+)
+
+
 def _cpu_split() -> tuple[set[int], set[int]] | None:
     """(client CPUs, server CPUs) when pinning is possible, else None."""
-    if not hasattr(os, "sched_getaffinity"):
-        return None
-    cpus = sorted(os.sched_getaffinity(0))
+    cpus = _CPUS
     if len(cpus) < 2:
         return None
     return {cpus[0]}, set(cpus[1:])
