@@ -14,7 +14,20 @@ req/s ratio must stay at 0.9 or above (issue 9: logging costs at most 10%), and 
 CPU per request (user + system time of the whole process, so the flusher's thread and its
 SQLite writes count) must stay at 1.11 or below.
 
-How the log-on / log-off comparison is kept fair (changed 2026-12-01, fourth session, after
+How the log-on / log-off comparison is kept fair (changed 2026-12-02, seventh session): the
+two servers run **at the same time**, on the same server CPU, each loaded by its own
+``concurrency`` connections from the one driver, for every round. This machine's speed swings by
+10-20% over a few seconds (a CPU-bound loop alone, run after run, on a quiet machine), so two
+phases run one after the other compared two different machines: two identical log-off servers
+measured that way differed by up to 15%, and five rounds of log on / off gave 0.55 to 1.04 from
+one run to the next. Run side by side, both see the same swings, and the scheduler gives each
+half of the CPU, so the CPU per request of each is compared under the same conditions; two
+identical log-off servers then agree within 1-3% in every round. Which server's connections
+start first alternates by round. Each round still ends only when the log-on server has gone
+quiet (its last flush is counted in its CPU). The req/s ratio of this comparison is what the
+CPU split gives each side, so it follows the CPU ratio.
+
+How it was kept fair before (2026-12-01, fourth session, after
 three runs on a quiet machine gave 0.70 to 0.92):
 
 * Every phase of it ends only once the server has gone quiet: the flusher writes what is still
@@ -47,6 +60,7 @@ import httpx
 from bench._harness import (
     BenchResult,
     Captured,
+    Comparison,
     Config,
     HttpLoad,
     HttpRequest,
@@ -134,6 +148,22 @@ async def _settle(server: Server) -> float:
     return last - start
 
 
+async def side_by_side(
+    label: str, subject: Settled, baseline: Settled, cfg: Config, *, target: str
+) -> Comparison:
+    """Both loads at once in every round (see the module docstring), warm-up included."""
+    result = Comparison(label, [], [], target)
+    if cfg.warmup > 0:
+        await asyncio.gather(subject.measure(cfg.warmup), baseline.measure(cfg.warmup))
+    for round_ in range(cfg.rounds):
+        first, second = (subject, baseline) if round_ % 2 == 0 else (baseline, subject)
+        a, b = await asyncio.gather(first.measure(cfg.duration), second.measure(cfg.duration))
+        s, base = (a, b) if first is subject else (b, a)
+        result.subject.append(s)
+        result.baseline.append(base)
+    return result
+
+
 async def _prepared(lt: LocalTitan) -> tuple[HttpRequest, Captured]:
     token = await fetch_token(lt)
     auth = {"Authorization": token, "ST-App-Key": lt.app_key}
@@ -176,8 +206,8 @@ async def run(cfg: Config) -> BenchResult:
                 await _settle(on.server)
                 settled_on, settled_off = Settled(log_on), Settled(log_off)
                 comparisons.append(
-                    await compare(
-                        "log on / log off",
+                    await side_by_side(
+                        "log on / log off (side by side)",
                         settled_on,
                         settled_off,
                         replace(cfg, rounds=max(cfg.rounds, ROUNDS)),
