@@ -163,7 +163,8 @@ def _refuse_nul(
         if "\x00" in value or "\x00" in name:
             errors[name.replace("\x00", "")] = [message]
     is_json = "json" in (content_type or "").lower()
-    if is_json and (b"\x00" in body or b"\\u0000" in body):
+    # find, not ``in``: ``in`` tries the needle as an int first and formats the TypeError.
+    if is_json and (body.find(b"\x00") != -1 or body.find(b"\\u0000") != -1):
         errors["$"] = [message]
     if errors:
         raise ApiError(400, "One or more validation errors occurred.", errors=errors)
