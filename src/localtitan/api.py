@@ -332,7 +332,8 @@ async def _handle(
     if bound is not None:
         query = bound.query
     else:
-        query = parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True)
+        # No query string (most writes): what parse_qsl gives for one, without its Python.
+        query = parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True) if raw_query else []
     _check_app_key(app_key, query, client)
 
     tenant_raw = path_params.get("tenant", "")

@@ -126,8 +126,6 @@ def sqlite_time(value: datetime) -> str:
 
 def _reference_id(data: Mapping[str, Any], field: str) -> int | None:
     value = data.get(field)
-    if type(value) is int:  # most references: the id itself (bool is not int's type)
-        return value
     if value is None and field in NESTED_REFERENCES:
         nested = data.get(NESTED_REFERENCES[field])
         if nested is None:
