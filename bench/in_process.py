@@ -219,9 +219,16 @@ async def _main(args: argparse.Namespace) -> None:
         path, qs, method, body, extra, n = cases[args.profile]
         profile = cProfile.Profile()
         profile.enable()
-        for _ in range(n):
+        if args.together > 1:
+            for first in range(0, n, args.together):
+                batch = min(args.together, n - first)
+                await asyncio.gather(*(one(path, qs, method, body, extra) for _ in range(batch)))
+                await asyncio.sleep(0)
+        for _ in range(n if args.together <= 1 else 0):
             await one(path, qs, method, body, extra)
         profile.disable()
+        if args.profile_out:
+            profile.dump_stats(args.profile_out)
         pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
     if args.ceiling:
         await ceiling._db.close()
@@ -294,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--sort", default="tottime", help="cProfile order: tottime or cumulative")
     p.add_argument("--top", type=int, default=25, help="functions to print")
+    p.add_argument("--profile-out", help="also write the profile's stats to this file")
     asyncio.run(_main(p.parse_args(argv)))
     return 0
 

@@ -163,7 +163,8 @@ def _refuse_nul(
         if "\x00" in value or "\x00" in name:
             errors[name.replace("\x00", "")] = [message]
     is_json = "json" in (content_type or "").lower()
-    if is_json and (b"\x00" in body or b"\\u0000" in body):
+    # find, not ``in``: ``in`` tries the needle as an int first and formats the TypeError.
+    if is_json and (body.find(b"\x00") != -1 or body.find(b"\\u0000") != -1):
         errors["$"] = [message]
     if errors:
         raise ApiError(400, "One or more validation errors occurred.", errors=errors)
@@ -331,7 +332,8 @@ async def _handle(
     if bound is not None:
         query = bound.query
     else:
-        query = parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True)
+        # No query string (most writes): what parse_qsl gives for one, without its Python.
+        query = parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True) if raw_query else []
     _check_app_key(app_key, query, client)
 
     tenant_raw = path_params.get("tenant", "")

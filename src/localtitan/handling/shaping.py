@@ -42,7 +42,9 @@ def timespan_text(value: timedelta) -> str:
 def seven_digits(value: str) -> str:
     """A UTC time text with 1-6 fractional digits padded to ServiceTitan's seven (times
     stored before timestamps had seven digits, or sent with fewer)."""
-    if not _SHORT_FRACTION.search(value):
+    # Seven digits already (a "." nine characters from the end leaves no room for the
+    # pattern's "T00:00:00." before 1-6 digits and the Z), as every time written here is.
+    if value[-9:-8] == "." or not _SHORT_FRACTION.search(value):
         return value
     head, _, frac = value[:-1].rpartition(".")
     return f"{head}.{frac.ljust(7, '0')}Z"

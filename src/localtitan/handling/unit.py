@@ -180,13 +180,16 @@ class Tx:
         coll = self.catalog.collections.get(kind)
         guid = str(uuid.uuid4()) if coll is not None and coll.id_is_guid else None
         stamp = self.stamp
+        # A body's {applicationGuid, externalData: [...]}, if it has one, as the stored list;
+        # most have none, and their data goes in as it is (what unwrapping would copy).
+        fields = data if data.get("externalData") is None else unwrap_external_data(data)
         full = {
             "active": True,
             "createdOn": stamp,
             "modifiedOn": stamp,
             "createdById": self.call.app_id,
             "modifiedById": self.call.app_id,
-            **unwrap_external_data(data),  # a body's {applicationGuid, externalData: [...]}
+            **fields,
             "id": guid or record_id,
         }
         # A kind no operation reads as a record (settings kept by a behaviour) keeps its data.

@@ -402,7 +402,8 @@ def _bind_body(spec: tuple[Node, bool], body: bytes | None, errs: Errors) -> Any
         errs.add("", "A non-empty request body is required.")
         return None
     # Only a \\u escape can put an unpaired surrogate in the text (raw bytes are valid UTF-8).
-    surrogate = _lone_surrogate(value) if b"\\u" in body else None
+    # find, not ``in``: ``in`` tries the needle as an int first and formats the TypeError.
+    surrogate = _lone_surrogate(value) if body.find(b"\\u") != -1 else None
     if surrogate is not None:
         path = json_path(surrogate)
         errs.add(

@@ -36,6 +36,7 @@ from localtitan.store.rows import (
     promoted_values,
     record_row,
     row_mapping,
+    utc_second,
 )
 from localtitan.store.tables import record_counters, records
 
@@ -82,6 +83,9 @@ def format_time(value: datetime) -> str:
     Our clock has microseconds, so the seventh digit is always 0; the width is fixed so that
     stored texts still compare in time order as strings (filters on JSON fields do).
     """
+    if value.tzinfo is UTC:
+        head, fraction = utc_second(value)
+        return f"{head}.{fraction:06d}0Z"
     value = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
     # isoformat pads the year to four digits; strftime("%Y") does not on glibc (year 58).
     return value.isoformat(timespec="microseconds") + "0Z"

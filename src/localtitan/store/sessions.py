@@ -243,12 +243,16 @@ class Sessions:
 class _Group:
     """Write units that share one SQLite transaction and wait for its commit."""
 
-    __slots__ = ("done", "last", "tick", "turn", "units")
+    __slots__ = ("last", "loop", "tick", "turn", "units", "waiting")
 
-    def __init__(self, done: asyncio.Future[None], turn: asyncio.Lock) -> None:
-        self.done = done
+    def __init__(self, loop: asyncio.AbstractEventLoop, turn: asyncio.Lock) -> None:
+        self.loop = loop
         self.turn = turn
         self.units = 0
+        # One future per unit that ran, answered by the commit. Each its own, not one shared
+        # and shielded: a unit cancelled while it waits cancels only its future, and
+        # asyncio.shield's outer future and callbacks cost more than the rest of the wait.
+        self.waiting: list[asyncio.Future[None]] = []
         self.tick: asyncio.Handle | None = None
         # Statements run before the commit, by key (_UnitSession.write_last).
         self.last: dict[Any, tuple[Sql, Sequence[Any]]] = {}
@@ -336,13 +340,17 @@ class _Sqlite(Sessions):
                     conn = self._writer = self._open(query_only=False)
                 if self._group is None:
                     await _begin_immediate(conn)
-                    self._group = _Group(asyncio.get_running_loop().create_future(), turn)
+                    self._group = _Group(asyncio.get_running_loop(), turn)
                 group = self._group
+                # Answered by whichever end the group meets, even while the unit runs.
+                done = group.loop.create_future()
+                group.waiting.append(done)
                 session = _UnitSession(conn, group.last)
                 try:
                     yield session
                 except BaseException:
                     group = None
+                    done.cancel()  # nothing to wait for: the end of the group passes it by
                     self._undo_unit(conn, session)
                     raise
                 if session.saved:
@@ -353,9 +361,7 @@ class _Sqlite(Sessions):
             finally:
                 self._after_unit()
         if group is not None:
-            # Shielded: the future is the group's, and a waiter cancelled would cancel it (the
-            # other units' answers, and the commit's set_result, with it).
-            await asyncio.shield(group.done)
+            await done
 
     def _after_unit(self) -> None:
         group = self._group
@@ -420,12 +426,13 @@ class _Sqlite(Sessions):
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
         if failure is not None:
-            if group.units:
-                group.done.set_exception(failure)
-            else:
-                group.done.cancel()
+            for done in group.waiting:
+                if not done.done():  # not cancelled while it waited
+                    done.set_exception(failure)
             return
-        group.done.set_result(None)
+        for done in group.waiting:
+            if not done.done():
+                done.set_result(None)
         before, self._commits = self._commits, self._commits + group.units
         if before // _CHECKPOINT_EVERY != self._commits // _CHECKPOINT_EVERY:
             self._checkpoint()
