@@ -50,11 +50,9 @@ from localtitan.store.drivers import DriverReads, Sql
 __all__ = ["TokenCeiling", "TokenCeilingSettings", "main"]
 
 T = TypeVar("T")
-_HEADERS = [
-    (b"cache-control", b"no-store"),
-    (b"pragma", b"no-cache"),
-    (b"content-type", b"application/json"),
-]
+# The server's headers in its order: content-length goes between these and content-type.
+_HEADERS = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
+_JSON_TYPE = (b"content-type", b"application/json")
 _BAD = b'{"error":"invalid_client"}'
 _json = msgspec.json.Encoder()
 
@@ -171,7 +169,7 @@ class TokenCeiling:
             status, payload = 200, self._sign_cpu(scope.get("query_string", b""))
         else:
             status, payload = 404, b'{"status":404}'
-        headers = [*_HEADERS, (b"content-length", b"%d" % len(payload))]
+        headers = [*_HEADERS, (b"content-length", b"%d" % len(payload)), _JSON_TYPE]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
 
