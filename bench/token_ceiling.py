@@ -39,8 +39,8 @@ import msgspec
 
 from bench.ceiling import _PostgresDb, _SqliteDb
 from localtitan.auth.keys import KeyRing, SigningKey
-from localtitan.auth.token_endpoint import _form_pairs, _Granted
-from localtitan.auth.tokens import _PKCS1, _SHA256, TokenService
+from localtitan.auth.token_endpoint import _form_pairs, _Granted, token_body
+from localtitan.auth.tokens import _PKCS1, _SHA256, TOKEN_LIFETIME, TokenService
 from localtitan.platform.credentials import _identity
 from localtitan.platform.environments import Environment
 from localtitan.platform.server_key import load_server_key
@@ -206,13 +206,10 @@ class TokenCeiling:
             tenant_id=identity.tenant_id,
             scopes=granted.ordered,
         )
-        payload = {
-            "access_token": token,
-            "expires_in": lifetime,
-            "token_type": "Bearer",
-            "scope": granted.text,
-        }
-        return 200, _json.encode(payload)
+        assert lifetime == TOKEN_LIFETIME
+        # The server's own assembly of the answer (the least a server could do: nothing
+        # but the token is encoded per request).
+        return 200, token_body(token, granted.text_json)
 
     async def _scopes(self, app_id: int, version: int) -> _Granted | None:
         found = self._granted.get((app_id, version))

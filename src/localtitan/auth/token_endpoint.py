@@ -44,6 +44,8 @@ _TOKEN_HEADERS = (
     (b"pragma", b"no-cache"),
 )
 _JSON_TYPE = (b"content-type", b"application/json")
+_BODY_START = b'{"access_token":"'
+_BODY_MIDDLE = b'","expires_in":%d,"token_type":"Bearer","scope":' % TOKEN_LIFETIME
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +55,13 @@ class _Granted:
     scopes: frozenset[str]
     ordered: tuple[str, ...]
     text: str
+    text_json: bytes  # ``text`` as a JSON string
 
     @classmethod
     def of(cls, scopes: frozenset[str]) -> _Granted:
         ordered = tuple(sorted(scopes))
-        return cls(scopes, ordered, " ".join(ordered))
+        text = " ".join(ordered)
+        return cls(scopes, ordered, text, _json.encode(text))
 
 
 # A scope set never changes once made (a change is a new version), so it is read once.
@@ -286,7 +290,7 @@ async def _token(
         facts.tenant_id = identity.tenant_id
         facts.app_id = identity.app_id
     requested = form.get("scope")
-    ordered, scope_text = granted.ordered, granted.text
+    ordered, scope_json = granted.ordered, granted.text_json
     if requested is not None and requested.strip():
         asked = frozenset(requested.split())
         missing = asked - granted.scopes
@@ -297,7 +301,7 @@ async def _token(
                 "The app was not granted: " + " ".join(sorted(missing)) + ".",
             )
         ordered = tuple(sorted(asked))
-        scope_text = " ".join(ordered)
+        scope_json = _json.encode(" ".join(ordered))
 
     access_token, lifetime = await runtime.tokens.issue(
         environment=env,
@@ -306,14 +310,15 @@ async def _token(
         tenant_id=identity.tenant_id,
         scopes=ordered,
     )
-    payload: dict[str, Any] = {
-        "access_token": access_token,
-        "expires_in": lifetime,
-        "token_type": "Bearer",
-        "scope": scope_text,
-    }
     assert lifetime == TOKEN_LIFETIME
-    return _json.encode(payload)
+    return token_body(access_token, scope_json)
+
+
+def token_body(access_token: str, scope_json: bytes) -> bytes:
+    """``{"access_token", "expires_in", "token_type", "scope"}`` as msgspec encodes it, put
+    together from its parts: the token is base64url and dots (nothing JSON escapes) and the
+    scope text is encoded once per scope set, so the 11 KB are not scanned again."""
+    return b"".join((_BODY_START, access_token.encode("ascii"), _BODY_MIDDLE, scope_json, b"}"))
 
 
 def _bad_client(used_basic: bool) -> Response:
