@@ -33,6 +33,7 @@ from urllib.parse import urlencode
 import httpx
 import jwt
 
+from bench._database_cpu import DatabaseCpu
 from bench._harness import (
     BenchResult,
     Captured,
@@ -87,6 +88,9 @@ async def token_ceiling_server(cfg: Config, lt: LocalTitan, workdir: Path) -> As
         cfg=cfg,
         env=env,
     )
+    if settings.postgres_dsn:
+        # Its PostgreSQL backends' CPU, reported as the server's are (bench/_database_cpu.py).
+        server.database = DatabaseCpu.for_url(settings.postgres_dsn)
     async with server:
         yield server
 
