@@ -295,13 +295,14 @@ async def test_unknown_auth_path_is_404(client: httpx.AsyncClient) -> None:
         ([(b"host", b"example.test:8080"), (b"host", b"x")], None, "http://example.test:8080"),
         ([], ("10.0.0.1", 8443), "http://10.0.0.1:8443"),
         ([], ("::1", 80), "http://[::1]"),
+        ([], ["10.0.0.2", 80], "http://10.0.0.2"),
     ],
 )
 async def test_a_granted_token_is_answered_as_a_starlette_response_would_be(
     app: LocalTitan,
     creds: Creds,
     headers: list[tuple[bytes, bytes]],
-    server: tuple[str, int] | None,
+    server: tuple[str, int] | list[object] | None,
     issuer: str,
 ) -> None:
     """The endpoint sends a granted token on the ASGI messages itself: the headers, their

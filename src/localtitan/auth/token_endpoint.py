@@ -105,7 +105,9 @@ _ORIGINS_MAX = 256
 
 def _scope_issuer(scope: dict[str, Any], host: bytes | None, prefix: str) -> str:
     """:func:`_issuer` for the request ``scope`` whose first Host header is ``host``."""
-    key = (scope.get("scheme", "http"), host, scope.get("server"))
+    server = scope.get("server")
+    # A tuple from uvicorn; any ASGI server may hand a list, which is no dict key.
+    key = (scope.get("scheme", "http"), host, server if type(server) is not list else tuple(server))
     origin = _ORIGINS.get(key)
     if origin is None:
         url = URL(scope=scope)
