@@ -347,7 +347,15 @@ async def compare_with_ceiling(
     return ours, top, gap
 
 
-def ceiling_notes(name: str, ours: Comparison, top: Comparison, same_payload: bool) -> list[str]:
+def ceiling_notes(
+    name: str,
+    ours: Comparison,
+    top: Comparison,
+    same_payload: bool,
+    *,
+    ceiling_work: str = "the statement, token and app-key checks, envelope",
+    own_work: str = "door, handler, layers",
+) -> list[str]:
     """Where the time goes, in server CPU per request (user + kernel): the bare app's, the
     ceiling's (what any server of this response pays: the statement, the token and app-key
     checks, the envelope) and what localtitan spends beyond the ceiling (its door, handler and
@@ -374,8 +382,8 @@ def ceiling_notes(name: str, ours: Comparison, top: Comparison, same_payload: bo
         "server CPU per request: "
         + ", ".join(shown)
         + f"; the ceiling's +{least - bare:,.0f} µs over bare is the work any server of this "
-        f"response does (the statement, token and app-key checks, envelope), localtitan's "
-        f"+{real - least:,.0f} µs over the ceiling is its own (door, handler, layers): "
+        f"response does ({ceiling_work}), localtitan's "
+        f"+{real - least:,.0f} µs over the ceiling is its own ({own_work}): "
         f"{(real - least) / real:.0%} of its CPU per request"
     )
     return notes

@@ -20,8 +20,10 @@ under callgrind, whose instruction counts do not move with the machine's load; `
 sends K requests at once (a server's connections: POSTs then share SQLite's group commits).
 ``--ceiling`` serves ``list`` and ``get`` from the ceiling (:mod:`bench.ceiling`: the least an
 app can do for the same response) on the same database and token instead, checking
-its response equals the server's: the two runs' difference is what localtitan's own layers
-cost, without the HTTP server's share that both pay.
+its response equals the server's, and ``token`` from the token ceiling
+(:mod:`bench.token_ceiling`), checking its answer has the server's status, headers and JSON
+beside the token: the two runs' difference is what localtitan's own layers cost, without the
+HTTP server's share that both pay.
 """
 
 from __future__ import annotations
@@ -120,8 +122,10 @@ async def _main(args: argparse.Namespace) -> None:
         wanted = r.json()["data"][25]["id"]
     target: Any = app
     ceiling: Any = None
+    token_ceiling: Any = None
     if args.ceiling:
         ceiling = target = await _ceiling(app, creds, token)
+        token_ceiling = await _token_ceiling(app, creds)
     auth = [(b"authorization", token.encode()), (b"st-app-key", creds.app_key.encode())]
     json_type = [(b"content-type", b"application/json")]
     form_type = [(b"content-type", b"application/x-www-form-urlencoded")]
@@ -205,14 +209,15 @@ async def _main(args: argparse.Namespace) -> None:
         if args.only and name != args.only:
             continue
         if args.ceiling:
-            if name not in ("list", "get"):
+            if name not in ("list", "get", "token"):
                 continue
             target = app
             assert await one(path, qs, method, body, extra) == 200, name
             ours = list(sent)
-            target = ceiling
+            target = token_ceiling if name == "token" else ceiling
             assert await one(path, qs, method, body, extra) == 200, name
-            assert _same_response(ours, sent), f"the ceiling's {name} differs from the server's"
+            same = _same_token_answer if name == "token" else _same_response
+            assert same(ours, sent), f"the ceiling's {name} differs from the server's"
         assert await one(path, qs, method, body, extra) == 200, name
         await timed(name, path, qs, method, body, extra, args.requests or n * args.repeat)
     if args.profile:
@@ -232,6 +237,8 @@ async def _main(args: argparse.Namespace) -> None:
         pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
     if args.ceiling:
         await ceiling._db.close()
+        assert token_ceiling._driver is not None
+        await token_ceiling._driver.close()
     await app.shutdown()
 
 
@@ -257,6 +264,41 @@ async def _ceiling(app: Any, creds: Any, token: str) -> Any:
     )
     await ceiling._start()
     return ceiling
+
+
+async def _token_ceiling(app: Any, creds: Any) -> Any:
+    """bench/token_ceiling.py's app on the server's own database and server key."""
+    from bench.ceiling import postgres_dsn_of
+    from bench.token_ceiling import TokenCeiling, TokenCeilingSettings
+    from localtitan.platform.environments import auth_prefix
+
+    settings = app.runtime.settings
+    url = settings.resolved_database_url
+    sqlite = url.split("///", 1)[1] if url.startswith("sqlite") else None
+    ceiling = TokenCeiling(
+        TokenCeilingSettings(
+            data_dir=str(settings.data_dir),
+            database_url=url,
+            environment=creds.environment.value,
+            prefix=auth_prefix(creds.environment),
+            sqlite_path=sqlite,
+            postgres_dsn=None if sqlite else postgres_dsn_of(url),
+        )
+    )
+    await ceiling._start()
+    return ceiling
+
+
+def _same_token_answer(ours: list[dict[str, Any]], theirs: list[dict[str, Any]]) -> bool:
+    """The same status, headers and JSON but for the token (its bytes differ per request)."""
+
+    def key(sent: list[dict[str, Any]]) -> tuple[Any, ...]:
+        start, body = sent
+        answer = json.loads(body["body"])
+        answer.pop("access_token")
+        return start["status"], start["headers"], answer
+
+    return key(ours) == key(theirs)
 
 
 def _same_response(ours: list[dict[str, Any]], theirs: list[dict[str, Any]]) -> bool:
@@ -297,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--ceiling",
         action="store_true",
-        help="list and get served by bench/ceiling.py's app instead",
+        help="list, get and token served by bench/ceiling.py's and bench/token_ceiling.py's apps",
     )
     p.add_argument("--sort", default="tottime", help="cProfile order: tottime or cumulative")
     p.add_argument("--top", type=int, default=25, help="functions to print")

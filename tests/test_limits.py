@@ -244,6 +244,22 @@ async def test_penalties_double_after_the_free_failures(clock: Clock) -> None:
     assert await limiter.penalize("k", rule) is None
 
 
+async def test_penalties_looks_at_several_keys_at_once(clock: Clock) -> None:
+    limiter = MemoryLimiter()
+    rule = Penalty(free=1, base=1, cap=8, forget=60)
+    await limiter.penalize("free", rule)
+    for _ in range(3):
+        await limiter.penalize("held", rule)
+    # Serving 2 s, failures on record but no delay yet, never failed.
+    assert await limiter.penalties(["held", "free", "never"]) == [2, 0, None]
+    assert await limiter.penalties(["held"]) == [await limiter.penalty("held")]
+    clock.now += 3
+    assert await limiter.penalties(["held", "free"]) == [0, 0]
+    await limiter.forgive("held")
+    clock.now += 61  # "free" is forgotten: penalize would count it from one again
+    assert await limiter.penalties(["held", "free"]) == [None, None]
+
+
 def test_open_limiter_picks_the_backend(tmp_path: Path) -> None:
     assert isinstance(open_limiter(None, tmp_path / "limits.bin"), FileLimiter)
     assert isinstance(open_limiter("", tmp_path / "limits.bin"), FileLimiter)
@@ -451,3 +467,16 @@ async def test_redis_penalties(redis_limiter: RedisLimiter, clock: Clock) -> Non
     assert await redis_limiter.penalty(key) is None
     await redis_limiter.forgive(key)
     assert await redis_limiter.penalize(key, rule) is None
+
+
+async def test_redis_penalties_of_several_keys(redis_limiter: RedisLimiter, clock: Clock) -> None:
+    held, free, never = (f"test:{uuid.uuid4().hex}" for _ in range(3))
+    rule = Penalty(free=1, base=1, cap=4, forget=60)
+    await redis_limiter.penalize(free, rule)
+    for _ in range(3):
+        await redis_limiter.penalize(held, rule)
+    assert await redis_limiter.penalties([held, free, never]) == [2, 0, None]
+    clock.now += 3
+    assert await redis_limiter.penalties([held]) == [0]
+    await redis_limiter.forgive(held)
+    assert await redis_limiter.penalties([held, free]) == [None, 0]

@@ -40,8 +40,9 @@ _PREFIXES: tuple[tuple[str, str, str, Environment], ...] = tuple(
     )
 )
 
+# The token endpoint works on the ASGI messages itself (_auth); these take a Request.
+_TOKEN_ROUTE = "/connect/token"  # noqa: S105 - a path, not a secret
 _AUTH_ROUTES = {
-    "/connect/token": token_endpoint.token,
     "/.well-known/jwks": token_endpoint.jwks,
     "/.well-known/openid-configuration/jwks": token_endpoint.jwks,
     "/.well-known/openid-configuration": token_endpoint.discovery,
@@ -140,7 +141,18 @@ class LocalTitan:
     async def _auth(
         self, scope: Any, receive: Any, send: Any, env: Environment, prefix: str, rest: str
     ) -> None:
-        endpoint = _AUTH_ROUTES.get(rest.rstrip("/") or "/")
+        route = rest.rstrip("/") or "/"
+        if route == _TOKEN_ROUTE:
+            if self.runtime.latency.active:
+                await self.runtime.latency.pause("token")
+            try:
+                await token_endpoint.token(scope, receive, send, self.runtime, env, prefix)
+            except ApiError as err:  # the body was too slow to arrive (BodyTimeout)
+                await Response(err.body(), err.status, err.headers, media_type="application/json")(
+                    scope, receive, send
+                )
+            return
+        endpoint = _AUTH_ROUTES.get(route)
         request = Request(scope, receive)
         if endpoint is None:
             response: Response = Response(
@@ -149,8 +161,6 @@ class LocalTitan:
                 media_type="application/json",
             )
         else:
-            if endpoint is token_endpoint.token and self.runtime.latency.active:
-                await self.runtime.latency.pause("token")
             try:
                 response = await endpoint(request, self.runtime, env, prefix)
             except ApiError as err:  # the body was too slow to arrive (BodyTimeout)

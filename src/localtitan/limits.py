@@ -17,6 +17,7 @@ import mmap
 import os
 import struct
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -66,6 +67,12 @@ class Limiter(Protocol):
 
     async def penalty(self, key: str) -> int | None:
         """Seconds left of the delay ``key`` is serving, or None."""
+        ...
+
+    async def penalties(self, keys: Sequence[str]) -> list[int | None]:
+        """For each of ``keys``: the seconds left of the delay it is serving, 0 when it has
+        failures on record but no delay running, None when it has none (nothing to forgive).
+        One look at all of them, for a request that checks several before it goes on."""
         ...
 
     async def forgive(self, key: str) -> None:
@@ -185,6 +192,24 @@ class TableLimiter:
             return None
         return _wait(found[1] / 1000, now)
 
+    async def penalties(self, keys: Sequence[str]) -> list[int | None]:
+        now = time.time()
+        now_ms = int(now * 1000)
+        digests = [_digest(f"p:{key}") for key in keys]
+        # One lock for all of them: a token request looks at two keys on every call.
+        self._lock()
+        try:
+            found = [self._find(digest, now_ms)[1] for digest in digests]
+        finally:
+            self._unlock()
+        out: list[int | None] = []
+        for slot in found:
+            if slot is None or slot[2] <= now_ms:
+                out.append(None)  # never failed, forgiven, or forgotten (penalize starts anew)
+            else:
+                out.append(_wait(slot[1] / 1000, now) if slot[1] > now_ms else 0)
+        return out
+
     async def forgive(self, key: str) -> None:
         digest = _digest(f"p:{key}")
         self._lock()
@@ -300,6 +325,22 @@ class RedisLimiter:
         if until is None or float(until) <= now:
             return None
         return _wait(float(until), now)
+
+    async def penalties(self, keys: Sequence[str]) -> list[int | None]:
+        now = time.time()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.hmget(f"localtitan:pen:{key}", "failures", "until")
+            found = await pipe.execute()
+        out: list[int | None] = []
+        for failures, until in found:
+            if failures is None and until is None:
+                out.append(None)
+            elif until is not None and float(until) > now:
+                out.append(_wait(float(until), now))
+            else:
+                out.append(0)
+        return out
 
     async def forgive(self, key: str) -> None:
         await self._redis.delete(f"localtitan:pen:{key}")

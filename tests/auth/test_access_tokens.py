@@ -230,3 +230,49 @@ async def test_a_validly_signed_ten_year_token_is_refused(
     long = await _forge(app, creds, exp=now + ten_years)
     r = await client.get(url, headers={**headers, "Authorization": long})
     assert "longer than this server issues" in r.json()["title"]
+
+
+async def test_issued_claims_are_the_claims_dict_encoded_whole(app: LocalTitan) -> None:
+    """The scope claim is encoded once per list and spliced in (auth/tokens.py, _ScopeClaim):
+    whatever the head's length (all three places in base64's groups), the claims' bytes are
+    msgspec's encoding of the whole dict, in base64url without padding."""
+    import base64
+
+    import msgspec
+
+    lists: list[tuple[str, ...]] = [(), ("a",), ("a.b", "c:d"), tuple(f"s{i}" for i in range(200))]
+    for scopes in lists:
+        for extra in range(6):
+            token, _ = await app.runtime.tokens.issue(
+                environment=Environment.INTEGRATION,
+                issuer="http://testserver" + "x" * extra,
+                client_id="cid." + "y" * extra,
+                tenant_id=7,
+                scopes=scopes,
+            )
+            segment = token.split(".")[1].encode()
+            decoded = base64.urlsafe_b64decode(segment + b"=" * (-len(segment) % 4))
+            claims = msgspec.json.decode(decoded)
+            assert list(claims) == [
+                *("iss", "nbf", "iat", "exp", "client_id", "tenant", "scope", "jti", "environment")
+            ]
+            assert claims["scope"] == list(scopes)
+            assert msgspec.json.encode(claims) == decoded
+            assert base64.urlsafe_b64encode(decoded).rstrip(b"=") == segment
+
+
+def test_token_body_is_the_answer_dict_encoded() -> None:
+    import msgspec
+
+    from localtitan.auth.token_endpoint import _Granted, token_body
+
+    granted = _Granted.of(frozenset({"tn.a:read", "tn.b:write", 'q"uote'}))
+    body = token_body("eyJ.abc-_.sig", granted.text_json)
+    assert body == msgspec.json.encode(
+        {
+            "access_token": "eyJ.abc-_.sig",
+            "expires_in": 900,
+            "token_type": "Bearer",
+            "scope": granted.text,
+        }
+    )

@@ -286,3 +286,63 @@ async def test_unknown_auth_path_is_404(client: httpx.AsyncClient) -> None:
     r = await client.get("/auth-integration/connect/authorize")
     assert r.status_code == 404
     assert set(r.json()) == {"type", "title", "status", "traceId", "errors", "data"}
+
+
+@pytest.mark.parametrize(
+    ("headers", "server", "issuer"),
+    [
+        ([(b"host", b"testserver")], ("127.0.0.1", 80), "http://testserver"),
+        ([(b"host", b"example.test:8080"), (b"host", b"x")], None, "http://example.test:8080"),
+        ([], ("10.0.0.1", 8443), "http://10.0.0.1:8443"),
+        ([], ("::1", 80), "http://[::1]"),
+        ([], ["10.0.0.2", 80], "http://10.0.0.2"),
+    ],
+)
+async def test_a_granted_token_is_answered_as_a_starlette_response_would_be(
+    app: LocalTitan,
+    creds: Creds,
+    headers: list[tuple[bytes, bytes]],
+    server: tuple[str, int] | list[object] | None,
+    issuer: str,
+) -> None:
+    """The endpoint sends a granted token on the ASGI messages itself: the headers, their
+    order and the issuer are what Starlette's Response and Request.url gave."""
+    from starlette.responses import Response
+
+    form = f"grant_type={GRANT}&client_id={creds.client_id}&client_secret={creds.client_secret}"
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/auth-integration/connect/token",
+        "raw_path": b"/auth-integration/connect/token",
+        "query_string": b"",
+        "headers": [*headers, (b"content-type", b"application/x-www-form-urlencoded")],
+        "scheme": "http",
+        "server": server,
+        "client": ("127.0.0.1", 5000),
+        "http_version": "1.1",
+        "asgi": {"version": "3.0"},
+        "root_path": "",
+    }
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": form.encode(), "more_body": False}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    start, body = sent
+    assert start["status"] == 200
+    raw = body["body"]
+    assert isinstance(raw, bytes)
+    expected = Response(
+        raw,
+        media_type="application/json",
+        headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+    )
+    assert start["headers"] == expected.raw_headers
+    token = json.loads(raw)["access_token"]
+    claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+    assert claims["iss"] == issuer + "/auth-integration"

@@ -98,3 +98,20 @@ async def test_no_secret_is_stored_in_plaintext(app: LocalTitan) -> None:
                 raw = path.read_bytes()
                 for secret in secrets:
                     assert secret.split(".", 1)[1].encode() not in raw, path
+
+
+def test_a_secret_hash_stays_the_keyed_hmac_sha256_hexdigest() -> None:
+    """Hashes stored by earlier versions must keep matching: the format is fixed."""
+    import hashlib
+    import hmac
+
+    from localtitan.platform.server_key import ServerKey
+
+    key = ServerKey(bytes(range(32)))
+    secret = "cs1." + "a1" * 25
+    expected = hmac.new(key.derive("client-secret"), secret.encode(), hashlib.sha256).hexdigest()
+    assert key.hash_secret(secret) == expected
+    assert (
+        key.hash_secret("é")
+        == hmac.new(key.derive("client-secret"), "é".encode(), "sha256").hexdigest()
+    )

@@ -53,6 +53,7 @@ class KeyRing:
         self._fernet = Fernet(server_key.fernet_key())
         self._keys: dict[str, SigningKey] = {}
         self._loaded_at = -math.inf  # never loaded: the first use loads, however early in uptime
+        self._signing: dict[Environment, SigningKey | None] = {}
 
     async def load(self) -> None:
         async with self._db.read() as conn:
@@ -91,6 +92,8 @@ class KeyRing:
                 retired_on,
             )
         self._keys = keys
+        # Each environment's signing key, picked once per load: every token asks for it.
+        self._signing = {env: self._pick(env) for env in Environment}
         self._loaded_at = time.monotonic()
 
     async def ensure(self) -> None:
@@ -125,6 +128,9 @@ class KeyRing:
         return self._keys[kid]
 
     def _current(self, env: Environment) -> SigningKey | None:
+        return self._signing.get(env)
+
+    def _pick(self, env: Environment) -> SigningKey | None:
         live = [k for k in self._keys.values() if k.environment is env and k.retired_on is None]
         return max(live, key=lambda k: k.created_on) if live else None
 

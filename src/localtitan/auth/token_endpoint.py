@@ -14,7 +14,8 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
 import msgspec
-from starlette.requests import Request
+from starlette.datastructures import URL
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from localtitan.auth.client_address import client_address
@@ -37,6 +38,14 @@ ADDRESS_FAILURES = Penalty(free=30)
 
 _json = msgspec.json.Encoder()
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+# A granted token's headers but its length, as Response(media_type=...) would send them.
+_TOKEN_HEADERS = (
+    (b"cache-control", b"no-store"),
+    (b"pragma", b"no-cache"),
+)
+_JSON_TYPE = (b"content-type", b"application/json")
+_BODY_START = b'{"access_token":"'
+_BODY_MIDDLE = b'","expires_in":%d,"token_type":"Bearer","scope":' % TOKEN_LIFETIME
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,11 +55,13 @@ class _Granted:
     scopes: frozenset[str]
     ordered: tuple[str, ...]
     text: str
+    text_json: bytes  # ``text`` as a JSON string
 
     @classmethod
     def of(cls, scopes: frozenset[str]) -> _Granted:
         ordered = tuple(sorted(scopes))
-        return cls(scopes, ordered, " ".join(ordered))
+        text = " ".join(ordered)
+        return cls(scopes, ordered, text, _json.encode(text))
 
 
 # A scope set never changes once made (a change is a new version), so it is read once.
@@ -85,6 +96,28 @@ def _issuer(request: Request, prefix: str) -> str:
     return f"{request.url.scheme}://{request.url.netloc}{prefix}"
 
 
+# What a request's scheme, Host header and server give as the issuer's origin: Starlette's
+# URL of the request, worked out once per such triple (clients send the same few); bounded,
+# because any client can send any Host.
+_ORIGINS: dict[tuple[str, bytes | None, Any], str] = {}
+_ORIGINS_MAX = 256
+
+
+def _scope_issuer(scope: dict[str, Any], host: bytes | None, prefix: str) -> str:
+    """:func:`_issuer` for the request ``scope`` whose first Host header is ``host``."""
+    server = scope.get("server")
+    # A tuple from uvicorn; any ASGI server may hand a list, which is no dict key.
+    key = (scope.get("scheme", "http"), host, server if type(server) is not list else tuple(server))
+    origin = _ORIGINS.get(key)
+    if origin is None:
+        url = URL(scope=scope)
+        origin = f"{url.scheme}://{url.netloc}"
+        if len(_ORIGINS) >= _ORIGINS_MAX:
+            _ORIGINS.clear()
+        _ORIGINS[key] = origin
+    return origin + prefix
+
+
 def _error(
     status: int, error: str, description: str, headers: dict[str, str] | None = None
 ) -> Response:
@@ -111,23 +144,66 @@ def _basic_credentials(header: str) -> tuple[str, str] | None:
     return unquote_plus(client_id), unquote_plus(secret)
 
 
-async def token(request: Request, runtime: Runtime, env: Environment, prefix: str) -> Response:
-    if request.method != "POST":
+async def token(
+    scope: dict[str, Any], receive: Any, send: Any, runtime: Runtime, env: Environment, prefix: str
+) -> None:
+    """The token endpoint on the ASGI messages themselves: a good client's request is read
+    and answered without a Starlette request or response (their objects, header parsing and
+    URL cost more than the rest of the endpoint's Python did); error answers are built as
+    they always were."""
+    response = await _token(scope, receive, runtime, env, prefix)
+    if isinstance(response, bytes):
+        headers = [*_TOKEN_HEADERS, (b"content-length", b"%d" % len(response)), _JSON_TYPE]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": response})
+    else:
+        await response(scope, receive, send)
+
+
+async def _read_body(receive: Any) -> bytes | None:
+    """The body as ``Request.stream`` hands it over; None once it is over MAX_FORM_BYTES."""
+    body: bytes = b""
+    while True:
+        message: dict[str, Any] = await receive()
+        if message["type"] == "http.request":
+            body += message.get("body", b"")
+            if len(body) > MAX_FORM_BYTES:
+                return None
+            if not message.get("more_body", False):
+                return body
+        elif message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+
+
+async def _token(
+    scope: dict[str, Any], receive: Any, runtime: Runtime, env: Environment, prefix: str
+) -> Response | bytes:
+    """The response, or the body of a granted token's 200."""
+    if scope["method"] != "POST":
         return _error(405, "invalid_request", "Use POST to request a token.", {"Allow": "POST"})
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    # The first of each, as Request.headers.get finds them, in one pass.
+    content_type = basic_header = host = None
+    for key, value in scope["headers"]:
+        if key == b"content-type":
+            if content_type is None:
+                content_type = value
+        elif key == b"authorization":
+            if basic_header is None:
+                basic_header = value
+        elif key == b"host" and host is None:
+            host = value
+    ctype = (content_type or b"").decode("latin-1").split(";")[0].strip().lower()
     if ctype != "application/x-www-form-urlencoded":
         return _error(
             400,
             "invalid_request",
             "Send the request as application/x-www-form-urlencoded form fields.",
         )
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            return _error(400, "invalid_request", "The request body is too large.")
+    body = await _read_body(receive)
+    if body is None:
+        return _error(400, "invalid_request", "The request body is too large.")
     # For the request log, which redacts client_secret before anything is kept.
-    facts = facts_of(request.scope)
+    facts = facts_of(scope)
     if facts is not None:
         facts.request_body = body
     try:
@@ -148,10 +224,9 @@ async def token(request: Request, runtime: Runtime, env: Environment, prefix: st
             400, "unsupported_grant_type", "Only the client_credentials grant is supported."
         )
 
-    basic_header = request.headers.get("authorization")
     used_basic = basic_header is not None
-    if used_basic:
-        creds = _basic_credentials(basic_header or "")
+    if basic_header is not None:
+        creds = _basic_credentials(basic_header.decode("latin-1"))
         if creds is None:
             return _error(
                 401,
@@ -177,13 +252,14 @@ async def token(request: Request, runtime: Runtime, env: Environment, prefix: st
 
     if facts is not None:
         facts.client_id = client_id
-    address = client_address(request.scope)
+    address = client_address(scope)
     pair_key = f"token-fail:{env.value}:{client_id}:{address}"
     address_key = f"token-fail-address:{address}"
     limiter = runtime.limiter
     # While an address serves a delay its secrets are not even checked: answering "right"
-    # during the delay would let a guesser go on at full speed.
-    wait = max(await limiter.penalty(pair_key) or 0, await limiter.penalty(address_key) or 0)
+    # during the delay would let a guesser go on at full speed. Both keys in one look.
+    pair_wait, address_wait = await limiter.penalties((pair_key, address_key))
+    wait = max(pair_wait or 0, address_wait or 0)
     if wait:
         return _throttled(wait)
 
@@ -207,13 +283,16 @@ async def token(request: Request, runtime: Runtime, env: Environment, prefix: st
             return _throttled(wait)
         return _bad_client(used_basic)
     # The owner got in from here: this address's guesses at this client are forgiven (the
-    # per-address count stays, or a guesser could clear it with a client of its own).
-    await limiter.forgive(pair_key)
+    # per-address count stays, or a guesser could clear it with a client of its own). With
+    # none on record when the request began there is nothing to forgive: one that lands
+    # meanwhile is as if it came after.
+    if pair_wait is not None:
+        await limiter.forgive(pair_key)
     if facts is not None:
         facts.tenant_id = identity.tenant_id
         facts.app_id = identity.app_id
     requested = form.get("scope")
-    ordered, scope_text = granted.ordered, granted.text
+    ordered, scope_json = granted.ordered, granted.text_json
     if requested is not None and requested.strip():
         asked = frozenset(requested.split())
         missing = asked - granted.scopes
@@ -224,23 +303,24 @@ async def token(request: Request, runtime: Runtime, env: Environment, prefix: st
                 "The app was not granted: " + " ".join(sorted(missing)) + ".",
             )
         ordered = tuple(sorted(asked))
-        scope_text = " ".join(ordered)
+        scope_json = _json.encode(" ".join(ordered))
 
     access_token, lifetime = await runtime.tokens.issue(
         environment=env,
-        issuer=_issuer(request, prefix),
+        issuer=_scope_issuer(scope, host, prefix),
         client_id=identity.client_id,
         tenant_id=identity.tenant_id,
         scopes=ordered,
     )
-    payload: dict[str, Any] = {
-        "access_token": access_token,
-        "expires_in": lifetime,
-        "token_type": "Bearer",
-        "scope": scope_text,
-    }
     assert lifetime == TOKEN_LIFETIME
-    return Response(_json.encode(payload), media_type="application/json", headers=dict(_NO_STORE))
+    return token_body(access_token, scope_json)
+
+
+def token_body(access_token: str, scope_json: bytes) -> bytes:
+    """``{"access_token", "expires_in", "token_type", "scope"}`` as msgspec encodes it, put
+    together from its parts: the token is base64url and dots (nothing JSON escapes) and the
+    scope text is encoded once per scope set, so the 11 KB are not scanned again."""
+    return b"".join((_BODY_START, access_token.encode("ascii"), _BODY_MIDDLE, scope_json, b"}"))
 
 
 def _bad_client(used_basic: bool) -> Response:

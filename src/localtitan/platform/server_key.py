@@ -31,7 +31,8 @@ class ServerKey:
         return hmac.new(self._key, purpose.encode(), hashlib.sha256).digest()
 
     def hash_secret(self, secret: str) -> str:
-        return hmac.new(self._secret_key, secret.encode(), hashlib.sha256).hexdigest()
+        # hmac.digest is OpenSSL's one-shot HMAC: the hexdigest of hmac.new, without its object.
+        return hmac.digest(self._secret_key, secret.encode(), "sha256").hex()
 
     def fernet_key(self) -> bytes:
         return base64.urlsafe_b64encode(self.derive("signing-key-encryption"))

@@ -41,23 +41,23 @@ def _text(value: Any) -> str:
 
 
 async def client_secret_rows(driver: DriverReads, client_id: str) -> list[ClientSecretRow]:
-    async def read(r: Reads) -> list[ClientSecretRow]:
-        return [
-            ClientSecretRow(
-                int(row[0]),
-                _text(row[1]),
-                int(row[2]),
-                int(row[3]),
-                int(row[4]),
-                bool(row[5]),
-                _text(row[6]),
-                bool(row[7]),
-                _text(row[8]),
-            )
-            for row in await r.rows(_ROWS, (client_id, True))
-        ]
-
-    return await driver.read(read, short=True)
+    # One statement, so its own snapshot: no BEGIN and COMMIT around it (two calls on
+    # SQLite), and on PostgreSQL one of the connections one() holds instead of the pool's
+    # acquire and release.
+    return [
+        ClientSecretRow(
+            int(row[0]),
+            _text(row[1]),
+            int(row[2]),
+            int(row[3]),
+            int(row[4]),
+            bool(row[5]),
+            _text(row[6]),
+            bool(row[7]),
+            _text(row[8]),
+        )
+        for row in await driver.one(_ROWS, (client_id, True))
+    ]
 
 
 async def scope_set_text(driver: DriverReads, app_id: int, version: int) -> str | None:
