@@ -29,7 +29,7 @@ import sqlite3
 import sys
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -389,16 +389,29 @@ def ceiling_notes(
     return notes
 
 
-def main(argv: list[str] | None = None) -> None:
+def serve_from_config(
+    prog: str, description: str | None, make_app: Callable[[Path], Any], argv: list[str] | None
+) -> None:
+    """A ceiling's process: ``--port`` and ``--config`` (the file its settings' ``save``
+    wrote), the app ``make_app(config)`` returns, served under the baseline's options."""
     import uvicorn
 
-    parser = argparse.ArgumentParser(prog="python -m bench.ceiling", description=__doc__)
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--config", type=Path, required=True, help="CeilingSettings.save wrote")
+    parser.add_argument("--config", type=Path, required=True, help="the settings' save wrote")
     args = parser.parse_args(argv)
-    app = CeilingApp(CeilingSettings.load(args.config))
+    app = make_app(args.config)
     # The same options as the baseline (bench/baseline.py) and ``localtitan serve``.
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", lifespan="on")
+
+
+def main(argv: list[str] | None = None) -> None:
+    serve_from_config(
+        "python -m bench.ceiling",
+        __doc__,
+        lambda config: CeilingApp(CeilingSettings.load(config)),
+        argv,
+    )
 
 
 if __name__ == "__main__":

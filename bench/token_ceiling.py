@@ -26,7 +26,6 @@ Run by ``token_endpoint`` as ``python -m bench.token_ceiling --port P --config F
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -37,7 +36,7 @@ from urllib.parse import parse_qsl
 
 import msgspec
 
-from bench.ceiling import _PostgresDb, _SqliteDb
+from bench.ceiling import _PostgresDb, _SqliteDb, serve_from_config
 from localtitan.auth.keys import KeyRing, SigningKey
 from localtitan.auth.token_endpoint import _form_pairs, _Granted, token_body
 from localtitan.auth.tokens import _PKCS1, _SHA256, TOKEN_LIFETIME, TokenService
@@ -265,15 +264,12 @@ def _drive(work: Any) -> Any:
 
 
 def main(argv: list[str] | None = None) -> None:
-    import uvicorn
-
-    parser = argparse.ArgumentParser(prog="python -m bench.token_ceiling", description=__doc__)
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--config", type=Path, required=True, help="TokenCeilingSettings.save")
-    args = parser.parse_args(argv)
-    app = TokenCeiling(TokenCeilingSettings.load(args.config))
-    # The same options as the baseline (bench/baseline.py) and ``localtitan serve``.
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", lifespan="on")
+    serve_from_config(
+        "python -m bench.token_ceiling",
+        __doc__,
+        lambda config: TokenCeiling(TokenCeilingSettings.load(config)),
+        argv,
+    )
 
 
 if __name__ == "__main__":
