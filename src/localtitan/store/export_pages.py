@@ -42,7 +42,7 @@ _KEY = "environment = ? AND tenant_id = ? AND kind = ?"
 _NEWEST = Sql.of(
     "SELECT max(row_version) FROM records WHERE environment = ? AND tenant_id = ? AND kind = ?"
 )
-_shapes: dict[tuple[bool, bool, bool], Sql] = {}
+_shapes: dict[tuple[bool, bool], Sql] = {}
 
 # A page read ahead is kept this long for its client, and at most this many at once (about
 # 1 MB each at 1,000 records): memory stays flat whatever the tenant's size.
@@ -51,8 +51,8 @@ _DATA = itemgetter(1)  # a row's stored JSON, taken from every row in C (map)
 _AHEAD_MAX = 8
 
 
-def _statement(since: bool, active: bool, postgres: bool) -> Sql:
-    found = _shapes.get((since, active, postgres))
+def _statement(since: bool, active: bool) -> Sql:
+    found = _shapes.get((since, active))
     if found is None:
         where = _KEY + " AND row_version > ?"
         if since:
@@ -63,7 +63,7 @@ def _statement(since: bool, active: bool, postgres: bool) -> Sql:
         # The JSON is selected as it is stored: the pool's text codec already hands it over
         # as its UTF-8 bytes (drivers._text_as_bytes), and a convert_to() here cost
         # PostgreSQL about an eighth of its CPU per page (eighth session, helper pgpaging).
-        found = _shapes[(since, active, postgres)] = Sql.of(
+        found = _shapes[(since, active)] = Sql.of(
             " ".join(
                 (
                     "SELECT row_version, data",
@@ -159,7 +159,7 @@ async def _read(driver: DriverReads, key: _Key, *, ahead: bool = False) -> Expor
     # The limit written into the text (decision 0295): bound, PostgreSQL planned the page
     # afresh on every execution, about a tenth of its work for a 1,001-record page.
     sql = _limited(
-        _statement(since is not None, active is not None, driver.dialect == "postgresql"),
+        _statement(since is not None, active is not None),
         size + 1,
     )
     where = (env, tenant_id, kind)
