@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from engine_kit import connect, insert
+from sqlalchemy import text
 
 from conftest import Creds
 from localtitan.app import LocalTitan
@@ -200,7 +201,7 @@ async def test_a_narrow_first_page_keeps_its_ids_only_while_the_collection_is_un
     assert await listed() == (made[:3], True)
     assert known == (1 if remembered else 0)
     async with app.runtime.db.begin() as conn:  # outright, as a tenant's data is removed
-        await conn.exec_driver_sql(f"DELETE FROM records WHERE id = {made[1]:d}")
+        await conn.execute(text("DELETE FROM records WHERE id = :id"), {"id": made[1]})
     assert await listed() == ([made[0], made[2], made[3]], True)
     assert known == (2 if remembered else 0)
     assert await listed() == ([made[0], made[2], made[3]], True)
