@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from engine_kit import connect, insert
+from sqlalchemy import text
 
 from conftest import Creds
 from localtitan.app import LocalTitan
@@ -162,3 +163,52 @@ async def test_the_same_filter_at_another_page_size_gets_that_many_records(
     assert [r["id"] for r in body["data"]] == wanted[::-1][:4]
     body = await api.ok(JOBS, params={**since, "pageSize": 6, "sort": "-modifiedOn"})
     assert [r["id"] for r in body["data"]] == wanted[::-1][:6]
+
+
+async def test_a_narrow_first_page_keeps_its_ids_only_while_the_collection_is_unchanged(
+    client: httpx.AsyncClient,
+    creds: Creds,
+    app: LocalTitan,
+    backend: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # PostgreSQL remembers a narrow range's first page's ids and the version they were read
+    # at; a write (a new version) or a record deleted outright reads the page afresh.
+    monkeypatch.setattr(filtered_pages, "_picked", type(filtered_pages._picked)())
+    known = 0
+    real_prepared = filtered_pages.prepared
+
+    def prepared(key: object, dialect: object, build: object) -> object:
+        found = real_prepared(key, dialect, build)  # type: ignore[arg-type]
+        if isinstance(key, tuple) and key and key[0] == "known":
+            nonlocal known
+            known += 1
+        return found
+
+    monkeypatch.setattr(filtered_pages, "prepared", prepared)
+    api = await connect(client, creds)
+    since = START + timedelta(days=1)
+    await insert(app, creds, "jpm:jobs", [{"summary": "before"}], times=[START])
+    made = [r["id"] for r in await insert(app, creds, "jpm:jobs", [{}] * 6, times=[since] * 6)]
+
+    async def listed() -> tuple[list[int], bool]:
+        params = {"modifiedOnOrAfter": _stamp(since), "pageSize": 3}
+        body = await api.ok(JOBS, params=params)
+        return [r["id"] for r in body["data"]], body["hasMore"]
+
+    remembered = backend == "postgres"
+    assert await listed() == (made[:3], True)
+    assert await listed() == (made[:3], True)
+    assert known == (1 if remembered else 0)
+    async with app.runtime.db.begin() as conn:  # outright, as a tenant's data is removed
+        await conn.execute(text("DELETE FROM records WHERE id = :id"), {"id": made[1]})
+    assert await listed() == ([made[0], made[2], made[3]], True)
+    assert known == (2 if remembered else 0)
+    assert await listed() == ([made[0], made[2], made[3]], True)
+    assert known == (3 if remembered else 0)
+    # A write that changes a page record: its version is new, the page is read again.
+    await api.ok("jpm.Jobs_Update", json={"summary": "changed"}, id=made[0])
+    body = await api.ok(JOBS, params={"modifiedOnOrAfter": _stamp(since), "pageSize": 3})
+    assert [r["id"] for r in body["data"]] == [made[0], made[2], made[3]]
+    assert body["data"][0]["summary"] == "changed"
+    assert known == (4 if remembered else 0)  # looked up, found stale, read afresh

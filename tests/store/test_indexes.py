@@ -15,7 +15,7 @@ from store_kit import old_allocate
 
 from conftest import PG_ADMIN_URL, PG_HOST, Creds
 from localtitan.app import LocalTitan
-from localtitan.store.database import SQLITE_PAGE_SIZE, open_database
+from localtitan.store.database import SQLITE_PAGE_SIZE, Database, open_database
 from localtitan.store.migrate import migrate
 from localtitan.store.records import Stored, put_records
 
@@ -229,6 +229,74 @@ async def test_upgrade_promotes_nested_references(
                 (first, 11, 12, 13),
                 (first + 1, None, None, None),
             ]
+    finally:
+        await db.close()
+        if backend == "postgres":
+            await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _key_columns(db: Database) -> list[str]:
+    """The records table's primary key columns, in its index's order."""
+    async with db.read() as conn:
+        if db.is_sqlite:
+            rows = await conn.exec_driver_sql("SELECT name, pk FROM pragma_table_info('records')")
+            return [name for name, pk in sorted(rows, key=lambda r: r[1]) if pk]
+        rows = await conn.exec_driver_sql(
+            "SELECT a.attname FROM pg_index i, unnest(i.indkey) WITH ORDINALITY AS k(num, pos), "
+            "pg_attribute a WHERE i.indrelid = 'records'::regclass AND i.indisprimary "
+            "AND a.attrelid = i.indrelid AND a.attnum = k.num ORDER BY k.pos"
+        )
+        return [r[0] for r in rows]
+
+
+async def test_postgres_key_leads_with_integers_and_downgrades(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    """Migration 0012: on PostgreSQL the key is (tenant_id, id, environment, kind), records
+    stay found by it both ways; SQLite keeps its key."""
+    from alembic import command
+
+    from localtitan.store.migrate import _config
+
+    name = f"localtitan_test_key_{secrets.token_hex(4)}"
+    if backend == "postgres":
+        request.getfixturevalue("postgres_url")  # skips (or fails in CI) without PostgreSQL
+        await _pg_admin(f'CREATE DATABASE "{name}"')
+        url = f"postgresql+asyncpg://postgres@{PG_HOST}:5432/{name}"
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'key.db'}"
+    db = open_database(url)
+    old = ["environment", "tenant_id", "kind", "id"]
+    try:
+        await migrate(db, "0011")
+        assert await _key_columns(db) == old
+        async with db.begin() as conn:
+            alloc = await old_allocate(conn, "integration", 42, ids=1, versions=1)
+            first = alloc.first_id
+            await put_records(
+                conn,
+                "integration",
+                42,
+                [Stored("crm:customers", first, {"id": first, "name": "Key Co"})],
+                first_version=alloc.first_version,
+            )
+        await migrate(db)
+        new = ["tenant_id", "id", "environment", "kind"] if backend == "postgres" else old
+        assert await _key_columns(db) == new
+        async with db.begin() as conn:
+            await conn.run_sync(lambda sync: command.downgrade(_config(sync), "0011"))
+        assert await _key_columns(db) == old
+        await migrate(db)
+        assert await _key_columns(db) == new
+        async with db.read() as conn:
+            found = await conn.execute(
+                text(
+                    "SELECT data FROM records WHERE environment = 'integration' "
+                    "AND tenant_id = 42 AND kind = 'crm:customers' AND id = :id"
+                ),
+                {"id": first},
+            )
+            assert json.loads(found.scalar_one())["name"] == "Key Co"
     finally:
         await db.close()
         if backend == "postgres":
