@@ -157,6 +157,8 @@ signing_keys = Table(
 
 # One table holds every API record, as the JSON the API returns, with the columns that
 # filters, sorting and the export feed need promoted beside it (docs/decisions/0001).
+# On PostgreSQL the migrations order the primary key (tenant_id, id, environment, kind)
+# instead (0012, decision 0370): the same key, compared on integers first.
 records = Table(
     "records",
     metadata,
