@@ -53,15 +53,19 @@ _CHANGED = Sql.of(
         )
     )
 )
-# The records changed after a row version, as a subquery: the first _MAX_CHANGES_CHECKED + 1
-# in row-version order (the ix_records_version index).
-_CHANGES = " ".join(
+# The check of a remembered start, as a one-row table: of the first _MAX_CHANGES_CHECKED + 1
+# records changed after a row version (in row-version order: the ix_records_version index),
+# how many there are, their lowest id and their newest version. While there are no more than
+# are checked, that newest version is the collection's (row versions commit in order), so the
+# check needs no max() of its own: one index range read, not three.
+_CHECK = " ".join(
     (
-        "(SELECT id FROM records WHERE",
+        "(SELECT count(*) AS changes, min(id) AS lowest, max(row_version) AS newest FROM",
+        "(SELECT id, row_version FROM records WHERE",
         _KEY,
         "AND row_version >",
         _UNSEEN,
-        f"ORDER BY row_version LIMIT {_MAX_CHANGES_CHECKED + 1:d}) AS changed",
+        f"ORDER BY row_version LIMIT {_MAX_CHANGES_CHECKED + 1:d}) AS changed) AS checked",
     )
 )
 
@@ -128,21 +132,17 @@ def _statements(active: bool, parent: bool) -> _Statements:
                 "ORDER BY id LIMIT ?",
             ),
             # A remembered start checked and used in one statement (one snapshot, one round
-            # trip): the page from the start, the collection's version, and how many of the
-            # records changed since the entry's stamp (up to one more than are checked) and
-            # the lowest of their ids. The check is start_still_true's, in SQL.
+            # trip): the page from the start beside the check of the records changed since
+            # the entry's stamp (_CHECK: start_still_true's test, in SQL).
             page_checked=_joined(
-                "SELECT id, data, (SELECT max(row_version) FROM records WHERE",
-                _KEY + "),",
-                "(SELECT count(*) FROM",
-                _CHANGES + "),",
-                "(SELECT min(id) FROM",
-                _CHANGES + ")",
-                "FROM records WHERE",
+                "SELECT page.id, page.data, checked.newest, checked.changes, checked.lowest",
+                "FROM",
+                _CHECK,
+                "CROSS JOIN (SELECT id, data FROM records WHERE",
                 where,
                 "AND id >=",
                 _UNSEEN,
-                "ORDER BY id LIMIT ?",
+                "ORDER BY id LIMIT ?) AS page ORDER BY page.id",
             ),
             start=_joined("SELECT id FROM records WHERE", where, "ORDER BY id LIMIT 1 OFFSET ?"),
             count=_joined("SELECT count(*) FROM records WHERE", where),
@@ -282,14 +282,12 @@ async def plain_page(
         # the page is empty (no row to carry the check), the read below decides.
         stamped, first_id = entry
         checked = _limited(sql.page_checked, q.size + 1)
-        rows = await driver.one(
-            checked, (*key_args, *key_args, stamped, *key_args, stamped, *where, first_id)
-        )
+        rows = await driver.one(checked, (*key_args, stamped, *where, first_id))
         if rows:
             head = rows[0]
             low = head[4]
             if head[3] <= _MAX_CHANGES_CHECKED and (low is None or low >= first_id):
-                version = int(head[2] or 0)
+                version = stamped if head[2] is None else int(head[2])
                 pages.remember(page_key, version, head[0])
                 if len(rows) > q.size:
                     pages.remember((*q.cache_key, q.page + 1), version, rows[q.size][0])
