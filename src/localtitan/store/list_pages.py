@@ -274,12 +274,14 @@ async def plain_page(
             if len(rows) > q.size:
                 pages.remember((*q.cache_key, 2), version, rows[q.size][0])
         return PageRead(list(map(_DATA, rows)))
-    entry = None if q.with_total else pages.entry(page_key)
+    entry = None if q.with_total or driver.dialect == "sqlite" else pages.entry(page_key)
     if entry is not None:
         # A later page whose start the page cache knows: one statement on the single-statement
-        # path instead of a read's version look, changes check and page (on PostgreSQL a pool
-        # acquire and two or three round trips where page 1 is one). When the check fails, or
-        # the page is empty (no row to carry the check), the read below decides.
+        # path instead of a read's version look, changes check and page (a pool acquire and
+        # two or three round trips where page 1 is one). When the check fails, or the page is
+        # empty (no row to carry the check), the read below decides. Not on SQLite: its read
+        # makes no round trips, and there the joined statement cost more than the three
+        # (86-108 against 53-62 us a warm page in process, docs/performance.md, "pgdeep").
         stamped, first_id = entry
         checked = _limited(sql.page_checked, q.size + 1)
         rows = await driver.one(checked, (*key_args, stamped, *where, first_id))
