@@ -85,3 +85,22 @@ async def test_a_list_declaring_pages_from_zero_starts_at_page_zero(
     assert "page" in error["errors"]
     # Lists that declare no bounds still number pages from 1.
     await api.fails(400, LIST, params={"page": 0})
+
+
+async def test_a_deep_page_after_more_changes_than_are_checked(
+    client: httpx.AsyncClient, creds: Creds, app: LocalTitan
+) -> None:
+    # The page cache's check reads at most 201 changes since an entry's stamp: a delete before
+    # a page's start that comes after 201 appends lies beyond them, so the start must be found
+    # afresh, not taken from the check.
+    api = await connect(client, creds)
+    made = await insert(app, creds, "pricebook:services", [{"code": f"S{i}"} for i in range(8)])
+    ids = [r["id"] for r in made]
+    for page in (1, 2, 3):
+        assert await _page(api, page) == ids[(page - 1) * 2 : page * 2]
+    more = await insert(app, creds, "pricebook:services", [{"code": f"T{i}"} for i in range(201)])
+    ids += [r["id"] for r in more]
+    await api.ok("pricebook.Services_Delete", id=ids[0])
+    ids.pop(0)
+    assert await _page(api, 3) == ids[4:6]
+    assert await _page(api, 4) == ids[6:8]

@@ -25,6 +25,7 @@ for, so it holds every commit made before the request.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -34,7 +35,6 @@ from operator import itemgetter
 from typing import Any
 
 from localtitan.store.drivers import DriverReads, Reads, Sql
-from localtitan.store.list_pages import _limited
 
 __all__ = ["ExportPage", "export_page", "in_envelope"]
 
@@ -42,7 +42,6 @@ _KEY = "environment = ? AND tenant_id = ? AND kind = ?"
 _NEWEST = Sql.of(
     "SELECT max(row_version) FROM records WHERE environment = ? AND tenant_id = ? AND kind = ?"
 )
-_shapes: dict[tuple[bool, bool], Sql] = {}
 
 # A page read ahead is kept this long for its client, and at most this many at once (about
 # 1 MB each at 1,000 records): memory stays flat whatever the tenant's size.
@@ -51,29 +50,41 @@ _DATA = itemgetter(1)  # a row's stored JSON, taken from every row in C (map)
 _AHEAD_MAX = 8
 
 
-def _statement(since: bool, active: bool) -> Sql:
-    found = _shapes.get((since, active))
-    if found is None:
-        where = _KEY + " AND row_version > ?"
-        if since:
-            where += " AND modified_on >= ?"
-        if active:
-            where += " AND active = ?"
-        # Joined from the constant fragments above only; every value is a bound parameter.
-        # The JSON is selected as it is stored: the pool's text codec already hands it over
-        # as its UTF-8 bytes (drivers._text_as_bytes), and a convert_to() here cost
-        # PostgreSQL about an eighth of its CPU per page (eighth session, helper pgpaging).
-        found = _shapes[(since, active)] = Sql.of(
-            " ".join(
-                (
-                    "SELECT row_version, data",
-                    "FROM records WHERE",
-                    where,
-                    "ORDER BY row_version LIMIT ?",
-                )
-            )
-        )
-    return found
+# The bare feed's key and start as PostgreSQL sees them: values its planner cannot see, still
+# index conditions. With them visible the custom plan for a kind (costed by the kind's own
+# frequency) always looked cheaper than the generic plan (costed by the number of kinds):
+# 1,055 against 1,422 here, so PostgreSQL planned every page afresh (0 generic plans of 800)
+# for the same index scan. Hidden, both cost alike and the generic plan is kept: about a tenth
+# less of the backend's CPU per 1,001-record page (docs/performance.md, "pgdeep"). The shapes
+# with a date or an ``active`` choice keep their values visible: there the custom plan may
+# pick the date's index. SQLite plans each statement as it prepares it: its text is unchanged.
+_HIDDEN_KEY = (
+    "environment = (SELECT CAST(? AS TEXT)) AND tenant_id = (SELECT CAST(? AS BIGINT))"
+    " AND kind = (SELECT CAST(? AS TEXT)) AND row_version > (SELECT CAST(? AS BIGINT))"
+)
+
+
+@functools.lru_cache(maxsize=64)
+def _statement(since: bool, active: bool, limit: int) -> Sql:
+    """The page's statement with its limit written in (decision 0295; one text per page size,
+    and clients use a few)."""
+    where = _KEY + " AND row_version > ?"
+    if since:
+        where += " AND modified_on >= ?"
+    if active:
+        where += " AND active = ?"
+    # Joined from the constant fragments above and an int formatted by Python; every value is
+    # a bound parameter. The JSON is selected as it is stored: the pool's text codec already
+    # hands it over as its UTF-8 bytes (drivers._text_as_bytes), and a convert_to() here cost
+    # PostgreSQL about an eighth of its CPU per page (eighth session, helper pgpaging).
+    head, tail = (
+        "SELECT row_version, data FROM records WHERE",
+        f"ORDER BY row_version LIMIT {limit:d}",
+    )
+    both = Sql.of(" ".join((head, where, tail)))
+    if since or active:
+        return both
+    return Sql(both.qmark, Sql.of(" ".join((head, _HIDDEN_KEY, tail))).numbered)
 
 
 @dataclass(frozen=True)
@@ -156,12 +167,7 @@ def _retrieved(task: asyncio.Task[ExportPage]) -> None:
 async def _read(driver: DriverReads, key: _Key, *, ahead: bool = False) -> ExportPage:
     _, env, tenant_id, kind, after, since, active, size = key
     sqlite = driver.dialect == "sqlite"
-    # The limit written into the text (decision 0295): bound, PostgreSQL planned the page
-    # afresh on every execution, about a tenth of its work for a 1,001-record page.
-    sql = _limited(
-        _statement(since is not None, active is not None),
-        size + 1,
-    )
+    sql = _statement(since is not None, active is not None, int(size) + 1)
     where = (env, tenant_id, kind)
     args: list[Any] = [*where, after]
     if since is not None:
@@ -181,7 +187,9 @@ async def _read(driver: DriverReads, key: _Key, *, ahead: bool = False) -> Expor
     # ``active`` choice may skip any number of records before the first that matches: one
     # worker-thread hop; so does a read ahead, which must not hold up the response going out
     # before it. PostgreSQL needs no transaction (the order of the statements above is what
-    # keeps a caught-up feed exact), so it takes none: two round trips fewer.
+    # keeps a caught-up feed exact), so it takes none: two round trips fewer. It stays on the
+    # pool, not on driver.one()'s few kept connections: a 1,001-record page holds its
+    # connection for milliseconds, and gets and list pages would queue behind it.
     short = not sqlite or (since is None and active is None and not ahead)
     rows, newest = await driver.read(read, short=short)
     if not rows:
