@@ -104,9 +104,10 @@ def _build(shapers: Shapers, schema: Mapping[str, Any], filled: Filled, depth: i
         inner = filled.items.get(name)
         items = _record_items(manifest, sub) if inner is not None else None
         if inner is not None and items is not None:
-            # A list of records: each shaped from its filled data; anything else as before.
+            # A list of records: each shaped from its filled data (an empty list is a new
+            # empty list, as the array's shaper gives); anything else as before.
             env[f"P{i}"] = _build(shapers, items, inner, depth + 2)
-            present = f"[P{i}(x) for x in v] if type(v) is list else C[{i}](v)"
+            present = f"([P{i}(x) for x in v] if v else []) if type(v) is list else C[{i}](v)"
             code = property_code(i, fields[i], arrays, nulls, times, env, present)
         elif name in stored and _same(sub, stored[name]) and _stable(manifest, sub, depth + 1):
             code = f"value[{name!r}]"
