@@ -138,7 +138,10 @@ def _stable(manifest: Any, schema: Mapping[str, Any], depth: int) -> bool:
     if depth > _MAX_DEPTH:
         return False
     concrete, _ = shaping._resolved(manifest, schema)
-    for empty in (shaping._empty(manifest, schema, depth), shaping._empty(manifest, concrete, depth)):
+    for empty in (
+        shaping._empty(manifest, schema, depth),
+        shaping._empty(manifest, concrete, depth),
+    ):
         if not _same(shaping.shape(manifest, schema, empty, depth), empty):
             return False
     types = [t for t in shaping._types(concrete) if t != "null"]

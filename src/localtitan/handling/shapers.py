@@ -262,7 +262,9 @@ class Shapers:
 
         return obj
 
-    def fields(self, props: Mapping[str, Any], depth: int) -> tuple[Fields, set[int], set[int], set[int]]:
+    def fields(
+        self, props: Mapping[str, Any], depth: int
+    ) -> tuple[Fields, set[int], set[int], set[int]]:
         """What generating the shaper of an object at ``depth`` with ``props`` needs: per
         property its name, what a missing one becomes (``shaping._empty`` at depth + 1),
         whether that is a scalar, and the one Python type a present value may have to be kept
@@ -357,7 +359,9 @@ def _object_function(
         "    return {",
     ]
     for i, field in enumerate(fields):
-        lines.append(f"        {field[0]!r}: ({property_code(i, field, arrays, nulls, times, env)}),")
+        lines.append(
+            f"        {field[0]!r}: ({property_code(i, field, arrays, nulls, times, env)}),"
+        )
     lines.append("    }")
     exec(compile("\n".join(lines), "<shaper>", "exec"), env)  # noqa: S102 - our own code
     shaper: Shaper = env["obj"]

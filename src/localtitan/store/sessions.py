@@ -217,14 +217,17 @@ class Sessions:
     def write(self) -> contextlib.AbstractAsyncContextManager[Session]:
         raise NotImplementedError
 
-    @asynccontextmanager
-    async def unit(
+    def unit(
         self, turn: asyncio.Lock, key: tuple[str, int] | None = None
-    ) -> AsyncIterator[Session]:
+    ) -> contextlib.AbstractAsyncContextManager[Session]:
         """A write unit's session, in the process's write ``turn`` (SQLite): its own
         transaction here; on SQLite's own file one shared with the units queued behind it, on
         PostgreSQL with the units of its tenant (``key``: environment and tenant id) queued
         behind it (store/pg_units.py)."""
+        return self._own_unit(turn)
+
+    @asynccontextmanager
+    async def _own_unit(self, turn: asyncio.Lock) -> AsyncIterator[Session]:
         if self.dialect != "sqlite":
             async with self.write() as session:
                 yield session
