@@ -10,6 +10,11 @@ arguments (A defaults to the request log and access log off, B to ``serve``'s de
 with a ``sitecustomize.py`` that switches one part of the server off, which is how the request
 log's parts were measured in ``docs/performance.md``). Run it with A and B the same to see the
 method's own spread. A developer's tool, not one of the ratio benchmarks of ``python -m bench``.
+
+``--post`` loads both with ``post_customer``'s create (a customer with one location) instead;
+``--env-a`` sets environment variables for A alone. Two trees' code side by side:
+``--env-a PYTHONPATH=TREE_A/src --env-b PYTHONPATH=TREE_B/src --a "--no-request-log --quiet"
+--b "--no-request-log --quiet"`` (the package's editable install may point at any worktree).
 """
 
 from __future__ import annotations
@@ -23,18 +28,30 @@ import tempfile
 from contextlib import AsyncExitStack
 from pathlib import Path
 
-from bench._harness import Config, HttpLoad, localtitan_server, pin_client
+from bench._harness import (
+    Config,
+    HttpLoad,
+    HttpRequest,
+    LocalTitan,
+    capture,
+    fetch_token,
+    localtitan_server,
+    pin_client,
+)
+from bench._workloads import api_target, auth_headers
 from bench.door import LOG_OFF, Settled, _prepared, side_by_side
+from bench.post_customer import BODY
 
 
 async def _main(args: argparse.Namespace) -> None:
     cfg = Config(duration=args.duration, warmup=args.warmup, rounds=args.rounds)
     print(pin_client(cfg))
+    env_a = dict(pair.split("=", 1) for pair in args.env_a)
     env_b = dict(pair.split("=", 1) for pair in args.env_b)
     with tempfile.TemporaryDirectory(prefix="bench-side-by-side-") as tmp:
         async with AsyncExitStack() as stack:
             loads = []
-            for name, argv, env in (("A", args.a, {}), ("B", args.b, env_b)):
+            for name, argv, env in (("A", args.a, env_a), ("B", args.b, env_b)):
                 saved = {key: os.environ.get(key) for key in env}
                 os.environ.update(env)  # the server is started with this process's environment
                 try:
@@ -47,7 +64,7 @@ async def _main(args: argparse.Namespace) -> None:
                             os.environ.pop(key, None)
                         else:
                             os.environ[key] = value
-                request, _ = await _prepared(lt)
+                request = await _create_request(lt) if args.post else (await _prepared(lt))[0]
                 loads.append(Settled(HttpLoad(name, lt.server, request, cfg)))
             a, b = loads
             result = await side_by_side("B / A", b, a, cfg, target="report")
@@ -68,11 +85,24 @@ async def _main(args: argparse.Namespace) -> None:
                 )
 
 
+async def _create_request(lt: LocalTitan) -> HttpRequest:
+    """``post_customer``'s request, checked to create."""
+    token = await fetch_token(lt)
+    headers = (*auth_headers(lt, token), ("content-type", "application/json"))
+    request = HttpRequest("POST", api_target(lt, "crm/v2/tenant/{t}/customers"), headers, BODY)
+    answer = await capture(lt.server, request)
+    if answer.status != 200:
+        raise RuntimeError(f"create answered {answer.status}: {answer.body[:300]!r}")
+    return request
+
+
 def main() -> None:
     p = argparse.ArgumentParser(prog="python -m bench.side_by_side", description=__doc__)
     p.add_argument("--a", default=shlex.join(LOG_OFF), help="serve arguments of A")
     p.add_argument("--b", default="", help="serve arguments of B")
+    p.add_argument("--env-a", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--env-b", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--post", action="store_true", help="post_customer's create, not the page")
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--duration", type=float, default=2.0, help="seconds per round")
     p.add_argument("--warmup", type=float, default=2.0, help="seconds of load before round 1")

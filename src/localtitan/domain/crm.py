@@ -10,6 +10,7 @@ from typing import Any
 from localtitan.handling import Tx, bad_request, conflict, empty, respond, transaction
 from localtitan.handling.call import Call, Result
 from localtitan.handling.catalog import catalog_for
+from localtitan.handling.filled import Filled
 from localtitan.handling.references import check_references
 from localtitan.handling.table import Handlers
 from localtitan.store.records import format_time
@@ -26,6 +27,15 @@ CUSTOMER_CONTACTS = "crm:customers/{}/contacts"
 LOCATION_CONTACTS = "crm:locations/{}/contacts"
 TAG_TYPES = "settings:tag-types"
 PREFERRED_TECHNICIAN = "crm:locations/{}/preferredtechnician"
+# A created customer's answer: its record's data, its locations' (each with its contacts) and
+# its contacts', as Tx.create filled them.
+_CREATED = Filled(
+    CUSTOMERS,
+    {
+        "locations": Filled(LOCATIONS, {"contacts": Filled(LOCATION_CONTACTS)}),
+        "contacts": Filled(CUSTOMER_CONTACTS),
+    },
+)
 
 
 def _body(call: Call) -> Mapping[str, Any]:
@@ -74,7 +84,8 @@ async def create_customer(call: Call) -> Result:
                 tx, LOCATION_CONTACTS, location.id, "locationId", loc.get("contacts")
             )
             made_locations.append({**location.data, "contacts": location_contacts})
-        return respond(call, {**customer.data, "locations": made_locations, "contacts": contacts})
+        created = {**customer.data, "locations": made_locations, "contacts": contacts}
+        return respond(call, created, _CREATED)
 
     return await transaction(call, work)
 

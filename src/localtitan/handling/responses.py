@@ -8,6 +8,7 @@ from typing import Any
 from localtitan.errors import ApiError
 from localtitan.handling.call import Call, Result
 from localtitan.handling.catalog import Catalog, catalog_for, response_schema
+from localtitan.handling.filled import Filled, filled_shaper
 from localtitan.handling.shapers import shapers_for
 from localtitan.store.records import encode
 
@@ -47,10 +48,15 @@ def empty(call: Call) -> Result:
     return Result(status=int(code), body=b"")
 
 
-def respond(call: Call, data: Any) -> Result:
-    """``data`` shaped to the operation's declared success response (or an empty body)."""
+def respond(call: Call, data: Any, filled: Filled | None = None) -> Result:
+    """``data`` shaped to the operation's declared success response (or an empty body).
+    ``filled`` says which of its fields are records' data as ``Tx.create`` filled them, and
+    not changed since: the same answer, without shaping those again (``handling/filled.py``)."""
     schema = response_schema(call.operation)
     code = next((c for c in ("200", "201") if c in call.operation.responses), "200")
     if schema is None:
         return Result(status=int(code), body=b"")
-    return json_result(shapers_for(call.runtime.manifest).shape(schema, data), int(code))
+    shapers = shapers_for(call.runtime.manifest)
+    if filled is not None:
+        return json_result(filled_shaper(shapers, schema, filled)(data), int(code))
+    return json_result(shapers.shape(schema, data), int(code))

@@ -20,9 +20,11 @@ from localtitan.handling import shaping
 from localtitan.spec import Manifest
 from localtitan.store.records import format_time
 
-__all__ = ["Shaper", "Shapers", "shapers_for"]
+__all__ = ["Fields", "Shaper", "Shapers", "property_code", "shapers_for"]
 
 Shaper = Callable[[Any], Any]
+# An object shaper's properties: name, missing value, whether it is a scalar, kept type.
+Fields = list[tuple[str, Any, bool, type | None]]
 _MISSING: Any = object()
 # Objects with this many properties get generated straight-line code. Generating costs about
 # 0.3 ms once for a dozen properties, less for fewer; a small nested object (an address, a
@@ -214,7 +216,6 @@ class Shapers:
         on_none: Callable[[], Any],
         blank: Callable[[], Any],
     ) -> Shaper:
-        manifest = self.manifest
         props: Mapping[str, Any] = concrete.get("properties") or {}
         extra = concrete.get("additionalProperties")
         if not props and extra not in (None, False):
@@ -227,12 +228,7 @@ class Shapers:
                 return dict(value)
 
             return passing
-        # Per property: name, what a missing one becomes (shaping._empty at depth + 1), and the
-        # one Python type a present value may have to be kept as it is (None: always shape it).
-        fields: list[tuple[str, Any, bool, type | None]] = []
-        for name, sub in props.items():
-            default = shaping._empty(manifest, sub, depth + 1)
-            fields.append((name, default, _is_scalar(default), self._kept_type(sub, depth + 1)))
+        fields, arrays, nulls, times = self.fields(props, depth)
         children: list[Shaper] = []
 
         def compile_children() -> None:
@@ -240,9 +236,6 @@ class Shapers:
                 children.extend(self.compile(props[f[0]], depth + 1) for f in fields)
 
         if len(fields) >= _GENERATE_FROM:
-            arrays = {i for i, f in enumerate(fields) if self._is_array(props[f[0]], depth + 1)}
-            nulls = {i for i, f in enumerate(fields) if self._keeps_none(props[f[0]], depth + 1)}
-            times = {i for i, f in enumerate(fields) if self._is_time(props[f[0]], depth + 1)}
             return _object_function(
                 fields, arrays, nulls, times, children, compile_children, on_none, blank
             )
@@ -268,6 +261,24 @@ class Shapers:
             return out
 
         return obj
+
+    def fields(
+        self, props: Mapping[str, Any], depth: int
+    ) -> tuple[Fields, set[int], set[int], set[int]]:
+        """What generating the shaper of an object at ``depth`` with ``props`` needs: per
+        property its name, what a missing one becomes (``shaping._empty`` at depth + 1),
+        whether that is a scalar, and the one Python type a present value may have to be kept
+        as it is (None: always shape it); and which properties are arrays, keep None and are
+        date-times (see :func:`_object_function`)."""
+        manifest = self.manifest
+        fields: Fields = []
+        for name, sub in props.items():
+            default = shaping._empty(manifest, sub, depth + 1)
+            fields.append((name, default, _is_scalar(default), self._kept_type(sub, depth + 1)))
+        arrays = {i for i, f in enumerate(fields) if self._is_array(props[f[0]], depth + 1)}
+        nulls = {i for i, f in enumerate(fields) if self._keeps_none(props[f[0]], depth + 1)}
+        times = {i for i, f in enumerate(fields) if self._is_time(props[f[0]], depth + 1)}
+        return fields, arrays, nulls, times
 
     def _is_array(self, schema: Mapping[str, Any], depth: int) -> bool:
         """Whether ``schema`` is shaped as an array (which gives a new list for a list)."""
@@ -309,7 +320,7 @@ class Shapers:
 
 
 def _object_function(
-    fields: list[tuple[str, Any, bool, type | None]],
+    fields: Fields,
     arrays: set[int],
     nulls: set[int],
     times: set[int],
@@ -347,23 +358,41 @@ def _object_function(
         "    get = value.get",
         "    return {",
     ]
-    for i, (name, default, scalar, kept) in enumerate(fields):
-        env[f"D{i}"] = default
-        env[f"K{i}"] = kept
-        missing = f"D{i}" if scalar else f"_clone(D{i})"
-        if type(default) is list and not default:
-            missing = "[]"
-        present = f"C[{i}](v)" if kept is None else f"v if type(v) is K{i} else C[{i}](v)"
-        if i in arrays:
-            present = f"[] if type(v) is list and not v else C[{i}](v)"
-        elif i in times:
-            present = f'v if type(v) is str and v[-9:-8] == "." else C[{i}](v)'
-        if i in nulls:
-            present = f"None if v is None else ({present})"
+    for i, field in enumerate(fields):
         lines.append(
-            f"        {name!r}: ({missing} if (v := get({name!r}, M)) is M else {present}),"
+            f"        {field[0]!r}: ({property_code(i, field, arrays, nulls, times, env)}),"
         )
     lines.append("    }")
     exec(compile("\n".join(lines), "<shaper>", "exec"), env)  # noqa: S102 - our own code
     shaper: Shaper = env["obj"]
     return shaper
+
+
+def property_code(
+    i: int,
+    field: tuple[str, Any, bool, type | None],
+    arrays: set[int],
+    nulls: set[int],
+    times: set[int],
+    env: dict[str, Any],
+    present: str | None = None,
+) -> str:
+    """The generated expression of property ``i`` of an object shaper (its value from
+    ``get``, its child shaper ``C[i]``), with what it needs put in ``env``; ``present``, if
+    given, is the expression of a present value ``v`` instead of the child shaper's."""
+    name, default, scalar, kept = field
+    env[f"D{i}"] = default
+    env[f"K{i}"] = kept
+    missing = f"D{i}" if scalar else f"_clone(D{i})"
+    if type(default) is list and not default:
+        missing = "[]"
+    if present is not None:
+        return f"{missing} if (v := get({name!r}, M)) is M else {present}"
+    present = f"C[{i}](v)" if kept is None else f"v if type(v) is K{i} else C[{i}](v)"
+    if i in arrays:
+        present = f"[] if type(v) is list and not v else C[{i}](v)"
+    elif i in times:
+        present = f'v if type(v) is str and v[-9:-8] == "." else C[{i}](v)'
+    if i in nulls:
+        present = f"None if v is None else ({present})"
+    return f"{missing} if (v := get({name!r}, M)) is M else {present}"

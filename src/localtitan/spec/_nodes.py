@@ -475,6 +475,8 @@ class ObjectNode(Node):
         # The same properties by their declared name: a body's key as declared is found
         # without lower-casing it (it names the same property as its lower case does).
         self.exact: dict[str, Prop] = {}
+        # The plain string properties by their declared name: (min, max length, required).
+        self.plain: dict[str, tuple[int, float, bool]] = {}
         self.required: tuple[Prop, ...] = ()
         self.extra: tuple[Node, bool] | None = None  # additionalProperties (node, nullable)
         self.max_props: int | None = None
@@ -483,7 +485,15 @@ class ObjectNode(Node):
         if not isinstance(value, dict):
             raise BadJson(parts, self.clr, expected="object", kind=_container_kind(value))
         out: dict[str, Any] = {}
+        plain = self.plain
         for key, item in value.items():
+            if type(item) is str:
+                text = plain.get(key)
+                # A plain string named as declared, within its bounds and not a required
+                # one left empty, reads as itself with nothing to report, as below.
+                if text is not None and text[0] <= len(item) <= text[1] and (item or not text[2]):
+                    out[key] = item
+                    continue
             prop = self.exact.get(key) or self.props.get(key.lower())
             if prop is not None and prop.text is not None and type(item) is str:
                 # Most members: a string within its bounds reads as itself (what _member
@@ -701,6 +711,7 @@ class Compiler:
             node.props[name.lower()] = Prop(name, child, nullable, name in required)
         node.required = tuple(p for p in node.props.values() if p.required)
         node.exact = {p.name: p for p in node.props.values()}
+        node.plain = {p.name: (*p.text, p.required) for p in node.exact.values() if p.text}
         extra = schema.get("additionalProperties")
         if extra is not None and extra is not False and "properties" not in schema:
             node.extra = self.compile(extra)

@@ -217,14 +217,17 @@ class Sessions:
     def write(self) -> contextlib.AbstractAsyncContextManager[Session]:
         raise NotImplementedError
 
-    @asynccontextmanager
-    async def unit(
+    def unit(
         self, turn: asyncio.Lock, key: tuple[str, int] | None = None
-    ) -> AsyncIterator[Session]:
+    ) -> contextlib.AbstractAsyncContextManager[Session]:
         """A write unit's session, in the process's write ``turn`` (SQLite): its own
         transaction here; on SQLite's own file one shared with the units queued behind it, on
         PostgreSQL with the units of its tenant (``key``: environment and tenant id) queued
         behind it (store/pg_units.py)."""
+        return self._own_unit(turn)
+
+    @asynccontextmanager
+    async def _own_unit(self, turn: asyncio.Lock) -> AsyncIterator[Session]:
         if self.dialect != "sqlite":
             async with self.write() as session:
                 yield session
@@ -320,10 +323,9 @@ class _Sqlite(Sessions):
         if self._commits % _CHECKPOINT_EVERY == 0:
             self._checkpoint()
 
-    @asynccontextmanager
-    async def unit(
+    def unit(
         self, turn: asyncio.Lock, key: tuple[str, int] | None = None
-    ) -> AsyncIterator[Session]:
+    ) -> contextlib.AbstractAsyncContextManager[Session]:
         """Group commit: a unit leaves its transaction open for the units that reach the
         write turn in the event loop's next turns (other requests, already under way), and
         the group commits once a loop turn passes with none joining (or at the
@@ -332,36 +334,7 @@ class _Sqlite(Sessions):
         alone; each answers only once the commit that holds its writes has returned
         (``synchronous=NORMAL``: in the operating system's hands, so a ``kill -9`` loses
         nothing acknowledged). One commit's WAL pages then serve the whole group."""
-        group: _Group | None = None
-        async with turn:
-            try:
-                conn = self._writer
-                if conn is None:
-                    conn = self._writer = self._open(query_only=False)
-                if self._group is None:
-                    await _begin_immediate(conn)
-                    self._group = _Group(asyncio.get_running_loop(), turn)
-                group = self._group
-                # Answered by whichever end the group meets, even while the unit runs.
-                done = group.loop.create_future()
-                group.waiting.append(done)
-                session = _UnitSession(conn, group.last)
-                try:
-                    yield session
-                except BaseException:
-                    group = None
-                    done.cancel()  # nothing to wait for: the end of the group passes it by
-                    self._undo_unit(conn, session)
-                    raise
-                if session.saved:
-                    conn.execute("RELEASE unit")
-                if session.last:
-                    self._group.last.update(session.last)
-                self._group.units += 1
-            finally:
-                self._after_unit()
-        if group is not None:
-            await done
+        return _Unit(self, turn)
 
     def _after_unit(self) -> None:
         group = self._group
@@ -465,6 +438,66 @@ class _Sqlite(Sessions):
         for conn in self._opened:
             conn.close()
         self._opened, self._readers, self._writer = [], [], None
+
+
+class _Unit:
+    """:meth:`_Sqlite.unit` written out as a context manager class: every create entered it,
+    and an async generator's context manager (its object, the generator, the loop's weak set
+    of async generators and its hooks) cost more than the unit's own work around it. Holds
+    the write turn from entering to leaving; a unit that succeeded then waits for its group's
+    commit, one that failed is undone and its error goes on."""
+
+    __slots__ = ("_conn", "_done", "_session", "_sessions", "_turn")
+
+    def __init__(self, sessions: _Sqlite, turn: asyncio.Lock) -> None:
+        self._sessions = sessions
+        self._turn = turn
+
+    async def __aenter__(self) -> Session:
+        sessions, turn = self._sessions, self._turn
+        await turn.acquire()
+        try:
+            conn = sessions._writer
+            if conn is None:
+                conn = sessions._writer = sessions._open(query_only=False)
+            if sessions._group is None:
+                await _begin_immediate(conn)
+                sessions._group = _Group(asyncio.get_running_loop(), turn)
+            group = sessions._group
+            # Answered by whichever end the group meets, even while the unit runs.
+            self._done = done = group.loop.create_future()
+            group.waiting.append(done)
+            self._conn = conn
+            self._session = session = _UnitSession(conn, group.last)
+        except BaseException:
+            try:
+                sessions._after_unit()
+            finally:
+                turn.release()
+            raise
+        return session
+
+    async def __aexit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        sessions = self._sessions
+        try:
+            try:
+                if kind is not None:
+                    self._done.cancel()  # nothing to wait for: the group's end passes it by
+                    sessions._undo_unit(self._conn, self._session)
+                    return  # the error goes on
+                session = self._session
+                if session.saved:
+                    self._conn.execute("RELEASE unit")
+                group = sessions._group
+                assert group is not None
+                if session.last:
+                    group.last.update(session.last)
+                group.units += 1
+            finally:
+                sessions._after_unit()
+        finally:
+            self._turn.release()
+        await self._done
 
 
 async def _begin_immediate(conn: sqlite3.Connection) -> None:
