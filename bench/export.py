@@ -159,11 +159,19 @@ def _where_time_goes(c: Comparison) -> str:
     base = _per_thousand(c.median("baseline", "client_cpu"), rps_b)
     wall_s = 1e6 / rps_s if rps_s else None
     wall_b = 1e6 / rps_b if rps_b else None
+    # A walk's wall time is at least its client's CPU, so the raw SELECT's wall time over that
+    # CPU is the most any server could reach with this client on this machine.
+    bound = (
+        f"; the walk's client alone bounds the ratio at {wall_b / client:.3f}, whatever the "
+        "server does"
+        if wall_b and client
+        else ""
+    )
     return (
         f"CPU per 1,000 records: walk client {_ms(client)} (HTTP and decoding the page), "
         f"server {_ms(server)} (serving the page; the database's own processes not counted), "
         f"wall {_ms(wall_s)}; raw SELECT {_ms(base)} in this process (statement and decode), "
-        f"wall {_ms(wall_b)}"
+        f"wall {_ms(wall_b)}{bound}"
     )
 
 
