@@ -489,23 +489,17 @@ class ObjectNode(Node):
         for key, item in value.items():
             if type(item) is str:
                 text = plain.get(key)
-                # A plain string named as declared, within its bounds and not a required
-                # one left empty, reads as itself with nothing to report, as below.
-                if text is not None and text[0] <= len(item) <= text[1] and (item or not text[2]):
+                # Most members: a plain string named as declared and within its bounds reads
+                # as itself (what _member gives), without the path bookkeeping only an error
+                # needs. A name in another case takes the general path, to the same result.
+                if text is not None and text[0] <= len(item) <= text[1]:
                     out[key] = item
-                    continue
-            prop = self.exact.get(key) or self.props.get(key.lower())
-            if prop is not None and prop.text is not None and type(item) is str:
-                # Most members: a string within its bounds reads as itself (what _member
-                # gives), without the path bookkeeping only an error needs.
-                low, high = prop.text
-                if low <= len(item) <= high:
-                    out[prop.name] = item
-                    if prop.required and item == "":
+                    if text[2] and item == "":
                         parts.append(key)
-                        errs.add(model_path(parts), f"The {label(prop.name)} field is required.")
+                        errs.add(model_path(parts), f"The {label(key)} field is required.")
                         parts.pop()
                     continue
+            prop = self.exact.get(key) or self.props.get(key.lower())
             parts.append(key)
             try:
                 if prop is not None:
