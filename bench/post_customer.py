@@ -75,15 +75,18 @@ async def ceiling_server(
         yield server
 
 
+async def create_request(lt: LocalTitan) -> HttpRequest:
+    """The benchmark's create (a customer with one location), with a token of its own."""
+    token = await fetch_token(lt)
+    headers = (*auth_headers(lt, token), ("content-type", "application/json"))
+    return HttpRequest("POST", api_target(lt, "crm/v2/tenant/{t}/customers"), headers, BODY)
+
+
 async def run(cfg: Config) -> BenchResult:
     with tempfile.TemporaryDirectory(prefix="bench-post-customer-") as tmp:
         workdir = Path(tmp)
         async with localtitan_server(cfg, workdir, extra_args=LOG_OFF) as lt:
-            token = await fetch_token(lt)
-            headers = (*auth_headers(lt, token), ("content-type", "application/json"))
-            request = HttpRequest(
-                "POST", api_target(lt, "crm/v2/tenant/{t}/customers"), headers, BODY
-            )
+            request = await create_request(lt)
             real = await capture(lt.server, request)
             created = json.loads(real.body).get("id") if real.status == 200 else None
             if not isinstance(created, int):

@@ -34,13 +34,11 @@ from bench._harness import (
     HttpRequest,
     LocalTitan,
     capture,
-    fetch_token,
     localtitan_server,
     pin_client,
 )
-from bench._workloads import api_target, auth_headers
 from bench.door import LOG_OFF, Settled, _prepared, side_by_side
-from bench.post_customer import BODY
+from bench.post_customer import create_request
 
 
 async def _main(args: argparse.Namespace) -> None:
@@ -87,9 +85,7 @@ async def _main(args: argparse.Namespace) -> None:
 
 async def _create_request(lt: LocalTitan) -> HttpRequest:
     """``post_customer``'s request, checked to create."""
-    token = await fetch_token(lt)
-    headers = (*auth_headers(lt, token), ("content-type", "application/json"))
-    request = HttpRequest("POST", api_target(lt, "crm/v2/tenant/{t}/customers"), headers, BODY)
+    request = await create_request(lt)
     answer = await capture(lt.server, request)
     if answer.status != 200:
         raise RuntimeError(f"create answered {answer.status}: {answer.body[:300]!r}")
