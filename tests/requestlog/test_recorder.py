@@ -22,6 +22,7 @@ from localtitan.store import open_database
 from localtitan.store.tables import request_log
 
 CUSTOMERS = "/crm/v2/tenant/{tenant}/customers"
+ADDRESS = {"street": "1 Main St", "city": "Austin", "state": "TX", "zip": "78701", "country": "USA"}
 
 
 @pytest.fixture
@@ -261,3 +262,44 @@ async def test_a_nul_anywhere_in_a_request_does_not_lose_the_batch(
     assert rows[0]["query"] == "name=a%00b" and "\x00" not in rows[1]["request_body"]
     cut = await rows_of(app, path=creds.api(CUSTOMERS) + "\\u0000x")
     assert [r["status"] for r in cut] == [404]
+
+
+async def test_a_log_chunk_the_database_refuses_loses_only_itself_never_an_api_write(
+    app: LocalTitan,
+    client: httpx.AsyncClient,
+    creds: Creds,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from localtitan.store import request_log as store
+    from localtitan.store.drivers import Sql
+
+    headers = await creds.headers(client)
+    for _ in range(3):
+        assert (await _list_customers(client, creds)).status_code == 200
+    # Every write of the log now fails, as a full disk or a broken table would make it.
+    monkeypatch.setattr(store, "_INSERT_SQL", Sql.of("INSERT INTO no_such_table VALUES (?)"))
+    monkeypatch.setattr(store, "COLUMNS", ("no_such_column",))
+    created, written = await asyncio.gather(
+        client.post(
+            creds.api(CUSTOMERS),
+            headers=headers,
+            json={
+                "name": "Kept despite the log",
+                "type": "Residential",
+                "address": ADDRESS,
+                "locations": [{"name": "Home", "address": ADDRESS}],
+            },
+        ),
+        app.runtime.request_log.flush(),
+    )
+    assert created.status_code == 200, created.text
+    assert written == 0
+    assert app.runtime.request_log.lost >= 3
+    assert "the database refused them" in caplog.text
+    got = await client.get(creds.api(CUSTOMERS) + f"/{created.json()['id']}", headers=headers)
+    assert got.status_code == 200 and got.json()["name"] == "Kept despite the log"
+    # Once the database takes writes again, the log goes on.
+    monkeypatch.undo()
+    assert (await _list_customers(client, creds)).status_code == 200
+    assert await app.runtime.request_log.flush() >= 1

@@ -71,6 +71,16 @@ class Database:
         manager, not one wrapped around it: every write request enters it."""
         return self.sessions.unit(self._turn_lock(), None if self.is_sqlite else key)
 
+    @asynccontextmanager
+    async def writing_alone(self) -> AsyncIterator[Session]:
+        """A write transaction of its own on the driver, in the process's write turn: the
+        units' open group commits first, and nothing else shares this one's commit. For a
+        writer whose failure must never touch the API's writes and that need not wait for a
+        group to fill (the request log's chunks): cheaper than a unit, which waits for its
+        group's commit and, writing before its end, opens a savepoint."""
+        async with self._write_turn(), self.sessions.write() as session:
+            yield session
+
     def reading(self) -> contextlib.AbstractAsyncContextManager[Session]:
         """A read transaction on the driver: one snapshot, and no write lock or turn."""
         return self.sessions.read()

@@ -3,12 +3,12 @@ pruned to its bounds, and read back for the log pages and ``localtitan logs tail
 
 Writes run on the drivers, below SQLAlchemy: a batch arrives as tuples in :data:`COLUMNS`
 order. On SQLite it is written by the process's one writer, the same connection and write
-turn as the API's write units (:meth:`Database.writing`), on the event loop's thread, in
-chunks of :data:`SQLITE_CHUNK` rows (about a millisecond and a half each, the longest the
-loop is held), each chunk one ``executemany`` and a commit that the API's units queued meanwhile
-may share. It used to go to a worker thread on a connection of its own: there, every row's
-step let go of the GIL and took it back from the loop's thread, two threads on one CPU
-trading it a thousand times a batch, which cost more than the inserts. On PostgreSQL a batch
+turn as the API's write units, on the event loop's thread, in chunks of :data:`SQLITE_CHUNK`
+rows (about a millisecond and a half each, the longest the loop is held), each chunk one
+``executemany`` in a transaction of its own (:meth:`Database.writing_alone`). It used to go
+to a worker thread on a connection of its own: there, every row's step let go of the GIL and
+took it back from the loop's thread, two threads on one CPU trading it a thousand times a
+batch, which cost more than the inserts. On PostgreSQL a batch
 is one binary ``COPY`` (asyncpg encodes the rows in C).
 
 Every read names the app or the tenant it is for (or, for ``tail``, filters by them when
@@ -111,9 +111,11 @@ class LogWriter:
         if not rows:
             return
         if self._on_driver:
-            # In a savepoint (no finishing()): a chunk that fails rolls back alone, never
-            # the API's writes sharing its commit.
-            async with self.db.writing() as session:
+            # A transaction of its own, not a unit in the API's group: a chunk that fails
+            # rolls back alone, and it waits for no group's commit. As a unit (in a savepoint,
+            # answered by the group's commit) the whole log cost 2-3% more of a request
+            # (docs/performance.md, "Eleventh session").
+            async with self.db.writing_alone() as session:
                 await session.executemany(_INSERT_SQL, rows)
             return
         async with self.db.begin() as conn:
