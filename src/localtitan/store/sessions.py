@@ -55,6 +55,16 @@ _CHECKPOINT_FRAMES = 1000
 _CHECKPOINT_FIRST = 200
 _CHECKPOINT_FEWEST = 20
 _CHECKPOINT_MOST = 1000
+# A checkpoint in another thread copies the WAL into the database, but SQLite starts the WAL
+# again only when a write transaction begins with all of it copied, which never happens while
+# the writer commits without a pause: under a steady stream of writes the WAL grew without
+# bound (220 MB for 36 MB of rows). Past this many frames (64 MiB of 16 KiB pages) the
+# checkpointer also truncates it: it holds the write lock for the frames written since its
+# last copy and until readers move on (at most _TRUNCATE_WAIT_MS); the loop's writers wait
+# meanwhile without blocking the loop (_begin_immediate), and one that cannot get it in
+# time leaves truncating to the next checkpoint.
+_TRUNCATE_FRAMES = 4 * _CHECKPOINT_FRAMES
+_TRUNCATE_WAIT_MS = 200
 # The most write units one SQLite transaction (one commit) holds: bounds how long the first
 # of them waits for its answer and how long another process waits for the write lock.
 _GROUP_MOST = 16
@@ -438,15 +448,21 @@ class _Sqlite(Sessions):
             return
         try:
             found = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        except sqlite3.Error:
-            return  # a checkpoint that cannot run now runs at the next one
-        finally:
-            conn.close()
-        if found is not None and found[1] >= 0:
+            if found is None or found[1] < 0:
+                return
             self._checkpoint_every = _next_interval(
                 units, found[1], self._wal_frames, self._checkpoint_every
             )
             self._wal_frames = found[1]
+            if found[1] >= _TRUNCATE_FRAMES:
+                conn.execute(f"PRAGMA busy_timeout={_TRUNCATE_WAIT_MS}")
+                truncated = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                if truncated is not None and truncated[0] == 0:
+                    self._wal_frames = 0
+        except sqlite3.Error:
+            return  # a checkpoint that cannot run now runs at the next one
+        finally:
+            conn.close()
 
     async def close(self) -> None:
         self.settle()
