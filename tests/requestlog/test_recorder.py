@@ -19,6 +19,8 @@ from localtitan.requestlog.recorder import RequestLog
 from localtitan.runtime import Runtime
 from localtitan.settings import Settings
 from localtitan.store import open_database
+from localtitan.store import request_log as store_request_log
+from localtitan.store.drivers import Sql
 from localtitan.store.tables import request_log
 
 CUSTOMERS = "/crm/v2/tenant/{tenant}/customers"
@@ -271,15 +273,14 @@ async def test_a_log_chunk_the_database_refuses_loses_only_itself_never_an_api_w
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from localtitan.store import request_log as store
-    from localtitan.store.drivers import Sql
-
     headers = await creds.headers(client)
     for _ in range(3):
         assert (await _list_customers(client, creds)).status_code == 200
     # Every write of the log now fails, as a full disk or a broken table would make it.
-    monkeypatch.setattr(store, "_INSERT_SQL", Sql.of("INSERT INTO no_such_table VALUES (?)"))
-    monkeypatch.setattr(store, "COLUMNS", ("no_such_column",))
+    monkeypatch.setattr(
+        store_request_log, "_INSERT_SQL", Sql.of("INSERT INTO no_such_table VALUES (?)")
+    )
+    monkeypatch.setattr(store_request_log, "COLUMNS", ("no_such_column",))
     created, written = await asyncio.gather(
         client.post(
             creds.api(CUSTOMERS),

@@ -8,8 +8,8 @@ rows (about a millisecond and a half each, the longest the loop is held), each c
 ``executemany`` in a transaction of its own (:meth:`Database.writing_alone`). It used to go
 to a worker thread on a connection of its own: there, every row's step let go of the GIL and
 took it back from the loop's thread, two threads on one CPU trading it a thousand times a
-batch, which cost more than the inserts. On PostgreSQL a batch
-is one binary ``COPY`` (asyncpg encodes the rows in C).
+batch, which cost more than the inserts. On PostgreSQL a batch is one binary ``COPY``
+(asyncpg encodes the rows in C).
 
 Every read names the app or the tenant it is for (or, for ``tail``, filters by them when
 given); callers check that the person asking may see that app or tenant before they call.

@@ -341,9 +341,7 @@ class _Sqlite(Sessions):
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
-        self._commits += 1
-        if self._commits >= self._checkpoint_every:
-            self._checkpoint()
+        self._committed(1)
 
     def unit(
         self, turn: asyncio.Lock, key: tuple[str, int] | None = None
@@ -428,7 +426,11 @@ class _Sqlite(Sessions):
         for done in group.waiting:
             if not done.done():
                 done.set_result(None)
-        self._commits += group.units
+        self._committed(group.units)
+
+    def _committed(self, units: int) -> None:
+        """``units`` more units are in the WAL: checkpoint once the interval is reached."""
+        self._commits += units
         if self._commits >= self._checkpoint_every:
             self._checkpoint()
 
